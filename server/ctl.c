@@ -1,0 +1,394 @@
+/*
+ * ctl.c: mta-stsctl, the companion tool of mta-stsd.
+ *
+ * main() only dispatches; each sub-command is one function taking its own
+ * argc/argv (argv[0] is the sub-command's name).  Exit status: 0 success,
+ * 1 invalid input or failure, 2 usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "policy.h"
+#include "txt.h"
+
+#define EX_OK		0
+#define EX_FAIL		1
+#define EX_USAGE	2
+
+#define TTL_DEFAULT	3600UL
+#define TTL_MAX		2147483647UL	/* RFC 2181 section 8 */
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+struct command {
+	const char	*name;
+	int		(*run)(int, char **);
+	const char	*usage;
+	const char	*help;
+};
+
+static int	cmd_validate(int, char **);
+static int	cmd_id(int, char **);
+static int	cmd_txt(int, char **);
+static int	cmd_parse_txt(int, char **);
+
+static const struct command commands[] = {
+	{ "validate", cmd_validate, "validate [-q] [--print] FILE...",
+	  "Check policy source files; print every problem as\n"
+	  "FILE:LINE: error|warning: message.  '-' reads standard input.\n"
+	  "  -q, --quiet   print nothing, only set the exit status\n"
+	  "  -p, --print   write the canonical body of each valid file\n" },
+	{ "id", cmd_id, "id [--time YYYY-MM-DDTHH:MM:SSZ]",
+	  "Print the policy id for a UTC time (default: now), as\n"
+	  "yyyymmddhh0000Z.\n"
+	  "  -t, --time T  the time, e.g. 2022-01-01T08:30:00Z\n" },
+	{ "txt", cmd_txt, "txt DOMAIN [--id ID] [--ttl SECONDS]",
+	  "Print the _mta-sts TXT record to publish for DOMAIN, as a zone\n"
+	  "file line.\n"
+	  "  -i, --id ID        the policy id (default: the id for now)\n"
+	  "  -T, --ttl SECONDS  the record's TTL (default: 3600)\n" },
+	{ "parse-txt", cmd_parse_txt, "parse-txt RECORD",
+	  "Check an _mta-sts TXT record (RFC 8461 section 3.1) and print its\n"
+	  "id.\n" },
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static const char *progname = "mta-stsctl";
+
+static void
+usage_all(FILE *fp)
+{
+	fprintf(fp, "usage: %s COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+	    progname);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %s\n", commands[i].usage);
+	fprintf(fp, "\n'%s COMMAND --help' describes one command.\n",
+	    progname);
+}
+
+static const struct command *
+find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+usage(const char *cmd)
+{
+	fprintf(stderr, "usage: %s %s\n", progname, find(cmd)->usage);
+	return EX_USAGE;
+}
+
+static int
+help(const char *cmd)
+{
+	const struct command *c = find(cmd);
+
+	printf("usage: %s %s\n\n%s", progname, c->usage, c->help);
+	return EX_OK;
+}
+
+static void
+reset_opts(void)
+{
+	optind = 0;	/* glibc: reinitialise completely */
+	opterr = 1;
+}
+
+/*
+ * Reads a policy source for validate.  A file larger than the limit fails
+ * with EFBIG before it is read; standard input is read up to one byte
+ * past the limit, so that the policy module reports it.
+ */
+static int
+read_source(const char *path, char **buf, size_t *len)
+{
+	size_t	 cap = POLICY_SOURCE_MAX + 1, n = 0;
+	ssize_t	 r;
+	char	*b;
+
+	if (strcmp(path, "-") != 0)
+		return file_read(AT_FDCWD, path, POLICY_SOURCE_MAX, 0, buf, len);
+	if ((b = malloc(cap + 1)) == NULL)
+		return -1;
+	while (n < cap) {
+		r = read(STDIN_FILENO, b + n, cap - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			free(b);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static int
+validate_one(const char *path, int quiet, int print)
+{
+	struct policy		 p;
+	struct policy_diags	 d;
+	const char		*name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	char			*src, line[512];
+	size_t			 len;
+	int			 rc;
+
+	if (read_source(path, &src, &len) == -1) {
+		if (quiet)
+			return -1;
+		if (errno == EFBIG)
+			fprintf(stderr, "%s: error: file larger than %d bytes, "
+			    "the policy source limit\n", name,
+			    POLICY_SOURCE_MAX);
+		else
+			fprintf(stderr, "%s: error: cannot read: %s\n", name,
+			    errno == EINVAL ? "not a regular file" :
+			    strerror(errno));
+		return -1;
+	}
+	memset(&d, 0, sizeof(d));
+	rc = policy_parse(src, len, &p, &d);
+	free(src);
+	if (!quiet) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", policy_diag_format(name,
+			    &d.v[i], line, sizeof(line)));
+		if (d.oom)
+			fprintf(stderr, "%s: error: out of memory\n", name);
+	}
+	policy_diags_free(&d);
+	if (rc == -1)
+		return -1;
+	if (print)
+		fwrite(p.body, 1, p.bodylen, stdout);
+	policy_free(&p);
+	return 0;
+}
+
+static int
+cmd_validate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "print", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	 ch, quiet = 0, print = 0, rc = EX_OK;
+
+	while ((ch = getopt_long(argc, argv, "qph", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'q':
+			quiet = 1;
+			break;
+		case 'p':
+			print = 1;
+			break;
+		case 'h':
+			return help(argv[0]);
+		default:
+			return usage(argv[0]);
+		}
+	}
+	if (optind == argc)
+		return usage(argv[0]);
+	for (int i = optind; i < argc; i++)
+		if (validate_one(argv[i], quiet, print) == -1)
+			rc = EX_FAIL;
+	return rc;
+}
+
+static int
+cmd_id(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "time", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	time_t	 t = time(NULL);
+	char	 id[16];
+	int	 ch;
+
+	while ((ch = getopt_long(argc, argv, "t:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (txt_parse_time(optarg, &t) == -1) {
+				fprintf(stderr, "%s id: invalid time '%s': "
+				    "expected YYYY-MM-DDTHH:MM:SSZ (UTC), e.g. "
+				    "2022-01-01T08:30:00Z\n", progname, optarg);
+				return EX_FAIL;
+			}
+			break;
+		case 'h':
+			return help(argv[0]);
+		default:
+			return usage(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return usage(argv[0]);
+	if (txt_id_for_time(t, id) == -1) {
+		fprintf(stderr, "%s id: time out of range\n", progname);
+		return EX_FAIL;
+	}
+	printf("%s\n", id);
+	return EX_OK;
+}
+
+/* Parses a TTL: 1 to 10 digits, at most TTL_MAX. */
+static int
+parse_ttl(const char *s, unsigned long *ttl)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
+		return -1;
+	*ttl = strtoul(s, NULL, 10);
+	return *ttl > TTL_MAX ? -1 : 0;
+}
+
+static int
+cmd_txt(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "id", required_argument, NULL, 'i' },
+		{ "ttl", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*id = NULL, *why;
+	unsigned long	 ttl = TTL_DEFAULT;
+	char		 now[16], line[512], domain[POLICY_HOST_MAX + 1];
+	int		 ch;
+
+	while ((ch = getopt_long(argc, argv, "i:T:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			id = optarg;
+			break;
+		case 'T':
+			if (parse_ttl(optarg, &ttl) == -1) {
+				fprintf(stderr, "%s txt: invalid TTL '%s': "
+				    "expected 0 to %lu seconds\n", progname,
+				    optarg, TTL_MAX);
+				return EX_FAIL;
+			}
+			break;
+		case 'h':
+			return help(argv[0]);
+		default:
+			return usage(argv[0]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage(argv[0]);
+	if ((why = policy_check_host(argv[optind], strlen(argv[optind]),
+	    0)) != NULL) {
+		fprintf(stderr, "%s txt: invalid domain '%s': %s\n", progname,
+		    argv[optind], why);
+		return EX_FAIL;
+	}
+	for (size_t i = 0; i <= strlen(argv[optind]); i++) {
+		char c = argv[optind][i];
+
+		domain[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	if (id == NULL) {
+		if (txt_id_for_time(time(NULL), now) == -1) {
+			fprintf(stderr, "%s txt: clock out of range\n",
+			    progname);
+			return EX_FAIL;
+		}
+		id = now;
+	} else if ((why = txt_check_id(id)) != NULL) {
+		fprintf(stderr, "%s txt: invalid id '%s': %s\n", progname, id,
+		    why);
+		return EX_FAIL;
+	}
+	if (strncmp(domain, "mta-sts.", 8) == 0)
+		fprintf(stderr, "%s txt: note: '%s' looks like the policy "
+		    "host; the record belongs to the mail domain '%s'\n",
+		    progname, domain, domain + 8);
+	txt_format(line, sizeof(line), domain, ttl, id);
+	printf("%s\n", line);
+	return EX_OK;
+}
+
+static int
+cmd_parse_txt(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct txt_record	 r;
+	char			 err[TXT_ERR_MAX];
+	int			 ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return help(argv[0]);
+		default:
+			return usage(argv[0]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage(argv[0]);
+	if (txt_parse(argv[optind], strlen(argv[optind]), &r, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "%s parse-txt: invalid record: %s\n", progname,
+		    err);
+		return EX_FAIL;
+	}
+	printf("%s\n", r.id);
+	return EX_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage_all(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && find(argv[2]) != NULL)
+			return help(argv[2]);
+		usage_all(stdout);
+		return EX_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mta-stsctl %s\n", VERSION);
+		return EX_OK;
+	}
+	if ((c = find(argv[1])) == NULL) {
+		fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[1]);
+		usage_all(stderr);
+		return EX_USAGE;
+	}
+	reset_opts();
+	return c->run(argc - 1, argv + 1);
+}

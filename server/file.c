@@ -1,0 +1,69 @@
+/*
+ * file.c: reading small files that may be hostile.  See file.h.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "file.h"
+
+/* see file.h */
+int
+file_read(int dirfd, const char *path, size_t max, int nofollow, char **buf,
+    size_t *len)
+{
+	struct stat	 st;
+	char		*b = NULL;
+	size_t		 n = 0;
+	ssize_t		 r;
+	int		 fd, saved;
+
+	*buf = NULL;
+	*len = 0;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    (nofollow ? O_NOFOLLOW : 0));
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	if ((b = malloc(max + 2)) == NULL)
+		goto fail;
+	/* The size may change while we read: read up to max + 1 bytes. */
+	while (n <= max) {
+		r = read(fd, b + n, max + 1 - n);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	b[n] = '\0';
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+fail:
+	saved = errno;
+	free(b);
+	close(fd);
+	errno = saved;
+	return -1;
+}

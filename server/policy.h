@@ -1,0 +1,106 @@
+/*
+ * policy.h: the MTA-STS policy module (RFC 8461 section 3.2).
+ *
+ * Pure code: no sockets, no TLS, no HTTP, no global state.  It turns a
+ * policy source file, as an administrator writes it, into a parsed policy
+ * and the canonical body that every known sender reads the same way, or
+ * into a list of diagnostics naming the line and the rule broken.
+ *
+ * The source format is the RFC 8461 policy format with two additions for
+ * people: lines starting with '#' and blank lines are comments (never
+ * served), and LF may stand for CRLF.  Everything else is stricter than
+ * the RFC, because the canonical body must parse identically in every
+ * sender (see shared profile): unknown keys, duplicates other than mx,
+ * non-ASCII bytes and control characters are errors.
+ */
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <stddef.h>
+
+#define POLICY_SOURCE_MAX	65536		/* bytes of a source file */
+#define POLICY_MAX_AGE_MAX	31557600UL	/* RFC 8461: about one year */
+#define POLICY_BODY_WARN	4096		/* canonical body size warning */
+#define POLICY_HOST_MAX		253		/* characters of a host name */
+#define POLICY_LABEL_MAX	63		/* characters of one label */
+
+enum policy_mode {
+	POLICY_MODE_NONE,
+	POLICY_MODE_TESTING,
+	POLICY_MODE_ENFORCE
+};
+
+struct policy {
+	enum policy_mode	 mode;
+	char			**mx;		/* lower-cased, duplicates dropped */
+	size_t			 nmx;
+	unsigned long		 max_age;
+	char			*body;		/* canonical body, NUL-terminated */
+	size_t			 bodylen;	/* without the NUL */
+};
+
+enum policy_severity {
+	POLICY_ERROR,
+	POLICY_WARNING
+};
+
+struct policy_diag {
+	enum policy_severity	 severity;
+	unsigned		 line;		/* 1-based source line */
+	char			 msg[256];	/* the rule broken, no prefix */
+};
+
+/*
+ * Diagnostics of one parse: line problems in source order, then the
+ * problems of the whole policy.  The caller owns the
+ * structure; policy_diags_free() releases its array.
+ */
+struct policy_diags {
+	struct policy_diag	*v;
+	size_t			 n;
+	size_t			 errors;
+	size_t			 warnings;
+	int			 oom;		/* a diagnostic was lost to ENOMEM */
+};
+
+/*
+ * Parses len bytes of src (need not be NUL-terminated).  On success
+ * returns 0 and fills *p, which the caller releases with policy_free();
+ * warnings may have been added to *d.  Returns -1 when the source has
+ * errors (all of them in *d; *p is left zeroed) or when memory ran out
+ * (d->oom set).  *d must be zeroed or previously used with this function.
+ */
+int		 policy_parse(const char *src, size_t len, struct policy *p,
+		    struct policy_diags *d);
+void		 policy_free(struct policy *p);
+void		 policy_diags_free(struct policy_diags *d);
+
+/*
+ * Writes "NAME:LINE: error: MSG" (or warning) into buf; returns buf.
+ */
+const char	*policy_diag_format(const char *name,
+		    const struct policy_diag *dg, char *buf, size_t bufsz);
+
+/* "enforce", "testing" or "none". */
+const char	*policy_mode_name(enum policy_mode mode);
+/* Returns 0 and sets *mode, or -1 for anything but the three exact names. */
+int		 policy_mode_parse(const char *s, enum policy_mode *mode);
+
+/*
+ * Checks that the len bytes at s are a host name in A-label form of at
+ * least two labels: LDH labels of 1 to 63 characters, no hyphen at either
+ * end of a label, 253 characters at most, no trailing dot, not an IP
+ * address.  With allow_wildcard, a leading "*." is accepted (as an mx
+ * pattern).  Returns NULL, or a static string naming the rule broken.
+ */
+const char	*policy_check_host(const char *s, size_t len,
+		    int allow_wildcard);
+
+/*
+ * Does host (an exact host name, any case) match the mx pattern
+ * (lower-case, as in struct policy)?  A "*." pattern matches exactly
+ * one leading label (RFC 8461 section 4.1).  Returns 1 or 0.
+ */
+int		 policy_mx_match(const char *pattern, const char *host);
+
+#endif /* POLICY_H */

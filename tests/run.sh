@@ -1,0 +1,49 @@
+#!/bin/sh
+# tests/run.sh: runs every suite and prints the closing line
+# "N passed, N failed" over all of them.  Exit status 0 only when nothing
+# failed and every suite ran.
+cd "$(dirname "$0")/.." || exit 1
+
+total_pass=0
+total_fail=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# tally NAME: adds the counts a suite printed to the totals.
+tally() {
+	p=$(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*/\1/p' "$out" | tail -1)
+	f=$(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*/\2/p' "$out" | tail -1)
+	if [ -z "$p" ]; then
+		echo "== $1: no summary line (suite broken)"
+		p=0 f=1
+	fi
+	echo "== $1: $p passed, $f failed"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)."
+for t in tests/unit/test_*; do
+	case $t in *.c) continue ;; esac
+	"$t" >"$out" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out")
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out")
+	[ "$rc" -ne 0 ] && [ -z "$f" ] && f=1
+	[ "$rc" -ne 0 ] && cat "$out"
+	echo "${p:-0} passed, ${f:-0} failed" >>"$out"
+	tally "unit $(basename "$t")"
+done
+
+for suite in golden cli man; do
+	sh "tests/$suite.sh" >"$out" 2>&1
+	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
+	tally "$suite"
+done
+
+FUZZ_SECONDS=${FUZZ_SMOKE:-5} sh tests/fuzz/run.sh >"$out" 2>&1
+grep '^fuzz \|FAIL' "$out"
+tally fuzz
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
