@@ -108,9 +108,9 @@ reset_opts(void)
 }
 
 /*
- * Reads a policy source for validate.  A file larger than the limit fails
- * with EFBIG before it is read; standard input is read up to one byte
- * past the limit, so that the policy module reports it.
+ * Reads a policy source for validate: at most one byte past the limit, so
+ * that the policy module reports an oversized source (and the line where
+ * it goes over) while a huge file costs nothing.
  */
 static int
 read_source(const char *path, char **buf, size_t *len)
@@ -120,7 +120,8 @@ read_source(const char *path, char **buf, size_t *len)
 	char	*b;
 
 	if (strcmp(path, "-") != 0)
-		return file_read(AT_FDCWD, path, POLICY_SOURCE_MAX, 0, buf, len);
+		return file_read(AT_FDCWD, path, POLICY_SOURCE_MAX, FILE_HEAD,
+		    buf, len);
 	if ((b = malloc(cap + 1)) == NULL)
 		return -1;
 	while (n < cap) {
@@ -154,14 +155,8 @@ validate_one(const char *path, int quiet, int print)
 	if (read_source(path, &src, &len) == -1) {
 		if (quiet)
 			return -1;
-		if (errno == EFBIG)
-			fprintf(stderr, "%s: error: file larger than %d bytes, "
-			    "the policy source limit\n", name,
-			    POLICY_SOURCE_MAX);
-		else
-			fprintf(stderr, "%s: error: cannot read: %s\n", name,
-			    errno == EINVAL ? "not a regular file" :
-			    strerror(errno));
+		fprintf(stderr, "%s: error: cannot read: %s\n", name,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	memset(&d, 0, sizeof(d));

@@ -12,7 +12,7 @@
 
 /* see file.h */
 int
-file_read(int dirfd, const char *path, size_t max, int nofollow, char **buf,
+file_read(int dirfd, const char *path, size_t max, int flags, char **buf,
     size_t *len)
 {
 	struct stat	 st;
@@ -24,7 +24,7 @@ file_read(int dirfd, const char *path, size_t max, int nofollow, char **buf,
 	*buf = NULL;
 	*len = 0;
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
-	    (nofollow ? O_NOFOLLOW : 0));
+	    ((flags & FILE_NOFOLLOW) ? O_NOFOLLOW : 0));
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
@@ -33,7 +33,7 @@ file_read(int dirfd, const char *path, size_t max, int nofollow, char **buf,
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
-	if ((size_t)st.st_size > max) {
+	if ((size_t)st.st_size > max && !(flags & FILE_HEAD)) {
 		errno = EFBIG;
 		goto fail;
 	}
@@ -51,7 +51,7 @@ file_read(int dirfd, const char *path, size_t max, int nofollow, char **buf,
 			break;
 		n += (size_t)r;
 	}
-	if (n > max) {
+	if (n > max && !(flags & FILE_HEAD)) {
 		errno = EFBIG;
 		goto fail;
 	}

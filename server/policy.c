@@ -116,6 +116,9 @@ policy_check_host(const char *s, size_t len, int allow_wildcard)
 		if (len == 0)
 			return "nothing after '*.'";
 	}
+	for (i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == '@')
+			return "a host name, not a URL or address, is required";
 	for (i = 0; i < len; i++) {
 		switch (s[i]) {
 		case '*':
@@ -130,9 +133,6 @@ policy_check_host(const char *s, size_t len, int allow_wildcard)
 			return "an IP address literal is not allowed";
 		case '_':
 			return "an underscore is not allowed in a host name";
-		case '/':
-		case '@':
-			return "a host name, not a URL or address, is required";
 		case ' ':
 		case '\t':
 			return "white space inside a host name";
@@ -356,7 +356,7 @@ key_unknown(struct parser *ps, const char *k, size_t klen)
 static void
 line(struct parser *ps, const char *s, size_t len)
 {
-	size_t		 i, colon, vs, ve;
+	size_t		 i, colon, ke, vs, ve;
 	unsigned char	 c;
 	int		 f;
 
@@ -402,17 +402,25 @@ line(struct parser *ps, const char *s, size_t len)
 		diag(ps, POLICY_ERROR, ps->line, "empty key before ':'");
 		return;
 	}
-	if (is_wsp(s[colon - 1])) {
-		diag(ps, POLICY_ERROR, ps->line, "white space before ':' "
-		    "(write 'key: value')");
-		return;
-	}
+	for (ke = colon; ke > 0 && is_wsp(s[ke - 1]); ke--)
+		;
 	for (f = 0; f < F_COUNT; f++)
-		if (strlen(field_names[f]) == colon &&
-		    memcmp(field_names[f], s, colon) == 0)
+		if (strlen(field_names[f]) == ke &&
+		    memcmp(field_names[f], s, ke) == 0)
 			break;
 	if (f == F_COUNT) {
-		key_unknown(ps, s, colon);
+		key_unknown(ps, s, ke);
+		return;
+	}
+	/*
+	 * From here the key is known: a rejected line still counts as its
+	 * field's occurrence, so that it is not also reported missing.
+	 */
+	if (ke < colon) {
+		if (ps->seen[f] == 0)
+			ps->seen[f] = ps->line;
+		diag(ps, POLICY_ERROR, ps->line, "white space before ':' "
+		    "(write '%s: value')", field_names[f]);
 		return;
 	}
 	for (vs = colon + 1; vs < len && is_wsp(s[vs]); vs++)
@@ -420,6 +428,8 @@ line(struct parser *ps, const char *s, size_t len)
 	for (ve = len; ve > vs && is_wsp(s[ve - 1]); ve--)
 		;
 	if (vs == ve) {
+		if (ps->seen[f] == 0)
+			ps->seen[f] = ps->line;
 		diag(ps, POLICY_ERROR, ps->line, "empty value for '%s'",
 		    field_names[f]);
 		return;

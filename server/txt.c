@@ -122,9 +122,6 @@ txt_parse(const char *s, size_t len, struct txt_record *r, char *err,
 			memcpy(r->id, s + val, i - val);
 			r->id[i - val] = '\0';
 			have_id = 1;
-		} else if (nlen == 1 && s[name] == 'v') {
-			return fail(err, errsz, name, "'v=' may appear only "
-			    "once, first");
 		} else {
 			while (i < len && is_ext_value(s[i]))
 				i++;

@@ -42,7 +42,7 @@ test_invalid(void **state)
 		"v=STSv1; id=", "v=STSv1; id=a-b", "v=STSv1; id=1; id=2",
 		"v=STSv1; ID=1", "v=STSv1;; id=1", "v=STSv1; id=1 ",
 		"v=STSv1 id=1", "v=STSv1; id=1; e=a=b", "v=STSv1; id=1; e=",
-		"v=STSv1; id=1; _e=1", "v=STSv1; id=1; v=STSv1",
+		"v=STSv1; id=1; _e=1",
 		"v=STSv1; id=123456789012345678901234567890123",
 		"v=STSv1; id=1\x01", "v=STSv1; id=\xc3\xa9",
 	};

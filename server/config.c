@@ -1,0 +1,311 @@
+/*
+ * config.c: mta-stsd.conf.  See config.h.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "policy.h"
+
+enum type {
+	T_STRING,	/* any non-empty text */
+	T_PATH,		/* absolute path */
+	T_OPTPATH,	/* absolute path, or empty for none */
+	T_SECONDS,
+	T_COUNT,
+	T_BOOL,
+	T_LEVEL,
+	T_LISTEN,	/* repeatable, space-separated */
+	T_DOMAIN	/* a host name, or empty */
+};
+
+struct key {
+	const char	*section;
+	const char	*name;
+	enum type	 type;
+	size_t		 off;		/* in struct config */
+	const char	*def;
+	unsigned	 min, max;	/* for numbers */
+};
+
+#define OFF(f)	offsetof(struct config, f)
+
+/* The one table of every key: mta-stsd.conf(5) documents each. */
+static const struct key keys[] = {
+	{ "server", "listen",		T_LISTEN,  OFF(listen),	":443", 0, 0 },
+	{ "server", "policy_dir",	T_PATH,    OFF(policy_dir),
+	    "/etc/mta-stsd/policies", 0, 0 },
+	{ "server", "cert_dir",		T_PATH,    OFF(cert_dir),
+	    "/etc/mta-stsd/certs", 0, 0 },
+	{ "server", "user",		T_STRING,  OFF(user), "mta-stsd", 0, 0 },
+	{ "server", "allow_root",	T_BOOL,    OFF(allow_root), "no", 0, 0 },
+	{ "server", "pid_file",		T_OPTPATH, OFF(pid_file), "", 0, 0 },
+	{ "server", "log_file",		T_OPTPATH, OFF(log_file), "", 0, 0 },
+	{ "server", "log_level",	T_LEVEL,   OFF(log_level), "info", 0, 0 },
+	{ "server", "default_domain",	T_DOMAIN,  OFF(default_domain), "",
+	    0, 0 },
+	{ "server", "handshake_timeout", T_SECONDS, OFF(handshake_timeout),
+	    "10", 1, 300 },
+	{ "server", "request_timeout",	T_SECONDS, OFF(request_timeout), "10",
+	    1, 300 },
+	{ "server", "keepalive_timeout", T_SECONDS, OFF(keepalive_timeout),
+	    "15", 1, 3600 },
+	{ "server", "connection_lifetime", T_SECONDS,
+	    OFF(connection_lifetime), "30", 1, 86400 },
+	{ "server", "max_connections",	T_COUNT,   OFF(max_connections),
+	    "10000", 1, 1000000 },
+	{ "server", "max_header_size",	T_COUNT,   OFF(max_header_size),
+	    "8192", 1024, 65536 },
+	{ "server", "session_cache",	T_COUNT,   OFF(session_cache), "16384",
+	    0, 4194304 },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+struct state {
+	struct config	*c;
+	char		 why[256];	/* the first error, without FILE:LINE */
+	unsigned char	 listen_set;	/* the file replaces the default */
+	FILE		*fp;
+	int		 line;		/* of the line inih is reading */
+	int		 err_line;	/* of the first error, or 0 */
+};
+
+/* An fgets() for inih that counts lines, so errors name the right one. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct state	*st = stream;
+	char		*r = fgets(str, num, st->fp);
+
+	if (r != NULL)
+		st->line++;
+	return r;
+}
+
+static int
+number(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	char		*end;
+	unsigned long	 n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+add_listen(struct state *st, const char *v)
+{
+	struct config	*c = st->c;
+	const char	*p = v;
+	size_t		 n;
+
+	if (!st->listen_set) {
+		for (size_t i = 0; i < c->nlisten; i++)
+			free(c->listen[i]);
+		c->nlisten = 0;
+		st->listen_set = 1;
+	}
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t");
+		if (c->nlisten == CONFIG_MAX_LISTEN) {
+			snprintf(st->why, sizeof(st->why), "more than %d "
+			    "addresses", CONFIG_MAX_LISTEN);
+			return -1;
+		}
+		if ((c->listen[c->nlisten] = strndup(p, n)) == NULL)
+			return -1;
+		c->nlisten++;
+		p += n;
+	}
+	return 0;
+}
+
+/* Sets one key; returns 0, or -1 with st->why set. */
+static int
+set(struct state *st, const struct key *k, const char *v)
+{
+	char		*base = (char *)st->c;
+	char		**sp = (char **)(void *)(base + k->off);
+	unsigned	*up = (unsigned *)(void *)(base + k->off);
+	int		*ip = (int *)(void *)(base + k->off);
+	enum log_level	 lvl;
+	const char	*why;
+
+	switch (k->type) {
+	case T_LISTEN:
+		if (add_listen(st, v) == -1 && st->why[0] == '\0')
+			snprintf(st->why, sizeof(st->why), "out of memory");
+		return st->why[0] ? -1 : 0;
+	case T_STRING:
+	case T_PATH:
+	case T_OPTPATH:
+	case T_DOMAIN:
+		if (k->type == T_STRING && *v == '\0') {
+			snprintf(st->why, sizeof(st->why), "empty value");
+			return -1;
+		}
+		if ((k->type == T_PATH && *v != '/') ||
+		    (k->type == T_OPTPATH && *v != '\0' && *v != '/')) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not an "
+			    "absolute path", v);
+			return -1;
+		}
+		if (k->type == T_DOMAIN && *v != '\0' &&
+		    (why = policy_check_host(v, strlen(v), 0)) != NULL) {
+			snprintf(st->why, sizeof(st->why), "'%s': %s", v, why);
+			return -1;
+		}
+		free(*sp);
+		if ((*sp = strdup(v)) == NULL) {
+			snprintf(st->why, sizeof(st->why), "out of memory");
+			return -1;
+		}
+		return 0;
+	case T_SECONDS:
+	case T_COUNT:
+		if (number(v, k->min, k->max, up) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not a "
+			    "whole number from %u to %u%s", v, k->min, k->max,
+			    k->type == T_SECONDS ? " (seconds)" : "");
+			return -1;
+		}
+		return 0;
+	case T_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "1") == 0)
+			*ip = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "0") == 0)
+			*ip = 0;
+		else {
+			snprintf(st->why, sizeof(st->why), "'%s' is not yes "
+			    "or no", v);
+			return -1;
+		}
+		return 0;
+	case T_LEVEL:
+		if (log_level_parse(v, &lvl) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not one "
+			    "of error, warn, info, debug", v);
+			return -1;
+		}
+		*ip = (int)lvl;
+		return 0;
+	}
+	return -1;
+}
+
+/* inih calls this for each "name = value"; 0 stops with an error. */
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct state	*st = user;
+	char		 why[sizeof(st->why)];
+	int		 known_section = 0;
+
+	if (st->why[0] != '\0')
+		return 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(keys[i].name, name) != 0)
+			continue;
+		if (set(st, &keys[i], value) == 0)
+			return 1;
+		snprintf(why, sizeof(why), "%s: %s", name, st->why);
+		memcpy(st->why, why, sizeof(why));
+		st->err_line = st->line;
+		return 0;
+	}
+	st->err_line = st->line;
+	if (!known_section)
+		snprintf(st->why, sizeof(st->why), "%s: key in unknown "
+		    "section [%s]", name, section);
+	else
+		snprintf(st->why, sizeof(st->why), "%s: unknown key in "
+		    "[%s]", name, section);
+	return 0;
+}
+
+/* see config.h */
+int
+config_load(const char *path, struct config *c, char *err, size_t errsz)
+{
+	struct state	 st;
+	struct stat	 sb;
+	int		 line;
+
+	memset(c, 0, sizeof(*c));
+	memset(&st, 0, sizeof(st));
+	st.c = c;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (set(&st, &keys[i], keys[i].def) == -1) {
+			snprintf(err, errsz, "%s: default of %s: %s", path,
+			    keys[i].name, st.why);
+			goto fail;
+		}
+	st.listen_set = 0;
+	if ((st.fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fileno(st.fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		fclose(st.fp);
+		goto fail;
+	}
+	line = ini_parse_stream(reader, &st, handler, &st);
+	fclose(st.fp);
+	if (line != 0) {
+		if (line == -1 || line == -2)
+			snprintf(err, errsz, "%s: cannot read", path);
+		else if (st.why[0] != '\0' && st.err_line == line)
+			snprintf(err, errsz, "%s:%d: %s", path, line, st.why);
+		else
+			snprintf(err, errsz, "%s:%d: syntax error (expected "
+			    "'[section]' or 'key = value')", path, line);
+		goto fail;
+	}
+	if (c->nlisten == 0) {
+		snprintf(err, errsz, "%s: listen: no address", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	config_free(c);
+	return -1;
+}
+
+/* see config.h */
+void
+config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	free(c->policy_dir);
+	free(c->cert_dir);
+	free(c->user);
+	free(c->pid_file);
+	free(c->log_file);
+	free(c->default_domain);
+	memset(c, 0, sizeof(*c));
+}

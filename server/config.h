@@ -1,0 +1,43 @@
+/*
+ * config.h: mta-stsd.conf, one INI file read with inih.
+ *
+ * Every key is one line of the table in config.c: its section, name,
+ * type, default and limits.  Errors read "FILE:LINE: key: why".
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/mta-stsd/mta-stsd.conf"
+#define CONFIG_MAX_LISTEN	16
+
+struct config {
+	char		*listen[CONFIG_MAX_LISTEN];	/* "ADDR:PORT" as written */
+	size_t		 nlisten;
+	char		*policy_dir;
+	char		*cert_dir;
+	char		*user;
+	int		 allow_root;
+	char		*pid_file;		/* "" for none */
+	char		*log_file;		/* "" for stderr */
+	int		 log_level;		/* enum log_level */
+	char		*default_domain;	/* "" for none */
+	unsigned	 handshake_timeout;	/* seconds */
+	unsigned	 request_timeout;	/* seconds, whole request */
+	unsigned	 keepalive_timeout;	/* seconds idle between requests */
+	unsigned	 connection_lifetime;	/* seconds, absolute */
+	unsigned	 max_connections;
+	unsigned	 max_header_size;	/* bytes of request line + headers */
+	unsigned	 session_cache;		/* TLS sessions kept */
+};
+
+/*
+ * Reads path into *c (defaults first).  Returns 0, or -1 with
+ * "FILE:LINE: key: why" (or "FILE: why") in err.
+ */
+int	config_load(const char *path, struct config *c, char *err,
+	    size_t errsz);
+void	config_free(struct config *c);
+
+#endif /* CONFIG_H */

@@ -1,0 +1,39 @@
+/*
+ * der.h: the few fields of an X.509 certificate that BearSSL's decoder
+ * does not expose: validity dates, subject common name, and every
+ * subjectAltName dNSName.  Pure code over hostile bytes: every length is
+ * checked against the enclosing element.
+ */
+#ifndef DER_H
+#define DER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define DER_CN_MAX	64
+
+struct der_cert {
+	time_t		 not_before;
+	time_t		 not_after;
+	char		 cn[DER_CN_MAX + 1];	/* printable, may be "" */
+	const uint8_t	*san;			/* GeneralNames content, or NULL */
+	size_t		 sanlen;
+};
+
+/*
+ * Parses the DER certificate (len bytes at der) into *c, whose san
+ * pointer then points into der.  Returns 0, or -1 if the certificate is
+ * malformed where these fields are.
+ */
+int	der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c);
+
+/*
+ * Calls fn for each dNSName of c's subjectAltName, in order, with the raw
+ * bytes (not NUL-terminated).  Stops and returns -1 if fn does or the
+ * extension is malformed; else 0.
+ */
+int	der_cert_dns_names(const struct der_cert *c,
+	    int (*fn)(void *, const char *, size_t), void *arg);
+
+#endif /* DER_H */

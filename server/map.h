@@ -1,0 +1,30 @@
+/*
+ * map.h: a string-keyed hash table (open addressing, linear probing).
+ *
+ * Keys are borrowed: the caller keeps each key alive and unchanged while
+ * it is in the map.  Lookups cost O(1) on average whatever the size, so
+ * a server name is found as fast among 10,000 domains as among one.
+ */
+#ifndef MAP_H
+#define MAP_H
+
+#include <stddef.h>
+
+struct map_slot {
+	const char	*key;
+	void		*value;
+};
+
+struct map {
+	struct map_slot	*slots;
+	size_t		 cap;		/* a power of two, or 0 */
+	size_t		 n;
+};
+
+/* Sets or replaces key's value.  Returns 0, or -1 on ENOMEM. */
+int	 map_put(struct map *m, const char *key, void *value);
+/* The value for the len bytes of key, compared without case, or NULL. */
+void	*map_get(const struct map *m, const char *key, size_t len);
+void	 map_free(struct map *m);
+
+#endif /* MAP_H */
