@@ -25,8 +25,11 @@ S		 = server
 T		 = tests
 CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o
 CTL_OBJS	 = $(S)/ctl.o $(CORE_OBJS)
-PROGS		 = $(S)/mta-stsctl
-MANS		 = $(S)/mta-stsctl.8
+DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/tls.o \
+		   $(S)/http.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
+		   $(CORE_OBJS)
+DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih
+PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt
 FUZZERS		 = $(T)/fuzz/fuzz_policy $(T)/fuzz/fuzz_txt
@@ -36,7 +39,10 @@ FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE	?= 5
 
-.PHONY: all deps test check-unit check-golden check-cli check-man \
+DEV		 = certs/dev
+RUN_PORT	?= 8443
+
+.PHONY: all deps certs run test check-unit check-golden check-cli check-man \
 	check-fuzz fuzz clean
 
 all: deps
@@ -63,6 +69,9 @@ deps:
 $(S)/%.o: $(S)/%.c $(wildcard $(S)/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(S)/mta-stsd: $(DAEMON_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(DAEMON_LIBS)
+
 $(S)/mta-stsctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS)
 
@@ -72,6 +81,37 @@ $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 
 $(T)/fuzz/fuzz_%: $(T)/fuzz/fuzz_%.c $(S)/*.c $(wildcard $(S)/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(S) -o $@ $< $(S)/policy.c $(S)/txt.c
+
+# A development CA and certificates for the example domains: ECDSA and RSA
+# for example.com, one ECDSA P-384 certificate for example.org and .net.
+certs: $(DEV)/ca.pem $(DEV)/example.com-ec.pem $(DEV)/example.com-rsa.pem \
+	$(DEV)/org-net.pem
+
+$(DEV)/ca.pem: certs/mkcert.sh
+	@sh certs/mkcert.sh $(DEV) ca
+
+$(DEV)/example.com-ec.pem: $(DEV)/ca.pem
+	@sh certs/mkcert.sh $(DEV) cert example.com-ec ec256 90 \
+	    mta-sts.example.com
+
+$(DEV)/example.com-rsa.pem: $(DEV)/ca.pem
+	@sh certs/mkcert.sh $(DEV) cert example.com-rsa rsa2048 90 \
+	    mta-sts.example.com
+
+$(DEV)/org-net.pem: $(DEV)/ca.pem
+	@sh certs/mkcert.sh $(DEV) cert org-net ec384 90 \
+	    mta-sts.example.org mta-sts.example.net
+
+# Serves policies/ on 127.0.0.1 and ::1, port RUN_PORT, in the foreground.
+run: all certs
+	@printf '[server]\nlisten = 127.0.0.1:$(RUN_PORT) [::1]:$(RUN_PORT)\npolicy_dir = %s\ncert_dir = %s\nuser = nobody\nlog_level = info\ndefault_domain = example.com\n' \
+	    "$(CURDIR)/policies" "$(CURDIR)/$(DEV)" >$(DEV)/mta-stsd.conf
+	@if [ "$$(id -u)" = 0 ]; then chgrp -R nogroup $(DEV) && \
+	    chmod 0750 $(DEV) && chmod 0640 $(DEV)/*; fi
+	@echo "run: serving policies/ on https://127.0.0.1:$(RUN_PORT); try:"
+	@echo "  curl --cacert $(DEV)/ca.pem --resolve mta-sts.example.com:$(RUN_PORT):127.0.0.1 https://mta-sts.example.com:$(RUN_PORT)/.well-known/mta-sts.txt"
+	@echo "run: Ctrl-C stops it"
+	@exec $(S)/mta-stsd -d -f $(DEV)/mta-stsd.conf
 
 test: all
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS)

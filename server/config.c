@@ -231,8 +231,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 			continue;
 		if (set(st, &keys[i], value) == 0)
 			return 1;
-		snprintf(why, sizeof(why), "%s: %s", name, st->why);
-		memcpy(st->why, why, sizeof(why));
+		memcpy(why, st->why, sizeof(why));
+		snprintf(st->why, sizeof(st->why), "%.40s: %.200s", name, why);
 		st->err_line = st->line;
 		return 0;
 	}

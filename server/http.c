@@ -1,0 +1,408 @@
+/*
+ * http.c: HTTP with libmicrohttpd.  See http.h.
+ */
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "log.h"
+
+struct http_body {
+	int			 refs;
+	struct MHD_Response	*resp;
+	size_t			 len;
+};
+
+struct http {
+	struct MHD_Daemon	*d;
+	int			 epfd;
+	http_site_fn		 site;
+	http_closed_fn		 closed;
+	void			*arg;
+};
+
+/* The prepared error answers, made once at start. */
+static struct {
+	struct MHD_Response	*bad_request;		/* 400 */
+	struct MHD_Response	*not_found;		/* 404 */
+	struct MHD_Response	*bad_method;		/* 405 */
+	struct MHD_Response	*misdirected;		/* 421 */
+	int			 refs;
+} answers;
+
+/* Marks a request whose first handler call has been seen. */
+static int request_seen;
+
+static struct MHD_Response *
+text_response(const char *text)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)
+	    text, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return NULL;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain") == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache") == MHD_NO) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* see http.h */
+struct http_body *
+http_body_new(const char *body, size_t len)
+{
+	struct http_body *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	b->refs = 1;
+	b->len = len;
+	b->resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (b->resp == NULL ||
+	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain") == MHD_NO ||
+	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache") == MHD_NO) {
+		if (b->resp != NULL)
+			MHD_destroy_response(b->resp);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* see http.h */
+void
+http_body_ref(struct http_body *b)
+{
+	b->refs++;
+}
+
+/* see http.h */
+void
+http_body_unref(struct http_body *b)
+{
+	if (b == NULL || --b->refs > 0)
+		return;
+	/* libmicrohttpd keeps its own reference while a reply is queued. */
+	MHD_destroy_response(b->resp);
+	free(b);
+}
+
+/* A Host value: a host name or [IPv6], then an optional ":port". */
+static int
+host_valid(const char *h, size_t *hostlen)
+{
+	size_t	 i = 0;
+
+	if (h[0] == '[') {
+		i = strcspn(h, "]");
+		if (h[i] != ']')
+			return 0;
+		for (size_t j = 1; j < i; j++)
+			if (!strchr("0123456789abcdefABCDEF:.", h[j]))
+				return 0;
+		i++;
+	} else {
+		for (; h[i] != '\0' && h[i] != ':'; i++)
+			if (!((h[i] >= 'a' && h[i] <= 'z') ||
+			    (h[i] >= 'A' && h[i] <= 'Z') ||
+			    (h[i] >= '0' && h[i] <= '9') || h[i] == '-' ||
+			    h[i] == '.'))
+				return 0;
+		if (i == 0)
+			return 0;
+	}
+	*hostlen = i;
+	if (h[i] == '\0')
+		return 1;
+	if (h[i] != ':' || h[i + 1] == '\0' || strlen(h + i + 1) > 5)
+		return 0;
+	return strspn(h + i + 1, "0123456789") == strlen(h + i + 1);
+}
+
+/* Is the len bytes at h the site's host, ignoring case and a final dot? */
+static int
+same_host(const struct http_site *s, const char *h, size_t len)
+{
+	if (len > 0 && h[len - 1] == '.')
+		len--;
+	return s->host != NULL && strlen(s->host) == len &&
+	    strncasecmp(s->host, h, len) == 0;
+}
+
+/* Copies s into a fixed buffer for the log (escaped by the logger). */
+static void
+keep(char *dst, size_t dstsz, const char *s)
+{
+	snprintf(dst, dstsz, "%s", s);
+}
+
+/*
+ * Chooses the answer.  The request target is never mapped to a file: it
+ * is compared with the one path served.
+ */
+static unsigned
+route(struct http_site *s, struct MHD_Connection *c, const char *url,
+    const char *method, struct MHD_Response **resp)
+{
+	const char	*host, *path = url;
+	size_t		 hl;
+
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	if (host != NULL) {
+		if (!host_valid(host, &hl)) {
+			*resp = answers.bad_request;
+			return MHD_HTTP_BAD_REQUEST;
+		}
+		if (!same_host(s, host, hl)) {
+			*resp = answers.misdirected;
+			return MHD_HTTP_MISDIRECTED_REQUEST;
+		}
+	}
+	/* Absolute form: "https://HOST[:PORT]/path". */
+	if (strncasecmp(url, "https://", 8) == 0 ||
+	    strncasecmp(url, "http://", 7) == 0) {
+		const char *a = strchr(url, '/') + 2;
+		size_t alen = strcspn(a, "/");
+		char auth[300];
+
+		if (alen == 0 || alen >= sizeof(auth)) {
+			*resp = answers.bad_request;
+			return MHD_HTTP_BAD_REQUEST;
+		}
+		memcpy(auth, a, alen);
+		auth[alen] = '\0';
+		if (!host_valid(auth, &hl)) {
+			*resp = answers.bad_request;
+			return MHD_HTTP_BAD_REQUEST;
+		}
+		if (!same_host(s, auth, hl)) {
+			*resp = answers.misdirected;
+			return MHD_HTTP_MISDIRECTED_REQUEST;
+		}
+		path = a[alen] == '\0' ? "/" : a + alen;
+	}
+	if (s->host == NULL || s->policy == NULL) {
+		*resp = answers.misdirected;
+		return MHD_HTTP_MISDIRECTED_REQUEST;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		*resp = answers.bad_method;
+		return MHD_HTTP_METHOD_NOT_ALLOWED;
+	}
+	if (strcmp(path, HTTP_POLICY_PATH) != 0) {
+		*resp = answers.not_found;
+		return MHD_HTTP_NOT_FOUND;
+	}
+	*resp = s->policy->resp;
+	return MHD_HTTP_OK;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http_site		*s;
+	struct MHD_Response		*resp = NULL;
+	unsigned			 status;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (s = ci->socket_context) == NULL)
+		return MHD_NO;
+	/*
+	 * libmicrohttpd 0.9.75 drops keep-alive when the answer is queued
+	 * in the first call for a request: answer on the second.
+	 */
+	if (*req_cls == NULL) {
+		*req_cls = &request_seen;
+		clock_gettime(CLOCK_MONOTONIC, &s->start);
+		keep(s->method, sizeof(s->method), method);
+		keep(s->path, sizeof(s->path), url);
+		s->status = 0;
+		s->bytes = 0;
+		return MHD_YES;
+	}
+	/* A body is never wanted: drop it (the method gets 405). */
+	*upload_data_size = 0;
+	status = route(s, c, url, method, &resp);
+	s->status = status;
+	if (strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		s->bytes = status == MHD_HTTP_OK ? s->policy->len : 0;
+	return MHD_queue_response(c, status, resp);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http_site		*s;
+	struct timespec			 now;
+	long				 us;
+
+	(void)cls;
+	if (*req_cls == NULL)
+		return;
+	*req_cls = NULL;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (s = ci->socket_context) == NULL || s->status == 0 ||
+	    !log_enabled(LOG_LVL_INFO))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - s->start.tv_sec) * 1000000L +
+	    (now.tv_nsec - s->start.tv_nsec) / 1000;
+	log_info("access: %s %s \"%s %s\" %u %zu %ldus%s", s->client,
+	    s->host ? s->host : "-", s->method, s->path, s->status, s->bytes,
+	    us, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+	    " (not completed)");
+}
+
+static void
+notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http			*h = cls;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci != NULL ? h->site(h->arg,
+		    ci->connect_fd) : NULL;
+	} else if (*socket_context != NULL) {
+		h->closed(h->arg, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	 msg[512];
+	size_t	 n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
+static int
+answers_init(void)
+{
+	if (answers.refs++ > 0)
+		return 0;
+	answers.bad_request = text_response("bad request\n");
+	answers.not_found = text_response("not found\n");
+	answers.bad_method = text_response("method not allowed\n");
+	answers.misdirected = text_response("misdirected request\n");
+	if (answers.bad_request == NULL || answers.not_found == NULL ||
+	    answers.bad_method == NULL || answers.misdirected == NULL ||
+	    MHD_add_response_header(answers.bad_method, MHD_HTTP_HEADER_ALLOW,
+	    "GET, HEAD") == MHD_NO)
+		return -1;
+	return 0;
+}
+
+/* see http.h */
+struct http *
+http_start(const struct http_limits *lim, http_site_fn site,
+    http_closed_fn closed, void *arg)
+{
+	struct http			*h;
+	const union MHD_DaemonInfo	*di;
+
+	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->site = site;
+	h->closed = closed;
+	h->arg = arg;
+	h->d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, h,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)lim->max_header_size,
+	    MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_END);
+	if (h->d == NULL) {
+		free(h);
+		return NULL;
+	}
+	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (di == NULL) {
+		MHD_stop_daemon(h->d);
+		free(h);
+		return NULL;
+	}
+	h->epfd = di->epoll_fd;
+	return h;
+}
+
+/* see http.h */
+void
+http_stop(struct http *h)
+{
+	if (h == NULL)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+/* see http.h */
+int
+http_fd(const struct http *h)
+{
+	return h->epfd;
+}
+
+/* see http.h */
+int
+http_add(struct http *h, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	return MHD_add_connection(h->d, fd, sa, salen) == MHD_YES ? 0 : -1;
+}
+
+/* see http.h */
+void
+http_run(struct http *h)
+{
+	MHD_run(h->d);
+}
+
+/* see http.h */
+long
+http_timeout_ms(struct http *h)
+{
+	MHD_UNSIGNED_LONG_LONG	 ms;
+
+	if (MHD_get_timeout(h->d, &ms) != MHD_YES)
+		return -1;
+	return ms > 60000 ? 60000 : (long)ms;
+}

@@ -1,0 +1,70 @@
+/*
+ * http.h: HTTP with libmicrohttpd, the only part of mta-stsd that knows it.
+ *
+ * libmicrohttpd runs without a listening socket and without a thread:
+ * the server hands it the plaintext end of each connection's socketpair
+ * (http_add) and calls http_run() when http_fd() is readable or
+ * http_timeout_ms() has passed, all from its one event loop.
+ *
+ * Every answer is prepared in advance: a domain's 200 response when its
+ * policy loads (http_body_new), the error answers at start.  A request is
+ * compared with the one path served, never mapped to a file.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <time.h>
+
+#define HTTP_POLICY_PATH	"/.well-known/mta-sts.txt"
+
+struct http;
+struct http_body;	/* a prepared policy response; refcounted */
+
+/*
+ * What the HTTP side knows of one connection.  The server owns it and
+ * keeps it alive until the closed callback.
+ */
+struct http_site {
+	const char		*host;		/* "mta-sts.DOMAIN" chosen by TLS */
+	const struct http_body	*policy;	/* its prepared response */
+	const char		*client;	/* peer address, for the log */
+	/* The request in progress, for the access line. */
+	struct timespec		 start;
+	unsigned		 status;
+	size_t			 bytes;
+	char			 method[12];
+	char			 path[96];
+};
+
+/* Returns the site of the connection whose HTTP-side socket is fd. */
+typedef struct http_site *(*http_site_fn)(void *arg, int fd);
+/* libmicrohttpd is done with the site's connection. */
+typedef void	(*http_closed_fn)(void *arg, struct http_site *site);
+
+struct http_limits {
+	unsigned	 max_connections;
+	unsigned	 max_header_size;	/* request line and headers */
+	unsigned	 idle_timeout;		/* seconds */
+};
+
+struct http	*http_start(const struct http_limits *lim, http_site_fn site,
+		    http_closed_fn closed, void *arg);
+void		 http_stop(struct http *h);
+/* The fd to watch for reading (libmicrohttpd's epoll fd). */
+int		 http_fd(const struct http *h);
+/* Hands over fd (the HTTP side of a socketpair).  Returns 0 or -1. */
+int		 http_add(struct http *h, int fd, const struct sockaddr *sa,
+		    socklen_t salen);
+void		 http_run(struct http *h);
+/* Milliseconds until http_run() must be called, or -1 for no deadline. */
+long		 http_timeout_ms(struct http *h);
+
+/* A prepared 200 response with this body (copied).  NULL on ENOMEM. */
+struct http_body *http_body_new(const char *body, size_t len);
+void		 http_body_ref(struct http_body *b);
+void		 http_body_unref(struct http_body *b);
+
+#endif /* HTTP_H */

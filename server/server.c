@@ -1,0 +1,691 @@
+/*
+ * server.c: the event loop of mta-stsd.  See server.h.
+ */
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "tls.h"
+
+#define ACCEPT_BURST	64	/* accepts per listener per loop turn */
+#define STOP_GRACE	5	/* seconds for in-flight requests at exit */
+#define EXPIRY_EVERY	86400	/* seconds between certificate checks */
+
+enum ev_kind {
+	EV_LISTEN,
+	EV_NET,
+	EV_APP,
+	EV_HTTP,
+	EV_SIGNAL
+};
+
+/* What an epoll event points at. */
+struct evref {
+	enum ev_kind	 kind;
+	void		*ptr;
+};
+
+struct listener {
+	int		 fd;
+	struct evref	 ev;
+	char		 name[64];
+};
+
+/*
+ * One client connection.  Two owners: the network side (until closed)
+ * and libmicrohttpd (from the first request bytes until it says closed);
+ * the struct, and the snapshot it holds, go when both are done.
+ */
+struct conn {
+	struct evref		 ev_net, ev_app;
+	int			 netfd;		/* client TCP socket */
+	int			 appfd;		/* our end of the socketpair */
+	int			 httpfd;	/* libmicrohttpd's end */
+	struct tls_conn		*tls;
+	struct store		*snap;		/* the snapshot it began with */
+	struct http_site	 site;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	char			 addr[INET6_ADDRSTRLEN + 8];
+	time_t			 started;
+	time_t			 req_start;	/* request bytes seen, no answer */
+	time_t			 last_active;	/* last answer */
+	int			 refs;
+	int			 closed;	/* network side done */
+	struct conn		*prev, *next;	/* the live list */
+};
+
+static struct {
+	int			 epfd;
+	struct listener		 ls[CONFIG_MAX_LISTEN];
+	size_t			 nls;
+	int			 listen_paused;
+	struct http		*http;
+	struct evref		 ev_http;
+	int			 sigfd;
+	struct evref		 ev_sig;
+	struct store		*snap;
+	struct config		*cfg;
+	const char		*cfg_path;
+	struct conn		*live;
+	size_t			 nconns;
+	struct conn		**byfd;		/* httpfd -> conn */
+	size_t			 nbyfd;
+	time_t			 now;
+	time_t			 next_sweep;
+	time_t			 next_expiry;
+	int			 stopping;
+	time_t			 stop_deadline;
+	int			 http_due;	/* run libmicrohttpd this turn */
+	unsigned long		 refused;
+} S;
+
+static void	conn_close(struct conn *, const char *);
+
+/* ------------------------------------------------------------------ */
+/* Listening                                                           */
+
+/*
+ * "ADDR:PORT", "[IPv6]:PORT", or ":PORT" / "*:PORT" for every address
+ * (IPv6 and IPv4 on one socket).
+ */
+static int
+listen_one(const char *spec)
+{
+	struct addrinfo	 hints, *res = NULL;
+	struct listener	*l = &S.ls[S.nls];
+	char		 host[64], port[8];
+	const char	*colon, *h;
+	size_t		 hl;
+	int		 fd = -1, on = 1, off = 0, wild, rc;
+
+	if (spec[0] == '[') {
+		h = spec + 1;
+		colon = strstr(spec, "]:");
+		hl = colon ? (size_t)(colon - h) : 0;
+		colon = colon ? colon + 1 : NULL;
+	} else {
+		h = spec;
+		colon = strrchr(spec, ':');
+		hl = colon ? (size_t)(colon - spec) : 0;
+	}
+	if (colon == NULL || hl >= sizeof(host) || strlen(colon + 1) == 0 ||
+	    strlen(colon + 1) >= sizeof(port) ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		log_error("listen: '%s': expected ADDRESS:PORT, [IPv6]:PORT "
+		    "or :PORT", spec);
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	wild = hl == 0 || strcmp(host, "*") == 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_family = wild ? AF_INET6 : AF_UNSPEC;
+	if ((rc = getaddrinfo(wild ? "::" : host, port, &hints, &res)) != 0) {
+		log_error("listen: '%s': %s", spec, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* Accepted sockets inherit it: small answers go out at once. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (res->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, wild ? &off : &on,
+		    sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1)
+		goto fail;
+	freeaddrinfo(res);
+	l->fd = fd;
+	l->ev.kind = EV_LISTEN;
+	l->ev.ptr = l;
+	snprintf(l->name, sizeof(l->name), "%s", spec);
+	S.nls++;
+	return 0;
+fail:
+	log_error("listen: %s: %s", spec, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return -1;
+}
+
+/* see server.h */
+int
+server_listen(const struct config *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++)
+		if (listen_one(c->listen[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+listeners_arm(int on)
+{
+	struct epoll_event ev;
+
+	if (S.listen_paused == !on)
+		return;
+	for (size_t i = 0; i < S.nls; i++) {
+		ev.events = on ? EPOLLIN : 0;
+		ev.data.ptr = &S.ls[i].ev;
+		epoll_ctl(S.epfd, EPOLL_CTL_MOD, S.ls[i].fd, &ev);
+	}
+	S.listen_paused = !on;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+
+static void
+conn_unref(struct conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	store_unref(c->snap);
+	free(c);
+}
+
+/* The TLS layer asks which credentials serve this SNI name. */
+static int
+conn_resolve(void *arg, const char *name, struct tls_cred **ec,
+    struct tls_cred **rsa)
+{
+	struct conn		*c = arg;
+	const struct domain	*d;
+
+	d = name[0] == '\0' ? store_default(c->snap) : store_find(c->snap,
+	    name);
+	if (d == NULL) {
+		log_debug("tls: %s: server name '%s' not served", c->addr,
+		    name);
+		return 0;
+	}
+	c->site.host = d->host;
+	c->site.policy = d->pol->body;
+	*ec = d->ec;
+	*rsa = d->rsa;
+	return 1;
+}
+
+/* The first request bytes arrived: hand a socketpair to libmicrohttpd. */
+static int
+conn_open_app(void *arg)
+{
+	struct conn		*c = arg;
+	struct epoll_event	 ev;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1) {
+		log_warn("conn: %s: socketpair: %s", c->addr, strerror(errno));
+		return -1;
+	}
+	if ((size_t)sv[1] >= S.nbyfd) {
+		close(sv[0]);
+		close(sv[1]);
+		log_warn("conn: %s: descriptor beyond the table", c->addr);
+		return -1;
+	}
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
+	ev.data.ptr = &c->ev_app;
+	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, sv[0], &ev) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	c->httpfd = sv[1];
+	S.byfd[sv[1]] = c;
+	c->refs++;
+	if (http_add(S.http, sv[1], (struct sockaddr *)&c->peer,
+	    c->peerlen) == -1) {
+		/* libmicrohttpd closed sv[1] and will not call back. */
+		S.byfd[sv[1]] = NULL;
+		c->httpfd = -1;
+		c->refs--;
+		close(sv[0]);
+		log_warn("conn: %s: HTTP layer refused the connection",
+		    c->addr);
+		return -1;
+	}
+	S.http_due = 1;
+	return sv[0];
+}
+
+static struct http_site *
+site_of(void *arg, int fd)
+{
+	(void)arg;
+	if (fd < 0 || (size_t)fd >= S.nbyfd || S.byfd[fd] == NULL)
+		return NULL;
+	return &S.byfd[fd]->site;
+}
+
+static void
+site_closed(void *arg, struct http_site *site)
+{
+	struct conn *c = (struct conn *)(void *)((char *)site -
+	    offsetof(struct conn, site));
+
+	(void)arg;
+	if (c->httpfd >= 0 && (size_t)c->httpfd < S.nbyfd)
+		S.byfd[c->httpfd] = NULL;
+	c->httpfd = -1;
+	conn_unref(c);
+}
+
+static void
+conn_pump(struct conn *c)
+{
+	struct tls_events ev;
+
+	memset(&ev, 0, sizeof(ev));
+	if (tls_conn_pump(c->tls, c->netfd, &c->appfd, &ev) == -1) {
+		conn_close(c, tls_conn_error(c->tls));
+		return;
+	}
+	if (ev.established)
+		log_debug("tls: %s: handshake done for '%s'", c->addr,
+		    tls_conn_server_name(c->tls));
+	if (ev.app_in > 0) {
+		if (c->req_start == 0)
+			c->req_start = S.now;
+		S.http_due = 1;
+	}
+	if (ev.app_out > 0) {
+		c->req_start = 0;
+		c->last_active = S.now;
+		S.http_due = 1;
+	}
+	if (S.stopping && c->req_start == 0 && !tls_conn_pending(c->tls) &&
+	    ev.app_out > 0)
+		conn_close(c, "shutting down");
+}
+
+static void
+conn_close(struct conn *c, const char *why)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	if (why != NULL)
+		log_debug("conn: %s: closed: %s", c->addr, why);
+	close(c->netfd);
+	if (c->appfd != -1)
+		close(c->appfd);	/* libmicrohttpd sees EOF, then calls back */
+	tls_conn_free(c->tls);
+	c->tls = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		S.live = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	S.nconns--;
+	S.http_due = 1;
+	conn_unref(c);
+}
+
+static void
+format_addr(const struct sockaddr_storage *ss, char *buf, size_t bufsz)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a,
+			    sizeof(a));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+	} else
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, bufsz, "%s", a);
+}
+
+static void
+accept_on(struct listener *l)
+{
+	struct conn		*c;
+	struct epoll_event	 ev;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd;
+
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		sl = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("listen: %s: %s; pausing accepts for "
+				    "a second", l->name, strerror(errno));
+				listeners_arm(0);
+			}
+			return;
+		}
+		if (S.stopping || S.nconns >= S.cfg->max_connections) {
+			/* Refused without harming the established ones. */
+			close(fd);
+			if (S.refused++ % 1000 == 0)
+				log_warn("listen: %s: connection limit (%u) "
+				    "reached; refusing (%lu so far)", l->name,
+				    S.cfg->max_connections, S.refused);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->tls = tls_conn_new()) == NULL ||
+		    tls_conn_start(c->tls, conn_resolve, conn_open_app, c) ==
+		    -1) {
+			log_warn("conn: out of memory");
+			if (c != NULL)
+				tls_conn_free(c->tls);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->netfd = fd;
+		c->appfd = c->httpfd = -1;
+		c->refs = 1;
+		c->snap = S.snap;
+		store_ref(c->snap);
+		c->started = c->last_active = S.now;
+		c->peer = ss;
+		c->peerlen = sl;
+		format_addr(&ss, c->addr, sizeof(c->addr));
+		c->site.client = c->addr;
+		c->ev_net.kind = EV_NET;
+		c->ev_net.ptr = c;
+		c->ev_app.kind = EV_APP;
+		c->ev_app.ptr = c;
+		c->next = S.live;
+		if (S.live != NULL)
+			S.live->prev = c;
+		S.live = c;
+		S.nconns++;
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
+		ev.data.ptr = &c->ev_net;
+		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+			conn_close(c, strerror(errno));
+	}
+}
+
+/*
+ * Closes connections past a deadline: the handshake, the whole request
+ * (not reset by each byte), idle keep-alive, and the absolute lifetime.
+ */
+static void
+sweep(void)
+{
+	const struct config	*cf = S.cfg;
+	struct conn		*c, *next;
+	const char		*why;
+
+	for (c = S.live; c != NULL; c = next) {
+		next = c->next;
+		why = NULL;
+		if (S.now - c->started >= (time_t)cf->connection_lifetime)
+			why = "connection lifetime reached";
+		else if (!tls_conn_established(c->tls)) {
+			if (S.now - c->started >= (time_t)cf->handshake_timeout)
+				why = "handshake timeout";
+		} else if (c->req_start != 0) {
+			if (S.now - c->req_start >= (time_t)cf->request_timeout)
+				why = "request timeout";
+		} else if (S.now - c->last_active >=
+		    (time_t)cf->keepalive_timeout)
+			why = "idle timeout";
+		else if (S.stopping && !tls_conn_pending(c->tls))
+			why = "shutting down";
+		if (why != NULL)
+			conn_close(c, why);
+	}
+	if (S.listen_paused && !S.stopping)
+		listeners_arm(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Signals                                                             */
+
+static int
+same_listen(const struct config *a, const struct config *b)
+{
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i], b->listen[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static void
+reload(void)
+{
+	struct config	 nc;
+	struct store	*ns;
+	char		 err[512];
+	size_t		 served, failed;
+
+	log_info("reload: reading %s", S.cfg_path);
+	if (config_load(S.cfg_path, &nc, err, sizeof(err)) == -1)
+		log_error("reload: %s; keeping the running configuration",
+		    err);
+	else {
+		if (!same_listen(&nc, S.cfg))
+			log_warn("reload: listen changes take effect at the "
+			    "next start");
+		if (nc.max_connections != S.cfg->max_connections ||
+		    nc.max_header_size != S.cfg->max_header_size ||
+		    nc.session_cache != S.cfg->session_cache)
+			log_warn("reload: max_connections, max_header_size "
+			    "and session_cache take effect at the next start");
+		nc.max_connections = S.cfg->max_connections;
+		nc.max_header_size = S.cfg->max_header_size;
+		nc.session_cache = S.cfg->session_cache;
+		config_free(S.cfg);
+		*S.cfg = nc;
+		log_set_level((enum log_level)S.cfg->log_level);
+	}
+	if (log_open(S.cfg->log_file) == -1)
+		log_error("reload: log_file %s: %s", S.cfg->log_file,
+		    strerror(errno));
+	ns = store_load(S.cfg, S.snap, S.now, &served, &failed);
+	if (ns == NULL) {
+		log_error("reload: failed; still serving the previous state");
+		return;
+	}
+	store_unref(S.snap);
+	S.snap = ns;
+	store_log_expiry(S.snap, S.now);
+	log_info("reload: %zu domains served, %zu failed", served, failed);
+}
+
+static void
+begin_stop(int sig)
+{
+	log_info("stopping on signal %d", sig);
+	S.stopping = 1;
+	S.stop_deadline = S.now + STOP_GRACE;
+	for (size_t i = 0; i < S.nls; i++)
+		close(S.ls[i].fd);
+	S.nls = 0;
+	S.next_sweep = S.now;
+}
+
+static void
+on_signal(void)
+{
+	struct signalfd_siginfo	 si;
+
+	while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP && !S.stopping)
+			reload();
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_stop((int)si.ssi_signo);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+
+static int
+setup(void)
+{
+	struct epoll_event	 ev;
+	struct http_limits	 lim;
+	struct rlimit		 rl;
+	sigset_t		 set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (S.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	if ((S.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	S.nbyfd = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
+	if ((S.byfd = calloc(S.nbyfd, sizeof(*S.byfd))) == NULL)
+		return -1;
+	lim.max_connections = S.cfg->max_connections;
+	lim.max_header_size = S.cfg->max_header_size;
+	lim.idle_timeout = S.cfg->keepalive_timeout;
+	if ((S.http = http_start(&lim, site_of, site_closed, NULL)) == NULL) {
+		log_error("http: cannot start libmicrohttpd");
+		return -1;
+	}
+	S.ev_http.kind = EV_HTTP;
+	S.ev_sig.kind = EV_SIGNAL;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &S.ev_http;
+	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, http_fd(S.http), &ev) == -1)
+		return -1;
+	ev.data.ptr = &S.ev_sig;
+	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.sigfd, &ev) == -1)
+		return -1;
+	for (size_t i = 0; i < S.nls; i++) {
+		ev.data.ptr = &S.ls[i].ev;
+		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.ls[i].fd, &ev) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* see server.h */
+int
+server_run(const char *config_path, struct config *c, struct store *snap)
+{
+	struct epoll_event	 evs[256];
+	long			 timeout, ht;
+	int			 n;
+
+	S.cfg = c;
+	S.cfg_path = config_path;
+	S.snap = snap;
+	S.now = time(NULL);
+	if (setup() == -1) {
+		log_error("server: setup: %s", strerror(errno));
+		return 1;
+	}
+	S.next_sweep = S.now + 1;
+	S.next_expiry = S.now + EXPIRY_EVERY;
+	for (size_t i = 0; i < S.nls; i++)
+		log_info("listening on %s", S.ls[i].name);
+
+	for (;;) {
+		timeout = (long)(S.next_sweep - S.now) * 1000;
+		if (timeout < 0)
+			timeout = 0;
+		if ((ht = http_timeout_ms(S.http)) >= 0 && ht < timeout)
+			timeout = ht;
+		n = epoll_wait(S.epfd, evs, 256, (int)timeout);
+		if (n == -1 && errno != EINTR) {
+			log_error("server: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		S.now = time(NULL);
+		for (int i = 0; i < n; i++) {
+			struct evref *r = evs[i].data.ptr;
+
+			switch (r->kind) {
+			case EV_LISTEN:
+				if (!S.stopping)
+					accept_on(r->ptr);
+				break;
+			case EV_NET:
+			case EV_APP:
+				if (!((struct conn *)r->ptr)->closed)
+					conn_pump(r->ptr);
+				break;
+			case EV_HTTP:
+				S.http_due = 1;
+				break;
+			case EV_SIGNAL:
+				on_signal();
+				break;
+			}
+		}
+		if (S.http_due || n == 0) {
+			S.http_due = 0;
+			http_run(S.http);
+		}
+		if (S.now >= S.next_sweep) {
+			sweep();
+			S.next_sweep = S.now + 1;
+		}
+		if (S.now >= S.next_expiry) {
+			store_log_expiry(S.snap, S.now);
+			S.next_expiry = S.now + EXPIRY_EVERY;
+		}
+		if (S.stopping && (S.nconns == 0 || S.now >= S.stop_deadline))
+			break;
+	}
+	while (S.live != NULL)
+		conn_close(S.live, NULL);
+	http_stop(S.http);
+	store_unref(S.snap);
+	free(S.byfd);
+	close(S.epfd);
+	close(S.sigfd);
+	log_info("stopped");
+	return 0;
+}

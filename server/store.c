@@ -1,0 +1,319 @@
+/*
+ * store.c: the served state.  See store.h.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "file.h"
+#include "http.h"
+#include "log.h"
+#include "map.h"
+#include "store.h"
+#include "tls.h"
+
+#define EXPIRY_WARN	(14 * 86400)
+
+struct store {
+	int		 refs;
+	struct domain	*v;
+	size_t		 n;
+	struct map	 hosts;		/* host -> struct domain */
+	struct domain	*def;
+};
+
+static void
+dompolicy_unref(struct dompolicy *dp)
+{
+	if (dp == NULL || --dp->refs > 0)
+		return;
+	policy_free(&dp->p);
+	http_body_unref(dp->body);
+	free(dp);
+}
+
+/* Parses one policy file; logs every diagnostic.  NULL on failure. */
+static struct dompolicy *
+load_policy(int dirfd, const char *file, const char *path)
+{
+	struct policy_diags	 d;
+	struct dompolicy	*dp;
+	char			*src, line[600];
+	size_t			 len;
+	int			 rc;
+
+	if (file_read(dirfd, file, POLICY_SOURCE_MAX, FILE_HEAD, &src,
+	    &len) == -1) {
+		log_error("policy: %s: cannot read: %s", path, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
+		return NULL;
+	}
+	if ((dp = calloc(1, sizeof(*dp))) == NULL) {
+		free(src);
+		return NULL;
+	}
+	memset(&d, 0, sizeof(d));
+	rc = policy_parse(src, len, &dp->p, &d);
+	free(src);
+	for (size_t i = 0; i < d.n; i++) {
+		policy_diag_format(path, &d.v[i], line, sizeof(line));
+		if (d.v[i].severity == POLICY_ERROR)
+			log_error("policy: %s", line);
+		else
+			log_warn("policy: %s", line);
+	}
+	policy_diags_free(&d);
+	if (rc == -1 ||
+	    (dp->body = http_body_new(dp->p.body, dp->p.bodylen)) == NULL) {
+		policy_free(&dp->p);
+		free(dp);
+		return NULL;
+	}
+	dp->refs = 1;
+	return dp;
+}
+
+static int
+domain_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct domain *)a)->name,
+	    ((const struct domain *)b)->name);
+}
+
+static void
+free_domain(struct domain *d)
+{
+	free(d->name);
+	free(d->host);
+	dompolicy_unref(d->pol);
+	tls_cred_unref(d->ec);
+	tls_cred_unref(d->rsa);
+}
+
+/*
+ * The credentials for one domain: the new scan's, else (on a reload) the
+ * old snapshot's while still valid, else none and the log says why.
+ */
+static void
+choose_creds(struct domain *d, const struct tls_certs *cs,
+    const struct domain *old, time_t now)
+{
+	char	 why[512];
+
+	tls_certs_find(cs, d->host, now, &d->ec, &d->rsa, why, sizeof(why));
+	if (d->ec == NULL && d->rsa == NULL && old != NULL) {
+		if (old->ec != NULL && tls_cred_not_after(old->ec) >= now)
+			d->ec = old->ec;
+		if (old->rsa != NULL && tls_cred_not_after(old->rsa) >= now)
+			d->rsa = old->rsa;
+		if (d->ec != NULL || d->rsa != NULL)
+			log_warn("store: %s: %s; keeping the previous "
+			    "certificate", d->host, why);
+	}
+	if (d->ec == NULL && d->rsa == NULL) {
+		log_error("store: %s: not served: %s", d->host, why);
+		return;
+	}
+	if (d->ec != NULL)
+		tls_cred_ref(d->ec);
+	if (d->rsa != NULL)
+		tls_cred_ref(d->rsa);
+}
+
+/* see store.h */
+struct store *
+store_load(const struct config *c, const struct store *old, time_t now,
+    size_t *served, size_t *failed)
+{
+	struct store		*s;
+	struct tls_certs	*cs = NULL;
+	DIR			*dir = NULL;
+	struct dirent		*de;
+	int			 dfd;
+	size_t			 cap = 0;
+	char			 path[4096];
+
+	*served = *failed = 0;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->refs = 1;
+	if ((cs = tls_certs_scan(c->cert_dir)) == NULL) {
+		log_error("store: %s: %s", c->cert_dir, strerror(errno));
+		goto fail;
+	}
+	if ((dfd = open(c->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1 || (dir = fdopendir(dfd)) == NULL) {
+		log_error("store: %s: %s", c->policy_dir, strerror(errno));
+		if (dfd != -1)
+			close(dfd);
+		goto fail;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		size_t		 nl = strlen(de->d_name);
+		struct domain	 d, *od = NULL, *nv;
+		const char	*why;
+
+		if (de->d_name[0] == '.' || nl < 5 ||
+		    strcmp(de->d_name + nl - 4, ".txt") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->policy_dir,
+		    de->d_name);
+		memset(&d, 0, sizeof(d));
+		if ((why = policy_check_host(de->d_name, nl - 4, 0)) != NULL) {
+			log_error("policy: %s: file name is not DOMAIN.txt: %s",
+			    path, why);
+			(*failed)++;
+			continue;
+		}
+		if ((d.name = strndup(de->d_name, nl - 4)) == NULL ||
+		    asprintf(&d.host, "mta-sts.%s", d.name) == -1) {
+			d.host = NULL;
+			free_domain(&d);
+			goto fail;
+		}
+		for (char *p = d.name; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 32;
+		for (char *p = d.host; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 32;
+		if (old != NULL)
+			od = (struct domain *)store_find(old, d.host);
+		if ((d.pol = load_policy(dirfd(dir), de->d_name, path)) ==
+		    NULL) {
+			if (od == NULL) {
+				log_error("store: %s: not served: invalid "
+				    "policy", d.host);
+				free_domain(&d);
+				(*failed)++;
+				continue;
+			}
+			log_warn("store: %s: keeping the previous policy",
+			    d.host);
+			d.pol = od->pol;
+			d.pol->refs++;
+		}
+		choose_creds(&d, cs, od, now);
+		if (d.ec == NULL && d.rsa == NULL) {
+			free_domain(&d);
+			(*failed)++;
+			continue;
+		}
+		if (s->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(s->v, cap * sizeof(*nv))) == NULL) {
+				free_domain(&d);
+				goto fail;
+			}
+			s->v = nv;
+		}
+		s->v[s->n++] = d;
+	}
+	closedir(dir);
+	dir = NULL;
+	/* Sorted, so that listings and -n are stable. */
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), domain_cmp);
+	for (size_t i = 0; i < s->n; i++)
+		if (map_put(&s->hosts, s->v[i].host, &s->v[i]) == -1)
+			goto fail;
+	if (c->default_domain[0] != '\0') {
+		char host[300];
+
+		snprintf(host, sizeof(host), "mta-sts.%s", c->default_domain);
+		if ((s->def = (struct domain *)store_find(s, host)) == NULL)
+			log_warn("store: default_domain %s is not served",
+			    c->default_domain);
+	}
+	*served = s->n;
+	tls_certs_free(cs);
+	return s;
+fail:
+	if (dir != NULL)
+		closedir(dir);
+	tls_certs_free(cs);
+	store_unref(s);
+	return NULL;
+}
+
+/* see store.h */
+void
+store_ref(struct store *s)
+{
+	s->refs++;
+}
+
+/* see store.h */
+void
+store_unref(struct store *s)
+{
+	if (s == NULL || --s->refs > 0)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free_domain(&s->v[i]);
+	free(s->v);
+	map_free(&s->hosts);
+	free(s);
+}
+
+/* see store.h */
+const struct domain *
+store_find(const struct store *s, const char *host)
+{
+	size_t len = strlen(host);
+
+	if (len > 0 && host[len - 1] == '.')
+		len--;
+	return map_get(&s->hosts, host, len);
+}
+
+/* see store.h */
+const struct domain *
+store_default(const struct store *s)
+{
+	return s->def;
+}
+
+/* see store.h */
+size_t
+store_count(const struct store *s)
+{
+	return s->n;
+}
+
+/* see store.h */
+const struct domain *
+store_at(const struct store *s, size_t i)
+{
+	return &s->v[i];
+}
+
+/* see store.h */
+void
+store_log_expiry(const struct store *s, time_t now)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct domain *d = &s->v[i];
+		struct tls_cred *cv[2] = { d->ec, d->rsa };
+
+		for (int j = 0; j < 2; j++) {
+			time_t left;
+
+			if (cv[j] == NULL)
+				continue;
+			left = tls_cred_not_after(cv[j]) - now;
+			if (left < EXPIRY_WARN)
+				log_warn("store: %s: %s certificate %s expires "
+				    "in %lld days", d->host,
+				    tls_cred_kind(cv[j]), tls_cred_path(cv[j]),
+				    (long long)(left / 86400));
+		}
+	}
+}

@@ -1,0 +1,59 @@
+/*
+ * store.h: the served state, an immutable snapshot.
+ *
+ * A snapshot holds every served domain: its policy, its prepared HTTP
+ * response and its certificates.  A reload builds a new snapshot and
+ * swaps it in; connections keep the snapshot they began with until they
+ * end (a reference each).  Domains are isolated: one whose new policy or
+ * certificate is broken keeps its previous good version, and the log says
+ * why; one whose policy file is gone is dropped.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "policy.h"
+
+struct config;
+struct http_body;
+struct tls_cred;
+
+struct domain {
+	char			*name;		/* "example.com" */
+	char			*host;		/* "mta-sts.example.com" */
+	struct dompolicy	*pol;		/* shared across snapshots */
+	struct tls_cred		*ec, *rsa;	/* references; either may be NULL */
+};
+
+/* A loaded policy and its response, shared by snapshots while unchanged. */
+struct dompolicy {
+	int			 refs;
+	struct policy		 p;
+	struct http_body	*body;
+};
+
+struct store;
+
+/*
+ * Loads policy_dir and cert_dir as configured.  With old, a domain whose
+ * new policy or certificate fails keeps old's version.  Logs every
+ * problem; counts served and failed domains in *served and *failed.
+ * Returns NULL only when a directory cannot be read or memory runs out.
+ */
+struct store	*store_load(const struct config *c, const struct store *old,
+		    time_t now, size_t *served, size_t *failed);
+void		 store_ref(struct store *s);
+void		 store_unref(struct store *s);
+
+/* The domain served as host ("mta-sts.DOMAIN", any case), or NULL. */
+const struct domain *store_find(const struct store *s, const char *host);
+/* The default domain (for clients without SNI), or NULL. */
+const struct domain *store_default(const struct store *s);
+size_t		 store_count(const struct store *s);
+const struct domain *store_at(const struct store *s, size_t i);
+/* Logs certificates that expire within 14 days of now. */
+void		 store_log_expiry(const struct store *s, time_t now);
+
+#endif /* STORE_H */

@@ -1,0 +1,1325 @@
+/*
+ * tls.c: TLS with BearSSL.  See tls.h.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+
+#include "der.h"
+#include "file.h"
+#include "log.h"
+#include "map.h"
+#include "tls.h"
+
+#define CERT_FILE_MAX	(1024 * 1024)	/* bytes of one PEM file */
+#define SCAN_DEPTH	8		/* directory levels under cert_dir */
+#define CHAIN_MAX	8		/* certificates in one chain */
+#define SESSION_LIFE	7200		/* seconds a session may resume */
+
+/*
+ * Server preference: ECDSA before RSA (cheaper handshakes), AES-GCM with
+ * AES-NI, ChaCha20 for clients without.  ECDHE and AEAD only: no CBC, no
+ * 3DES, no static ECDH or RSA key exchange, no TLS below 1.2.
+ */
+static const uint16_t suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+
+/* Hash implementations by BearSSL id (2 = SHA-1 .. 6 = SHA-512). */
+static const br_hash_class *const hash_impls[7] = {
+	NULL, NULL, &br_sha1_vtable, &br_sha224_vtable, &br_sha256_vtable,
+	&br_sha384_vtable, &br_sha512_vtable
+};
+
+/* DER-encoded hash OIDs for RSA PKCS#1 signatures, by hash id. */
+static const unsigned char OID_SHA1[] = {
+	0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a
+};
+static const unsigned char OID_SHA224[] = {
+	0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04
+};
+static const unsigned char OID_SHA256[] = {
+	0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01
+};
+static const unsigned char OID_SHA384[] = {
+	0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02
+};
+static const unsigned char OID_SHA512[] = {
+	0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03
+};
+static const unsigned char *const hash_oids[7] = {
+	NULL, NULL, OID_SHA1, OID_SHA224, OID_SHA256, OID_SHA384, OID_SHA512
+};
+
+/*
+ * One session cache entry.  The server name hash keeps a session made
+ * for one domain from resuming under another name's SNI.
+ */
+struct session {
+	unsigned char	 id[32];
+	unsigned char	 idlen;
+	uint16_t	 version;
+	uint16_t	 suite;
+	unsigned char	 master[48];
+	uint64_t	 name;
+	time_t		 expires;
+};
+
+struct scache {
+	const br_ssl_session_cache_class *vtable;	/* first */
+	struct session	*v;
+	size_t		 mask;		/* entries - 1, a power of two */
+};
+
+/*
+ * The implementations, resolved once: asking BearSSL for its defaults on
+ * every connection probes CPU features each time, which traps to the
+ * hypervisor and costs tens of microseconds.
+ */
+static struct {
+	const br_block_ctr_class	*aes_ctr;
+	br_ghash			 ghash;
+	br_chacha20_run			 chacha20;
+	br_poly1305_run			 poly1305;
+	const br_ec_impl		*ec;
+	br_ecdsa_sign			 ecdsa_sign;
+	br_rsa_pkcs1_sign		 rsa_sign;
+	br_rsa_compute_modulus		 rsa_modulus;
+	struct scache			 cache;
+	int				 cache_on;
+} g;
+
+struct tls_cred {
+	int			 refs;
+	int			 type;		/* BR_KEYTYPE_EC or _RSA */
+	br_x509_certificate	 chain[CHAIN_MAX];
+	size_t			 nchain;
+	br_ec_private_key	 ec;
+	br_rsa_private_key	 rsa;
+	unsigned char		*keybuf;	/* the key's numbers */
+	char			**names;	/* dNSNames, lower case */
+	size_t			 nnames;
+	time_t			 not_before;
+	time_t			 not_after;
+	char			 cn[DER_CN_MAX + 1];
+	char			 kind[24];
+	char			*path;
+};
+
+/* Credentials sharing one name. */
+struct namelist {
+	size_t			 n;
+	struct tls_cred		*v[];
+};
+
+struct tls_certs {
+	struct tls_cred		**v;
+	size_t			 n;
+	struct map		 names;	/* name -> struct namelist */
+};
+
+/* A private key found while scanning, before pairing. */
+struct key {
+	int			 type;
+	br_ec_private_key	 ec;
+	br_rsa_private_key	 rsa;
+	unsigned char		*buf;
+	char			*pub;	/* hex of the public key: pairing key */
+	char			*path;
+	int			 used;
+};
+
+/* What a scan collects before pairing. */
+struct scan {
+	struct tls_cred		**creds;	/* chains, keys not yet set */
+	size_t			 ncreds, capcreds;
+	struct key		*keys;
+	size_t			 nkeys, capkeys;
+	int			 oom;
+};
+
+struct policy_ctx {
+	const br_ssl_server_policy_class *vtable;	/* first */
+	struct tls_conn		*tc;
+};
+
+struct tls_conn {
+	br_ssl_server_context	 sc;
+	struct policy_ctx	 pol;
+	tls_resolve_fn		 resolve;
+	tls_open_fn		 open_app;
+	void			*arg;
+	struct tls_cred		*cred;		/* chosen for this handshake */
+	unsigned		 unknown_name:1;
+	unsigned		 established:1;
+	unsigned		 app_eof:1;
+	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
+};
+
+/* ------------------------------------------------------------------ */
+/* Session cache                                                       */
+
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		h ^= (c >= 'A' && c <= 'Z') ? c + 32 : c;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct session *
+slot(const struct scache *sc, const unsigned char *id, size_t len)
+{
+	uint64_t h = 0;
+
+	/* Session ids are random bytes from our own engine. */
+	memcpy(&h, id, len < sizeof(h) ? len : sizeof(h));
+	return &sc->v[h & sc->mask];
+}
+
+static void
+cache_save(const br_ssl_session_cache_class **ctx,
+    br_ssl_server_context *server_ctx, const br_ssl_session_parameters *p)
+{
+	const struct scache	*sc = (const struct scache *)(void *)ctx;
+	struct session		*s;
+
+	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
+		return;
+	s = slot(sc, p->session_id, p->session_id_len);
+	memcpy(s->id, p->session_id, p->session_id_len);
+	s->idlen = p->session_id_len;
+	s->version = p->version;
+	s->suite = p->cipher_suite;
+	memcpy(s->master, p->master_secret, sizeof(s->master));
+	s->name = name_hash(br_ssl_engine_get_server_name(&server_ctx->eng));
+	s->expires = time(NULL) + SESSION_LIFE;
+}
+
+static int
+cache_load(const br_ssl_session_cache_class **ctx,
+    br_ssl_server_context *server_ctx, br_ssl_session_parameters *p)
+{
+	const struct scache	*sc = (const struct scache *)(void *)ctx;
+	struct session		*s;
+
+	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
+		return 0;
+	s = slot(sc, p->session_id, p->session_id_len);
+	if (s->idlen != p->session_id_len ||
+	    memcmp(s->id, p->session_id, s->idlen) != 0 ||
+	    s->expires < time(NULL) ||
+	    s->name != name_hash(br_ssl_engine_get_server_name(
+	    &server_ctx->eng)))
+		return 0;
+	p->version = s->version;
+	p->cipher_suite = s->suite;
+	memcpy(p->master_secret, s->master, sizeof(s->master));
+	return 1;
+}
+
+static const br_ssl_session_cache_class cache_vtable = {
+	sizeof(struct scache),
+	cache_save,
+	cache_load
+};
+
+/* see tls.h */
+int
+tls_init(unsigned session_cache)
+{
+	size_t n = 1;
+
+	if ((g.aes_ctr = br_aes_x86ni_ctr_get_vtable()) == NULL)
+		g.aes_ctr = &br_aes_ct64_ctr_vtable;
+	if ((g.ghash = br_ghash_pclmul_get()) == 0)
+		g.ghash = &br_ghash_ctmul64;
+	if ((g.chacha20 = br_chacha20_sse2_get()) == 0)
+		g.chacha20 = &br_chacha20_ct_run;
+	if ((g.poly1305 = br_poly1305_ctmulq_get()) == 0)
+		g.poly1305 = &br_poly1305_ctmul_run;
+	g.ec = br_ec_get_default();
+	g.ecdsa_sign = br_ecdsa_sign_asn1_get_default();
+	g.rsa_sign = br_rsa_pkcs1_sign_get_default();
+	g.rsa_modulus = br_rsa_compute_modulus_get_default();
+
+	free(g.cache.v);
+	memset(&g.cache, 0, sizeof(g.cache));
+	g.cache_on = session_cache > 0;
+	if (!g.cache_on)
+		return 0;
+	while (n < session_cache)
+		n <<= 1;
+	if ((g.cache.v = calloc(n, sizeof(*g.cache.v))) == NULL)
+		return -1;
+	g.cache.mask = n - 1;
+	g.cache.vtable = &cache_vtable;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Credentials                                                         */
+
+static void
+hex(char *out, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* "E<curve>:<hex point>" or "R:<hex modulus>", leading zeros dropped. */
+static char *
+pubkey_id(int type, unsigned curve, const unsigned char *a, size_t alen)
+{
+	char	*s;
+
+	while (type == BR_KEYTYPE_RSA && alen > 0 && *a == 0) {
+		a++;
+		alen--;
+	}
+	if ((s = malloc(2 * alen + 16)) == NULL)
+		return NULL;
+	if (type == BR_KEYTYPE_EC)
+		snprintf(s, 16, "E%u:", curve);
+	else
+		snprintf(s, 16, "R:");
+	hex(s + strlen(s), a, alen);
+	return s;
+}
+
+static const char *
+curve_name(int curve)
+{
+	switch (curve) {
+	case BR_EC_secp256r1:
+		return "P-256";
+	case BR_EC_secp384r1:
+		return "P-384";
+	case BR_EC_secp521r1:
+		return "P-521";
+	default:
+		return NULL;
+	}
+}
+
+void
+tls_cred_ref(struct tls_cred *c)
+{
+	c->refs++;
+}
+
+void
+tls_cred_unref(struct tls_cred *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	for (size_t i = 0; i < c->nchain; i++)
+		free(c->chain[i].data);
+	for (size_t i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	if (c->keybuf != NULL) {
+		explicit_bzero(c->keybuf, c->type == BR_KEYTYPE_EC ?
+		    c->ec.xlen : c->rsa.plen + c->rsa.qlen + c->rsa.dplen +
+		    c->rsa.dqlen + c->rsa.iqlen);
+		free(c->keybuf);
+	}
+	free(c->path);
+	free(c);
+}
+
+const char *
+tls_cred_subject(const struct tls_cred *c)
+{
+	return c->cn[0] != '\0' ? c->cn : (c->nnames > 0 ? c->names[0] : "?");
+}
+
+const char *
+tls_cred_path(const struct tls_cred *c)
+{
+	return c->path;
+}
+
+const char *
+tls_cred_kind(const struct tls_cred *c)
+{
+	return c->kind;
+}
+
+time_t
+tls_cred_not_after(const struct tls_cred *c)
+{
+	return c->not_after;
+}
+
+static int
+add_name(void *arg, const char *name, size_t len)
+{
+	struct tls_cred	*c = arg;
+	char		**nv, *s;
+
+	/* Only names that could be host names; others are ignored. */
+	if (len == 0 || len > 253 || memchr(name, '\0', len) != NULL)
+		return 0;
+	if ((nv = realloc(c->names, (c->nnames + 1) * sizeof(*nv))) == NULL)
+		return -1;
+	c->names = nv;
+	if ((s = malloc(len + 1)) == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		s[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
+		    (char)(name[i] + 32) : name[i];
+	s[len] = '\0';
+	c->names[c->nnames++] = s;
+	return 0;
+}
+
+/* Growing byte buffer for one PEM object. */
+struct obj {
+	unsigned char	*v;
+	size_t		 n, cap;
+	int		 oom;
+};
+
+static void
+obj_append(void *ctx, const void *data, size_t len)
+{
+	struct obj	*o = ctx;
+	unsigned char	*nv;
+
+	if (o->oom)
+		return;
+	if (o->n + len > o->cap) {
+		size_t cap = (o->n + len) * 2;
+
+		if ((nv = realloc(o->v, cap)) == NULL) {
+			o->oom = 1;
+			return;
+		}
+		o->v = nv;
+		o->cap = cap;
+	}
+	memcpy(o->v + o->n, data, len);
+	o->n += len;
+}
+
+/* Takes a decoded private key into the scan's key list. */
+static int
+scan_key(struct scan *sc, const char *path, const unsigned char *der,
+    size_t len)
+{
+	br_skey_decoder_context	 dc;
+	struct key		 k;
+	unsigned char		 pub[BR_EC_KBUF_PUB_MAX_SIZE];
+	unsigned char		 n[512];
+	br_ec_public_key	 pk;
+	size_t			 nlen;
+
+	memset(&k, 0, sizeof(k));
+	br_skey_decoder_init(&dc);
+	br_skey_decoder_push(&dc, der, len);
+	if (br_skey_decoder_last_error(&dc) != 0) {
+		log_warn("certs: %s: unreadable private key (BearSSL error "
+		    "%d)", path, br_skey_decoder_last_error(&dc));
+		return 0;
+	}
+	k.type = br_skey_decoder_key_type(&dc);
+	if (k.type == BR_KEYTYPE_EC) {
+		const br_ec_private_key *sk = br_skey_decoder_get_ec(&dc);
+
+		if (curve_name(sk->curve) == NULL) {
+			log_warn("certs: %s: unsupported EC curve %d", path,
+			    sk->curve);
+			return 0;
+		}
+		if ((k.buf = malloc(sk->xlen)) == NULL)
+			return -1;
+		memcpy(k.buf, sk->x, sk->xlen);
+		k.ec = *sk;
+		k.ec.x = k.buf;
+		nlen = br_ec_compute_pub(g.ec, &pk, pub, sk);
+		if (nlen == 0) {
+			log_warn("certs: %s: invalid EC private key", path);
+			goto skip;
+		}
+		k.pub = pubkey_id(k.type, (unsigned)sk->curve, pk.q, pk.qlen);
+	} else if (k.type == BR_KEYTYPE_RSA) {
+		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(&dc);
+		size_t total = sk->plen + sk->qlen + sk->dplen + sk->dqlen +
+		    sk->iqlen, off = 0;
+
+		if (sk->n_bitlen < 2048 || sk->n_bitlen > 4096) {
+			log_warn("certs: %s: RSA key of %u bits (2048 to 4096 "
+			    "are used)", path, sk->n_bitlen);
+			return 0;
+		}
+		if ((k.buf = malloc(total)) == NULL)
+			return -1;
+		k.rsa = *sk;
+#define TAKE(f, l) do {						\
+	memcpy(k.buf + off, sk->f, sk->l);			\
+	k.rsa.f = k.buf + off;					\
+	off += sk->l;						\
+} while (0)
+		TAKE(p, plen);
+		TAKE(q, qlen);
+		TAKE(dp, dplen);
+		TAKE(dq, dqlen);
+		TAKE(iq, iqlen);
+#undef TAKE
+		nlen = g.rsa_modulus(NULL, sk);
+		if (nlen == 0 || nlen > sizeof(n) ||
+		    g.rsa_modulus(n, sk) != nlen) {
+			log_warn("certs: %s: invalid RSA private key", path);
+			goto skip;
+		}
+		k.pub = pubkey_id(k.type, 0, n, nlen);
+	} else
+		return 0;
+	if (k.pub == NULL || (k.path = strdup(path)) == NULL)
+		goto oom;
+	if (sc->nkeys == sc->capkeys) {
+		size_t cap = sc->capkeys ? sc->capkeys * 2 : 16;
+		struct key *nv = realloc(sc->keys, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			goto oom;
+		sc->keys = nv;
+		sc->capkeys = cap;
+	}
+	sc->keys[sc->nkeys++] = k;
+	explicit_bzero(&dc, sizeof(dc));
+	return 0;
+skip:
+	explicit_bzero(&dc, sizeof(dc));
+	free(k.buf);
+	return 0;
+oom:
+	explicit_bzero(&dc, sizeof(dc));
+	free(k.buf);
+	free(k.pub);
+	free(k.path);
+	return -1;
+}
+
+/* Takes a file's certificates, leaf first, as one chain. */
+static int
+scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
+{
+	struct tls_cred	*c;
+	struct der_cert	 dc;
+
+	if (der_cert_parse(certs[0].v, certs[0].n, &dc) == -1) {
+		log_warn("certs: %s: malformed certificate", path);
+		goto fail;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto oom;
+	c->refs = 1;
+	c->not_before = dc.not_before;
+	c->not_after = dc.not_after;
+	memcpy(c->cn, dc.cn, sizeof(c->cn));
+	if (der_cert_dns_names(&dc, add_name, c) == -1 ||
+	    (c->path = strdup(path)) == NULL) {
+		tls_cred_unref(c);
+		goto oom;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c->chain[i].data = certs[i].v;
+		c->chain[i].data_len = certs[i].n;
+		certs[i].v = NULL;
+	}
+	c->nchain = n;
+	if (sc->ncreds == sc->capcreds) {
+		size_t cap = sc->capcreds ? sc->capcreds * 2 : 16;
+		struct tls_cred **nv = realloc(sc->creds, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			tls_cred_unref(c);
+			goto oom;
+		}
+		sc->creds = nv;
+		sc->capcreds = cap;
+	}
+	sc->creds[sc->ncreds++] = c;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(certs[i].v);
+	return 0;
+oom:
+	for (size_t i = 0; i < n; i++)
+		free(certs[i].v);
+	return -1;
+}
+
+/* The state of decoding one PEM file. */
+struct pem {
+	struct scan	*sc;
+	const char	*path;
+	struct obj	 certs[CHAIN_MAX];
+	size_t		 ncerts;
+	struct obj	 cur;
+	int		 kind;		/* 0 ignored, 1 certificate, 2 key */
+	int		 inobj;
+	int		 bad;		/* 1 malformed, 2 out of memory */
+};
+
+static void
+pem_event(struct pem *p, br_pem_decoder_context *pc, int ev)
+{
+	const char *name;
+
+	switch (ev) {
+	case BR_PEM_BEGIN_OBJ:
+		name = br_pem_decoder_name(pc);
+		p->inobj = 1;
+		memset(&p->cur, 0, sizeof(p->cur));
+		if (strcmp(name, "CERTIFICATE") == 0)
+			p->kind = 1;
+		else if (strcmp(name, "PRIVATE KEY") == 0 ||
+		    strcmp(name, "EC PRIVATE KEY") == 0 ||
+		    strcmp(name, "RSA PRIVATE KEY") == 0)
+			p->kind = 2;
+		else
+			p->kind = 0;	/* e.g. EC PARAMETERS: not needed */
+		br_pem_decoder_setdest(pc, p->kind ? obj_append : NULL,
+		    &p->cur);
+		break;
+	case BR_PEM_END_OBJ:
+		p->inobj = 0;
+		if (p->cur.oom)
+			p->bad = 2;
+		else if (p->kind == 1 && p->ncerts < CHAIN_MAX) {
+			p->certs[p->ncerts++] = p->cur;
+			memset(&p->cur, 0, sizeof(p->cur));
+		} else if (p->kind == 1) {
+			log_warn("certs: %s: more than %d certificates in one "
+			    "file", p->path, CHAIN_MAX);
+			p->bad = 1;
+		} else if (p->kind == 2 &&
+		    scan_key(p->sc, p->path, p->cur.v, p->cur.n) == -1)
+			p->bad = 2;
+		if (p->cur.v != NULL)
+			explicit_bzero(p->cur.v, p->cur.n);
+		free(p->cur.v);
+		memset(&p->cur, 0, sizeof(p->cur));
+		break;
+	case BR_PEM_ERROR:
+		p->bad = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+pem_push(struct pem *p, br_pem_decoder_context *pc, const char *data,
+    size_t len)
+{
+	while (len > 0 && p->bad == 0) {
+		size_t n = br_pem_decoder_push(pc, data, len);
+
+		data += n;
+		len -= n;
+		pem_event(p, pc, br_pem_decoder_event(pc));
+	}
+}
+
+/*
+ * Decodes one PEM file: its certificates form a chain, its keys join the
+ * key list.  A file whose last object has no END line is being written:
+ * it is skipped whole, and taken on the next scan.
+ */
+static int
+scan_file(struct scan *sc, int dirfd, const char *name, const char *path)
+{
+	br_pem_decoder_context	 pc;
+	struct pem		 p;
+	size_t			 len, i;
+	char			*data;
+	int			 rc = 0;
+
+	if (file_read(dirfd, name, CERT_FILE_MAX, 0, &data, &len) == -1) {
+		if (errno == EFBIG)
+			log_warn("certs: %s: larger than %d bytes, skipped",
+			    path, CERT_FILE_MAX);
+		else if (errno != EINVAL)
+			log_warn("certs: %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (memmem(data, len, "-----BEGIN ", 11) == NULL) {
+		free(data);
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.sc = sc;
+	p.path = path;
+	br_pem_decoder_init(&pc);
+	pem_push(&p, &pc, data, len);
+	/* The decoder wants a newline after the last END line. */
+	pem_push(&p, &pc, "\n", 1);
+	if (p.bad == 2)
+		rc = -1;
+	else if (p.inobj || p.bad == 1)
+		log_warn("certs: %s: %s, skipped", path, p.inobj ?
+		    "incomplete PEM object (file being written?)" :
+		    "malformed PEM");
+	else if (p.ncerts > 0) {
+		rc = scan_chain(sc, path, p.certs, p.ncerts);
+		p.ncerts = 0;
+	}
+	for (i = 0; i < p.ncerts; i++)
+		free(p.certs[i].v);
+	if (p.cur.v != NULL)
+		explicit_bzero(p.cur.v, p.cur.n);
+	free(p.cur.v);
+	explicit_bzero(data, len);
+	free(data);
+	return rc;
+}
+
+static int
+scan_dir(struct scan *sc, int dirfd, const char *path, int depth)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st, lst;
+	char		 sub[4096];
+	int		 fd, rc = 0;
+
+	if ((d = fdopendir(dirfd)) == NULL) {
+		close(dirfd);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name);
+
+		/* Hidden, backup and temporary files are not taken. */
+		if (de->d_name[0] == '.' || de->d_name[nl - 1] == '~' ||
+		    (nl > 4 && strcmp(de->d_name + nl - 4, ".tmp") == 0))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
+		    de->d_name) >= sizeof(sub))
+			continue;
+		if (fstatat(dirfd, de->d_name, &lst, AT_SYMLINK_NOFOLLOW) ==
+		    -1)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, 0) == -1) {
+			log_warn("certs: %s: %s", sub, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			/* Linked directories are not followed: no loops. */
+			if (S_ISLNK(lst.st_mode) || depth >= SCAN_DEPTH)
+				continue;
+			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC | O_NOFOLLOW);
+			if (fd == -1) {
+				log_warn("certs: %s: %s", sub, strerror(errno));
+				continue;
+			}
+			if (scan_dir(sc, fd, sub, depth + 1) == -1)
+				log_warn("certs: %s: %s", sub, strerror(errno));
+		} else if (S_ISREG(st.st_mode))
+			rc = scan_file(sc, dirfd, de->d_name, sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The pairing key of a certificate's public key, or NULL. */
+static char *
+cert_pub(const br_x509_certificate *leaf, int *type, unsigned *curve)
+{
+	br_x509_decoder_context	 dc;
+	const br_x509_pkey	*pk;
+
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, leaf->data, leaf->data_len);
+	if ((pk = br_x509_decoder_get_pkey(&dc)) == NULL)
+		return NULL;
+	*type = pk->key_type;
+	if (pk->key_type == BR_KEYTYPE_EC) {
+		*curve = (unsigned)pk->key.ec.curve;
+		return pubkey_id(BR_KEYTYPE_EC, *curve, pk->key.ec.q,
+		    pk->key.ec.qlen);
+	}
+	if (pk->key_type == BR_KEYTYPE_RSA)
+		return pubkey_id(BR_KEYTYPE_RSA, 0, pk->key.rsa.n,
+		    pk->key.rsa.nlen);
+	return NULL;
+}
+
+static int
+index_name(struct tls_certs *cs, struct tls_cred *c, const char *name)
+{
+	struct namelist	*nl = map_get(&cs->names, name, strlen(name)), *nn;
+	size_t		 n = nl ? nl->n : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (nl->v[i] == c)
+			return 0;
+	if ((nn = realloc(nl, sizeof(*nn) + (n + 1) * sizeof(nn->v[0]))) ==
+	    NULL)
+		return -1;
+	nn->n = n + 1;
+	nn->v[n] = c;
+	return map_put(&cs->names, name, nn);
+}
+
+/* see tls.h */
+struct tls_certs *
+tls_certs_scan(const char *dir)
+{
+	struct scan		 sc;
+	struct tls_certs	*cs;
+	struct map		 bypub;
+	int			 fd, type;
+	unsigned		 curve = 0;
+	size_t			 i;
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&bypub, 0, sizeof(bypub));
+	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+		return NULL;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || scan_dir(&sc, fd, dir, 0) == -1)
+		goto fail;
+
+	for (i = 0; i < sc.nkeys; i++)
+		if (map_put(&bypub, sc.keys[i].pub, &sc.keys[i]) == -1)
+			goto fail;
+	if ((cs->v = calloc(sc.ncreds ? sc.ncreds : 1, sizeof(*cs->v))) ==
+	    NULL)
+		goto fail;
+	for (i = 0; i < sc.ncreds; i++) {
+		struct tls_cred	*c = sc.creds[i];
+		struct key	*k;
+		char		*pub = cert_pub(&c->chain[0], &type, &curve);
+
+		if (pub == NULL) {
+			log_warn("certs: %s: certificate key type not "
+			    "supported", c->path);
+			tls_cred_unref(c);
+			continue;
+		}
+		k = map_get(&bypub, pub, strlen(pub));
+		free(pub);
+		if (k == NULL) {
+			log_warn("certs: %s: no private key in %s matches this "
+			    "certificate (%s)", c->path, dir, tls_cred_subject(c));
+			tls_cred_unref(c);
+			continue;
+		}
+		k->used = 1;
+		c->type = k->type;
+		if (k->type == BR_KEYTYPE_EC) {
+			size_t l = k->ec.xlen;
+
+			if ((c->keybuf = malloc(l)) == NULL) {
+				tls_cred_unref(c);
+				goto fail_from;
+			}
+			memcpy(c->keybuf, k->ec.x, l);
+			c->ec = k->ec;
+			c->ec.x = c->keybuf;
+			snprintf(c->kind, sizeof(c->kind), "ECDSA %s",
+			    curve_name(c->ec.curve));
+		} else {
+			size_t l = k->rsa.plen + k->rsa.qlen + k->rsa.dplen +
+			    k->rsa.dqlen + k->rsa.iqlen;
+
+			if ((c->keybuf = malloc(l)) == NULL) {
+				tls_cred_unref(c);
+				goto fail_from;
+			}
+			/* Key numbers are contiguous in k->buf, in order. */
+			memcpy(c->keybuf, k->buf, l);
+			c->rsa = k->rsa;
+			c->rsa.p = c->keybuf;
+			c->rsa.q = c->rsa.p + k->rsa.plen;
+			c->rsa.dp = c->rsa.q + k->rsa.qlen;
+			c->rsa.dq = c->rsa.dp + k->rsa.dplen;
+			c->rsa.iq = c->rsa.dq + k->rsa.dqlen;
+			snprintf(c->kind, sizeof(c->kind), "RSA %u",
+			    c->rsa.n_bitlen);
+		}
+		cs->v[cs->n++] = c;
+		for (size_t j = 0; j < c->nnames; j++)
+			if (index_name(cs, c, c->names[j]) == -1)
+				goto fail_from_next;
+		continue;
+fail_from_next:
+		i++;
+		goto fail_from;
+	}
+	for (i = 0; i < sc.nkeys; i++)
+		if (!sc.keys[i].used)
+			log_debug("certs: %s: private key without certificate",
+			    sc.keys[i].path);
+	goto out;
+fail_from:
+	/* Credentials not yet moved into cs. */
+	for (; i < sc.ncreds; i++)
+		tls_cred_unref(sc.creds[i]);
+	sc.ncreds = 0;
+fail:
+	for (i = 0; i < sc.ncreds; i++)
+		tls_cred_unref(sc.creds[i]);
+	sc.ncreds = 0;
+	tls_certs_free(cs);
+	cs = NULL;
+out:
+	for (i = 0; i < sc.nkeys; i++) {
+		size_t l = sc.keys[i].type == BR_KEYTYPE_EC ? sc.keys[i].ec.xlen :
+		    sc.keys[i].rsa.plen + sc.keys[i].rsa.qlen +
+		    sc.keys[i].rsa.dplen + sc.keys[i].rsa.dqlen +
+		    sc.keys[i].rsa.iqlen;
+
+		explicit_bzero(sc.keys[i].buf, l);
+		free(sc.keys[i].buf);
+		free(sc.keys[i].pub);
+		free(sc.keys[i].path);
+	}
+	free(sc.keys);
+	free(sc.creds);
+	map_free(&bypub);
+	return cs;
+}
+
+/* see tls.h */
+void
+tls_certs_free(struct tls_certs *cs)
+{
+	if (cs == NULL)
+		return;
+	for (size_t i = 0; i < cs->names.cap; i++)
+		free(cs->names.slots[i].value);
+	map_free(&cs->names);
+	for (size_t i = 0; i < cs->n; i++)
+		tls_cred_unref(cs->v[i]);
+	free(cs->v);
+	free(cs);
+}
+
+/* see tls.h */
+size_t
+tls_certs_count(const struct tls_certs *cs)
+{
+	return cs->n;
+}
+
+static void
+consider(const struct namelist *nl, time_t now, struct tls_cred **ec,
+    struct tls_cred **rsa, const struct tls_cred **expired,
+    const struct tls_cred **early)
+{
+	for (size_t i = 0; nl != NULL && i < nl->n; i++) {
+		struct tls_cred *c = nl->v[i], **best;
+
+		if (now > c->not_after) {
+			if (*expired == NULL ||
+			    c->not_after > (*expired)->not_after)
+				*expired = c;
+			continue;
+		}
+		if (now < c->not_before) {
+			*early = c;
+			continue;
+		}
+		best = c->type == BR_KEYTYPE_EC ? ec : rsa;
+		if (*best == NULL || c->not_after > (*best)->not_after)
+			*best = c;
+	}
+}
+
+/* see tls.h */
+void
+tls_certs_find(const struct tls_certs *cs, const char *host, time_t now,
+    struct tls_cred **ec, struct tls_cred **rsa, char *why, size_t whysz)
+{
+	const struct tls_cred	*expired = NULL, *early = NULL;
+	const char		*dot = strchr(host, '.');
+	char			 wild[260];
+	struct tm		 tm;
+	char			 date[32];
+
+	*ec = *rsa = NULL;
+	consider(map_get(&cs->names, host, strlen(host)), now, ec, rsa,
+	    &expired, &early);
+	if (dot != NULL && (size_t)snprintf(wild, sizeof(wild), "*%s", dot) <
+	    sizeof(wild))
+		consider(map_get(&cs->names, wild, strlen(wild)), now, ec, rsa,
+		    &expired, &early);
+	if (*ec != NULL || *rsa != NULL || why == NULL)
+		return;
+	if (expired != NULL) {
+		gmtime_r(&expired->not_after, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
+		snprintf(why, whysz, "certificate %s expired on %s",
+		    expired->path, date);
+	} else if (early != NULL) {
+		gmtime_r(&early->not_before, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%SZ", &tm);
+		snprintf(why, whysz, "certificate %s is not valid before %s",
+		    early->path, date);
+	} else
+		snprintf(why, whysz, "no certificate with a key names %s", host);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+
+/* The best hash in a bit field of BearSSL hash ids (bit n: id n). */
+static unsigned
+choose_hash(uint32_t bf)
+{
+	static const unsigned pref[] = {
+		br_sha256_ID, br_sha384_ID, br_sha512_ID, br_sha224_ID,
+		br_sha1_ID
+	};
+
+	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
+		if (bf & (1U << pref[i]))
+			return pref[i];
+	return 0;
+}
+
+static int
+sp_choose(const br_ssl_server_policy_class **pctx,
+    const br_ssl_server_context *cc, br_ssl_server_choices *choices)
+{
+	struct policy_ctx		*pc = (struct policy_ctx *)(void *)pctx;
+	struct tls_conn			*tc = pc->tc;
+	struct tls_cred			*ec = NULL, *rsa = NULL, *c;
+	const br_suite_translated	*st;
+	size_t				 n;
+	uint32_t			 hashes;
+	unsigned			 h;
+
+	if (!tc->resolve(tc->arg, br_ssl_engine_get_server_name(&cc->eng),
+	    &ec, &rsa)) {
+		tc->unknown_name = 1;
+		return 0;
+	}
+	st = br_ssl_server_get_client_suites(cc, &n);
+	hashes = br_ssl_server_get_client_hashes(cc);
+	/* With ENFORCE_SERVER_PREFERENCES, st is in our order. */
+	for (size_t i = 0; i < n; i++) {
+		switch (st[i][1] >> 12) {
+		case BR_SSLKEYX_ECDHE_ECDSA:
+			c = ec;
+			h = choose_hash(hashes >> 8);
+			break;
+		case BR_SSLKEYX_ECDHE_RSA:
+			c = rsa;
+			h = choose_hash(hashes);
+			break;
+		default:
+			continue;
+		}
+		if (c == NULL || h == 0)
+			continue;
+		tc->cred = c;
+		choices->cipher_suite = st[i][0];
+		choices->algo_id = 0xff00 + h;
+		choices->chain = c->chain;
+		choices->chain_len = c->nchain;
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t
+sp_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data,
+    size_t *len)
+{
+	/* No suite with static key exchange is enabled. */
+	(void)pctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+static size_t
+sp_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
+    unsigned char *data, size_t hv_len, size_t len)
+{
+	struct policy_ctx	*pc = (struct policy_ctx *)(void *)pctx;
+	struct tls_cred		*c = pc->tc->cred;
+	unsigned char		 hv[64];
+	size_t			 siglen;
+
+	algo_id &= 0xff;
+	if (c == NULL || algo_id < 2 || algo_id > 6 || hv_len > sizeof(hv))
+		return 0;
+	memcpy(hv, data, hv_len);
+	if (c->type == BR_KEYTYPE_EC) {
+		if (len < 139)
+			return 0;
+		return g.ecdsa_sign(g.ec, hash_impls[algo_id], hv, &c->ec, data);
+	}
+	siglen = (c->rsa.n_bitlen + 7) >> 3;
+	if (len < siglen)
+		return 0;
+	return g.rsa_sign(hash_oids[algo_id], hv, hv_len, &c->rsa, data) ?
+	    siglen : 0;
+}
+
+static const br_ssl_server_policy_class policy_vtable = {
+	sizeof(struct policy_ctx),
+	sp_choose,
+	sp_do_keyx,
+	sp_do_sign
+};
+
+/* see tls.h */
+struct tls_conn *
+tls_conn_new(void)
+{
+	return malloc(sizeof(struct tls_conn));
+}
+
+/* see tls.h */
+void
+tls_conn_free(struct tls_conn *tc)
+{
+	if (tc != NULL)
+		explicit_bzero(&tc->sc, sizeof(tc->sc));
+	free(tc);
+}
+
+/* see tls.h */
+int
+tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
+    tls_open_fn open_app, void *arg)
+{
+	br_ssl_engine_context *eng = &tc->sc.eng;
+
+	br_ssl_server_zero(&tc->sc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, suites, sizeof(suites) /
+	    sizeof(suites[0]));
+	br_ssl_engine_set_all_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
+	    BR_OPT_NO_RENEGOTIATION);
+	br_ssl_engine_set_ec(eng, g.ec);
+	for (int id = br_sha1_ID; id <= br_sha512_ID; id++)
+		br_ssl_engine_set_hash(eng, id, hash_impls[id]);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_aes_ctr(eng, g.aes_ctr);
+	br_ssl_engine_set_ghash(eng, g.ghash);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable,
+	    &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_chacha20(eng, g.chacha20);
+	br_ssl_engine_set_poly1305(eng, g.poly1305);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+	    &br_sslrec_out_chapol_vtable);
+	tc->pol.vtable = &policy_vtable;
+	tc->pol.tc = tc;
+	br_ssl_server_set_policy(&tc->sc, &tc->pol.vtable);
+	if (g.cache_on)
+		br_ssl_server_set_cache(&tc->sc, &g.cache.vtable);
+	br_ssl_engine_set_buffer(eng, tc->buf, sizeof(tc->buf), 0);
+	tc->resolve = resolve;
+	tc->open_app = open_app;
+	tc->arg = arg;
+	tc->cred = NULL;
+	tc->unknown_name = 0;
+	tc->established = 0;
+	tc->app_eof = 0;
+	return br_ssl_server_reset(&tc->sc) ? 0 : -1;
+}
+
+/*
+ * The fatal unrecognized_name alert (112), as a plaintext TLS 1.2 record:
+ * BearSSL's own alert for a failed choice would say handshake_failure.
+ */
+static const unsigned char alert_unrecognized_name[] = {
+	0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70
+};
+
+static int
+would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/* see tls.h */
+int
+tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
+    struct tls_events *ev)
+{
+	br_ssl_engine_context	*eng = &tc->sc.eng;
+	unsigned		 st;
+	unsigned char		*buf;
+	size_t			 len;
+	ssize_t			 n;
+	int			 progress;
+
+	do {
+		progress = 0;
+		if (tc->unknown_name) {
+			(void)!send(netfd, alert_unrecognized_name,
+			    sizeof(alert_unrecognized_name), MSG_NOSIGNAL);
+			return -1;
+		}
+		st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED)
+			return -1;
+		if (!tc->established && (st & (BR_SSL_SENDAPP |
+		    BR_SSL_RECVAPP))) {
+			tc->established = 1;
+			ev->established = 1;
+		}
+		if (st & BR_SSL_SENDREC) {
+			buf = br_ssl_engine_sendrec_buf(eng, &len);
+			n = send(netfd, buf, len, MSG_NOSIGNAL);
+			if (n > 0) {
+				br_ssl_engine_sendrec_ack(eng, (size_t)n);
+				progress = 1;
+			} else if (n == -1 && !would_block() && errno != EINTR)
+				return -1;
+		}
+		if (st & BR_SSL_RECVAPP) {
+			if (*appfd == -1 &&
+			    (*appfd = tc->open_app(tc->arg)) == -1)
+				return -1;
+			buf = br_ssl_engine_recvapp_buf(eng, &len);
+			n = send(*appfd, buf, len, MSG_NOSIGNAL);
+			if (n > 0) {
+				br_ssl_engine_recvapp_ack(eng, (size_t)n);
+				ev->app_in += (size_t)n;
+				progress = 1;
+			} else if (n == -1 && !would_block() && errno != EINTR) {
+				/* The HTTP side is gone: close cleanly. */
+				br_ssl_engine_recvapp_ack(eng, len);
+				br_ssl_engine_close(eng);
+				progress = 1;
+			}
+		}
+		if ((st & BR_SSL_SENDAPP) && *appfd != -1 && !tc->app_eof) {
+			buf = br_ssl_engine_sendapp_buf(eng, &len);
+			n = recv(*appfd, buf, len, 0);
+			if (n > 0) {
+				br_ssl_engine_sendapp_ack(eng, (size_t)n);
+				br_ssl_engine_flush(eng, 0);
+				ev->app_out += (size_t)n;
+				progress = 1;
+			} else if (n == 0 || (n == -1 && !would_block() &&
+			    errno != EINTR)) {
+				tc->app_eof = 1;
+				br_ssl_engine_close(eng);
+				progress = 1;
+			}
+		}
+		if (st & BR_SSL_RECVREC) {
+			buf = br_ssl_engine_recvrec_buf(eng, &len);
+			n = recv(netfd, buf, len, 0);
+			if (n > 0) {
+				br_ssl_engine_recvrec_ack(eng, (size_t)n);
+				progress = 1;
+			} else if (n == 0)
+				return -1;
+			else if (!would_block() && errno != EINTR)
+				return -1;
+		}
+	} while (progress);
+	return 0;
+}
+
+/* see tls.h */
+void
+tls_conn_close(struct tls_conn *tc)
+{
+	br_ssl_engine_close(&tc->sc.eng);
+}
+
+/* see tls.h */
+int
+tls_conn_established(const struct tls_conn *tc)
+{
+	return tc->established;
+}
+
+/* see tls.h */
+const char *
+tls_conn_server_name(const struct tls_conn *tc)
+{
+	return br_ssl_engine_get_server_name(&tc->sc.eng);
+}
+
+/* see tls.h */
+int
+tls_conn_pending(const struct tls_conn *tc)
+{
+	return (br_ssl_engine_current_state(&tc->sc.eng) & BR_SSL_SENDREC) !=
+	    0;
+}
+
+/* see tls.h */
+const char *
+tls_conn_error(const struct tls_conn *tc)
+{
+	static char	 buf[64];
+	int		 err = br_ssl_engine_last_error(&tc->sc.eng);
+
+	if (tc->unknown_name)
+		return "server name not served";
+	switch (err) {
+	case BR_ERR_OK:
+		return NULL;
+	case BR_ERR_UNSUPPORTED_VERSION:
+		return "client does not support TLS 1.2";
+	case BR_ERR_BAD_CIPHER_SUITE:
+		return "no cipher suite in common";
+	case BR_ERR_BAD_VERSION:
+	case BR_ERR_BAD_LENGTH:
+	case BR_ERR_BAD_HANDSHAKE:
+	case BR_ERR_UNEXPECTED:
+	case BR_ERR_UNKNOWN_TYPE:
+		return "malformed TLS from client";
+	case BR_ERR_BAD_SNI:
+		return "malformed server name";
+	case BR_ERR_IO:
+		return "I/O error";
+	default:
+		if (err >= BR_ERR_SEND_FATAL_ALERT)
+			snprintf(buf, sizeof(buf), "sent alert %d",
+			    err - BR_ERR_SEND_FATAL_ALERT);
+		else if (err >= BR_ERR_RECV_FATAL_ALERT)
+			snprintf(buf, sizeof(buf), "client sent alert %d",
+			    err - BR_ERR_RECV_FATAL_ALERT);
+		else
+			snprintf(buf, sizeof(buf), "BearSSL error %d", err);
+		return buf;
+	}
+}
