@@ -113,7 +113,7 @@ run: all certs
 	@echo "run: Ctrl-C stops it"
 	@exec $(S)/mta-stsd -d -f $(DEV)/mta-stsd.conf
 
-test: all
+test: all certs
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS)
 	@sh $(T)/run.sh
 

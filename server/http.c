@@ -244,8 +244,14 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		s->bytes = 0;
 		return MHD_YES;
 	}
-	/* A body is never wanted: drop it (the method gets 405). */
-	*upload_data_size = 0;
+	/*
+	 * A body is never wanted: it is read and dropped (bounded by the
+	 * request deadline), and the answer comes after it.
+	 */
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	status = route(s, c, url, method, &resp);
 	s->status = status;
 	if (strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)

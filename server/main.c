@@ -261,11 +261,12 @@ main(int argc, char *argv[])
 	store_log_expiry(snap, time(NULL));
 	log_info("mta-stsd %s: %zu domains served, %zu failed", VERSION,
 	    served, failed);
-	drop_privileges(&cfg);
 	if (!foreground)
 		daemonize();
+	/* Written as root; removed at exit if its directory lets the user. */
 	if (cfg.pid_file[0] != '\0' && write_pid(cfg.pid_file) == -1)
 		log_warn("pid_file %s: %s", cfg.pid_file, strerror(errno));
+	drop_privileges(&cfg);
 	rc = server_run(path, &cfg, snap);
 	if (cfg.pid_file[0] != '\0' && unlink(cfg.pid_file) == -1 &&
 	    errno != ENOENT)

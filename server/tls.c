@@ -160,13 +160,15 @@ struct policy_ctx {
 };
 
 struct tls_conn {
-	br_ssl_server_context	 sc;
+	br_ssl_server_context	 sc;		/* first: see cache_load() */
 	struct policy_ctx	 pol;
 	tls_resolve_fn		 resolve;
 	tls_open_fn		 open_app;
 	void			*arg;
 	struct tls_cred		*cred;		/* chosen for this handshake */
+	uint64_t		 resumed_name;	/* hash, when resuming */
 	unsigned		 unknown_name:1;
+	unsigned		 name_mismatch:1;
 	unsigned		 established:1;
 	unsigned		 app_eof:1;
 	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
@@ -224,16 +226,22 @@ cache_load(const br_ssl_session_cache_class **ctx,
 {
 	const struct scache	*sc = (const struct scache *)(void *)ctx;
 	struct session		*s;
+	struct tls_conn		*tc;
 
 	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
 		return 0;
 	s = slot(sc, p->session_id, p->session_id_len);
 	if (s->idlen != p->session_id_len ||
 	    memcmp(s->id, p->session_id, s->idlen) != 0 ||
-	    s->expires < time(NULL) ||
-	    s->name != name_hash(br_ssl_engine_get_server_name(
-	    &server_ctx->eng)))
+	    s->expires < time(NULL))
 		return 0;
+	/*
+	 * BearSSL looks the session up before it has read the SNI
+	 * extension: remember the name the session was made for, and
+	 * compare when the handshake completes (tls_conn_pump).
+	 */
+	tc = (struct tls_conn *)(void *)server_ctx;
+	tc->resumed_name = s->name;
 	p->version = s->version;
 	p->cipher_suite = s->suite;
 	memcpy(p->master_secret, s->master, sizeof(s->master));
@@ -1154,6 +1162,8 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->arg = arg;
 	tc->cred = NULL;
 	tc->unknown_name = 0;
+	tc->name_mismatch = 0;
+	tc->resumed_name = 0;
 	tc->established = 0;
 	tc->app_eof = 0;
 	return br_ssl_server_reset(&tc->sc) ? 0 : -1;
@@ -1171,6 +1181,25 @@ static int
 would_block(void)
 {
 	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/*
+ * A resumed session skipped the policy's choose(): check that the client
+ * asks for the name the session was made for (RFC 6066 section 3), and
+ * let the server pick its domain from it.
+ */
+static int
+resumed_check(struct tls_conn *tc)
+{
+	const char	*name = br_ssl_engine_get_server_name(&tc->sc.eng);
+	struct tls_cred	*ec, *rsa;
+
+	if (name_hash(name) != tc->resumed_name ||
+	    !tc->resolve(tc->arg, name, &ec, &rsa)) {
+		tc->name_mismatch = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* see tls.h */
@@ -1199,6 +1228,8 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 		    BR_SSL_RECVAPP))) {
 			tc->established = 1;
 			ev->established = 1;
+			if (tc->cred == NULL && resumed_check(tc) == -1)
+				return -1;
 		}
 		if (st & BR_SSL_SENDREC) {
 			buf = br_ssl_engine_sendrec_buf(eng, &len);
@@ -1294,6 +1325,8 @@ tls_conn_error(const struct tls_conn *tc)
 
 	if (tc->unknown_name)
 		return "server name not served";
+	if (tc->name_mismatch)
+		return "session resumed under another server name";
 	switch (err) {
 	case BR_ERR_OK:
 		return NULL;

@@ -1,0 +1,293 @@
+#!/bin/sh
+# tests/e2e.sh: the real mta-stsd on loopback, checked with curl and
+# openssl s_client: bodies, headers, status codes, certificate choice by
+# server name, reload, shutdown.
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+
+top=$PWD
+d=${MTA_STSD:-$top/server/mta-stsd}
+ctl=${MTA_STSCTL:-$top/server/mta-stsctl}
+tmp=$(mktemp -d /tmp/mta-stsd-e2e.XXXXXX)
+pid=
+hold=
+
+cleanup() {
+	[ -n "$hold" ] && kill "$hold" 2>/dev/null
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 0.2
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# A free loopback port.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# --- certificates: ECDSA and RSA for a.test, one certificate for b and c,
+# a wildcard for w, an expired one for d; keys as SEC1, PKCS#1, PKCS#8.
+c=$tmp/certs
+mkcert() { sh certs/mkcert.sh "$c" "$@" || exit 1; }
+mkcert ca
+mkcert cert a-ec ec256 90 mta-sts.a.test
+mkcert cert a-rsa rsa2048 90 mta-sts.a.test
+mkcert cert bc ec384 90 mta-sts.b.test mta-sts.c.test
+mkcert cert w ec256 90 '*.w.test'
+mkcert cert d rsa2048 -2 mta-sts.d.test
+mkcert cert soon ec256 5 mta-sts.s.test
+# PKCS#8 for one key, and a key and chain in one file for another.
+openssl pkcs8 -topk8 -nocrypt -in "$c/bc.key" -out "$c/bc.p8" && rm "$c/bc.key"
+mkdir -p "$c/live/w"
+cat "$c/w.key" "$c/w.pem" >"$c/live/w/combined.pem" && rm "$c/w.key" "$c/w.pem"
+cp "$c/ca.pem" "$tmp/ca.pem"
+rm -f "$c/ca.key"
+
+p=$tmp/policies
+mkdir -p "$p"
+for dom in a b c d w s; do
+	printf 'version: STSv1\nmode: enforce\nmx: mx.%s.test\nmax_age: 1209600\n' "$dom" >"$p/$dom.test.txt"
+done
+printf '# testing\nversion: STSv1\nmode: testing\nmx: MX1.b.test\nmx: *.b.test\nmax_age: 86400\n' >"$p/b.test.txt"
+printf 'secret-outside-policy\n' >"$tmp/secret.txt"
+chmod -R a+rX "$tmp"
+# Like systemd's RuntimeDirectory: the user may remove its pid file.
+mkdir -p "$tmp/run" && chown nobody "$tmp/run"
+
+conf=$tmp/mta-stsd.conf
+write_conf() {
+	cat >"$conf" <<EOF
+[server]
+listen = 127.0.0.1:$port [::1]:$port
+policy_dir = $p
+cert_dir = $c
+user = nobody
+log_level = debug
+pid_file = $tmp/run/mta-stsd.pid
+default_domain = ${1-a.test}
+EOF
+}
+write_conf a.test
+
+# --- start-up checks before the server runs
+printf '[server]\nlisten = 127.0.0.1:%s\nbogus = 1\n' "$port" >"$tmp/bad.conf"
+out=$("$d" -n -f "$tmp/bad.conf" 2>&1)
+rc=$?
+case "$rc:$out" in
+"1:mta-stsd: $tmp/bad.conf:3: bogus: unknown key in [server]") ok "unknown config key: FILE:LINE: key: why" ;;
+*) not_ok "unknown config key: rc=$rc [$out]" ;;
+esac
+printf '[server]\nhandshake_timeout = 0\n' >"$tmp/bad.conf"
+out=$("$d" -n -f "$tmp/bad.conf" 2>&1)
+case $out in
+*"bad.conf:2: handshake_timeout: '0' is not a whole number from 1 to 300 (seconds)") ok "bad config value" ;;
+*) not_ok "bad config value: [$out]" ;;
+esac
+out=$("$d" -n -f "$conf" 2>"$tmp/n.err")
+rc=$?
+if [ "$rc" = 1 ] && echo "$out" | grep -q '^mta-sts.a.test: mode enforce, max_age 1209600, mx mx.a.test$' &&
+    echo "$out" | grep -q 'certificate mta-sts.a.test (ECDSA P-256)' &&
+    echo "$out" | grep -q 'certificate mta-sts.a.test (RSA 2048)' &&
+    echo "$out" | grep -q '^5 domains served, 1 failed$' &&
+    grep -q 'mta-sts.d.test: not served: certificate .*d.pem expired on' "$tmp/n.err" &&
+    grep -q 'mta-sts.s.test: ECDSA P-256 certificate .* expires in [0-9]* days' "$tmp/n.err"; then
+	ok "-n lists what is served, says why d.test is not, exit 1"
+else
+	not_ok "-n: rc=$rc [$out] [$(cat "$tmp/n.err")]"
+fi
+sed 's/^user = nobody/user = root/' "$conf" >"$tmp/root.conf"
+out=$(timeout 5 "$d" -d -f "$tmp/root.conf" 2>&1)
+case $out in
+*"refusing to run as root"*) ok "staying root is refused" ;;
+*) not_ok "root not refused: [$out]" ;;
+esac
+
+# --- start
+"$d" -d -f "$conf" 2>"$tmp/log" &
+pid=$!
+i=0
+while ! curl -s -o /dev/null --cacert "$tmp/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "https://mta-sts.a.test:$port/"; do
+	i=$((i + 1))
+	if [ $i -gt 50 ] || ! kill -0 "$pid" 2>/dev/null; then
+		not_ok "server did not start: $(cat "$tmp/log")"
+		summary
+		exit 1
+	fi
+	sleep 0.1
+done
+ok "server starts and answers"
+if [ "$(cat "$tmp/run/mta-stsd.pid" 2>/dev/null)" = "$pid" ]; then ok "pid file"; else not_ok "pid file"; fi
+if [ "$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" = "$(id -u nobody)" ]; then
+	ok "runs as the configured user"
+else
+	not_ok "uid is $(awk '/^Uid:/ {print $2}' /proc/$pid/status)"
+fi
+
+# fetch NAME [CURL ARGS...]: GET the policy of mta-sts.NAME over IPv4.
+fetch() {
+	_h=mta-sts.$1
+	shift
+	curl -sS --cacert "$tmp/ca.pem" --resolve "$_h:$port:127.0.0.1" "$@" \
+	    "https://$_h:$port/.well-known/mta-sts.txt"
+}
+
+# --- what is served
+fetch a.test -D "$tmp/h" -o "$tmp/body"
+"$ctl" validate --print "$p/a.test.txt" >"$tmp/canon"
+if cmp -s "$tmp/body" "$tmp/canon"; then ok "GET serves the canonical body"; else not_ok "body: $(od -c "$tmp/body" | head)"; fi
+tr -d '\r' <"$tmp/h" >"$tmp/hh"
+check "status 200" grep -q '^HTTP/1.1 200 OK$' "$tmp/hh"
+check "Content-Type: text/plain" grep -qx 'Content-Type: text/plain' "$tmp/hh"
+check "Cache-Control: no-cache" grep -qx 'Cache-Control: no-cache' "$tmp/hh"
+check "Content-Length" grep -qx "Content-Length: $(wc -c <"$tmp/canon" | tr -d ' ')" "$tmp/hh"
+if grep -qi '^server:\|^location:' "$tmp/hh"; then not_ok "no Server or Location header: $(cat "$tmp/hh")"; else ok "no version banner, no redirect"; fi
+fetch b.test -o "$tmp/body"
+if cmp -s "$tmp/body" - <<EOF
+$(printf 'version: STSv1\r\nmode: testing\r\nmx: mx1.b.test\r\nmx: *.b.test\r\nmax_age: 86400\r')
+EOF
+then ok "comments dropped, mx lower-cased, CRLF"; else not_ok "b body: $(od -c "$tmp/body" | head -5)"; fi
+
+out=$(fetch a.test -I -o /dev/null -w '%{http_code} %{size_download}' -D "$tmp/h")
+if [ "$out" = "200 0" ] && tr -d '\r' <"$tmp/h" | grep -qx "Content-Length: $(wc -c <"$tmp/canon" | tr -d ' ')"; then
+	ok "HEAD: 200, length, no body"
+else
+	not_ok "HEAD: $out"
+fi
+
+# code NAME PATH [CURL ARGS...]: the status of a request.
+code() {
+	_h=mta-sts.$1
+	_path=$2
+	shift 2
+	curl -s -o "$tmp/out" -D "$tmp/h" -w '%{http_code}' --path-as-is \
+	    --cacert "$tmp/ca.pem" --resolve "$_h:$port:127.0.0.1" "$@" \
+	    "https://$_h:$port$_path"
+}
+check "other path: 404" test "$(code a.test /)" = 404
+check "other path: 404 (/.well-known/)" test "$(code a.test /.well-known/)" = 404
+check "dot segments are not resolved to a file" test "$(code a.test /.well-known/../.well-known/mta-sts.txt)" = 404
+check "no file outside is readable" test "$(code a.test /../secret.txt)" = 404
+check "case matters in the path" test "$(code a.test /.well-known/MTA-STS.txt)" = 404
+check "POST: 405" test "$(code a.test /.well-known/mta-sts.txt -X POST -d x=1)" = 405
+if tr -d '\r' <"$tmp/h" | grep -qx 'Allow: GET, HEAD'; then ok "405 carries Allow: GET, HEAD"; else not_ok "Allow header: $(cat "$tmp/h")"; fi
+check "OPTIONS: 405" test "$(code a.test /.well-known/mta-sts.txt -X OPTIONS)" = 405
+check "Host of another domain: 421" test "$(code a.test /.well-known/mta-sts.txt -H 'Host: mta-sts.b.test')" = 421
+check "Host with port: 200" test "$(code a.test /.well-known/mta-sts.txt -H "Host: MTA-STS.A.test:$port")" = 200
+check "Host a@b: 400" test "$(code a.test /.well-known/mta-sts.txt -H 'Host: a@b')" = 400
+check "absolute-form target of another domain: 421" test "$(code a.test /x --request-target "https://mta-sts.b.test/.well-known/mta-sts.txt")" = 421
+check "absolute-form target of the same domain: 200" test "$(code a.test /x --request-target "https://mta-sts.a.test/.well-known/mta-sts.txt")" = 200
+check "query string ignored: 200" test "$(code a.test '/.well-known/mta-sts.txt?x=1')" = 200
+if [ "$(curl -sS -6 --cacert "$tmp/ca.pem" --resolve "mta-sts.c.test:$port:[::1]" -o /dev/null -w '%{http_code}' "https://mta-sts.c.test:$port/.well-known/mta-sts.txt")" = 200 ]; then
+	ok "IPv6"
+else
+	not_ok "IPv6"
+fi
+check "wildcard certificate from a combined key+chain file" test "$(code w.test /.well-known/mta-sts.txt)" = 200
+
+# --- TLS, with openssl s_client
+# sclient NAME [ARGS...]: handshake, print what s_client says.
+sclient() {
+	_n=$1
+	shift
+	echo Q | timeout 10 openssl s_client -connect "127.0.0.1:$port" \
+	    ${_n:+-servername "$_n"} -CAfile "$tmp/ca.pem" "$@" 2>&1
+}
+out=$(sclient mta-sts.b.test)
+case $out in *"subject=CN = mta-sts.b.test"*"Verify return code: 0 (ok)"*) ok "b.test gets its certificate, verified" ;; *) not_ok "b.test cert: $out" ;; esac
+out=$(sclient mta-sts.c.test)
+case $out in *"subject=CN = mta-sts.b.test"*"Verify return code: 0 (ok)"*) ok "one certificate serves two names" ;; *) not_ok "c.test cert: $out" ;; esac
+out=$(sclient mta-sts.a.test)
+case $out in *"Peer signature type: ECDSA"*"Protocol  : TLSv1.2"*"Cipher    : ECDHE-ECDSA-AES128-GCM-SHA256"*) ok "ECDSA by default, TLS 1.2, server's suite order" ;; *) not_ok "a.test default: $out" ;; esac
+case $out in *"Server Temp Key: X25519"*) ok "X25519 first" ;; *) not_ok "temp key: $(echo "$out" | grep 'Temp Key')" ;; esac
+out=$(sclient mta-sts.a.test -cipher ECDHE-RSA-AES256-GCM-SHA384)
+case $out in *"Peer signature type: RSA"*"Cipher    : ECDHE-RSA-AES256-GCM-SHA384"*) ok "RSA certificate for an RSA-only client" ;; *) not_ok "a.test RSA: $out" ;; esac
+out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-CHACHA20-POLY1305)
+case $out in *"Cipher    : ECDHE-ECDSA-CHACHA20-POLY1305"*) ok "ChaCha20-Poly1305" ;; *) not_ok "chacha: $out" ;; esac
+out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES128-SHA256)
+case $out in *"Cipher is (NONE)"*|*"handshake failure"*|*"no cipher"*) ok "CBC refused" ;; *) not_ok "CBC: $out" ;; esac
+out=$(sclient mta-sts.a.test -tls1_1)
+case $out in *"Cipher is (NONE)"*|*alert*|*"no protocols"*) ok "TLS 1.1 refused" ;; *) not_ok "TLS 1.1: $out" ;; esac
+out=$(sclient unknown.test)
+case $out in *"unrecognized name"*) ok "unknown server name: alert unrecognized_name" ;; *) not_ok "unknown name: $out" ;; esac
+out=$(sclient mta-sts.d.test)
+case $out in *"unrecognized name"*) ok "domain with an expired certificate is not served" ;; *) not_ok "d.test: $out" ;; esac
+out=$(sclient "" -noservername)
+case $out in *"subject=CN = mta-sts.a.test"*) ok "no server name: default_domain" ;; *) not_ok "no SNI: $out" ;; esac
+sclient mta-sts.a.test -sess_out "$tmp/sess" >/dev/null
+out=$(sclient mta-sts.a.test -sess_in "$tmp/sess")
+case $out in *"Reused, TLSv1.2"*) ok "session resumption" ;; *) not_ok "resumption: $(echo "$out" | grep -i 'new\|reused')" ;; esac
+# A session resumed under another server name is closed before any request.
+out=$( (printf 'GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.w.test\r\n\r\n'; sleep 1) |
+    timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername mta-sts.w.test \
+    -CAfile "$tmp/ca.pem" -sess_in "$tmp/sess" -ign_eof 2>&1)
+case $out in *"HTTP/1.1"*) not_ok "a request answered on a session resumed under another name" ;; *) ok "no request on a session resumed under another server name" ;; esac
+check "it is logged" grep -q 'closed: session resumed under another server name' "$tmp/log"
+
+# --- keep-alive and pipelining
+out=$(curl -sS --cacert "$tmp/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" \
+    -o /dev/null -o /dev/null -w '%{num_connects}' \
+    "https://mta-sts.a.test:$port/.well-known/mta-sts.txt" \
+    "https://mta-sts.a.test:$port/.well-known/mta-sts.txt")
+check "keep-alive: two requests, one connection" test "$out" = 10
+req='GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n'
+out=$( (printf "$req$req$req" | sed 's/^$//'; sleep 1) | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$port" -servername mta-sts.a.test -CAfile "$tmp/ca.pem" 2>/dev/null | tr -d '\r' | grep -c '^HTTP/1.1 200 OK$')
+check "pipelining: three requests in one write, three answers" test "$out" = 3
+
+# --- reload
+mkfifo "$tmp/fifo"
+(sleep 30 >"$tmp/fifo") &
+hold=$!
+timeout 20 openssl s_client -quiet -connect "127.0.0.1:$port" -servername mta-sts.a.test \
+    -CAfile "$tmp/ca.pem" <"$tmp/fifo" >"$tmp/held" 2>/dev/null &
+held_client=$!
+exec 7>"$tmp/fifo"
+printf 'GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n' >&7
+
+printf 'version: STSv1\nmode: testing\nmx: mx.a.test\nmax_age: 86400\n' >"$p/a.test.txt"
+rm "$p/c.test.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mx.w.test\nmax_age: 1209600\nfoo: bar\n' >"$p/w.test.txt"
+write_conf ""
+kill -HUP "$pid"
+sleep 0.5
+case $(fetch a.test) in *"mode: testing"*) ok "reload: new policy served" ;; *) not_ok "reload: a.test still old" ;; esac
+case $(fetch w.test) in *"mode: enforce"*"mx: mx.w.test"*) ok "reload: invalid new policy keeps the old one" ;; *) not_ok "reload: w.test not kept" ;; esac
+check "reload: the log names file, line and rule" grep -q "policy: $p/w.test.txt:5: error: unknown key 'foo'" "$tmp/log"
+out=$(sclient mta-sts.c.test)
+case $out in *"unrecognized name"*) ok "reload: a removed policy is no longer served" ;; *) not_ok "reload: c.test still served" ;; esac
+check "reload: the other domain of a shared certificate still served" test "$(code b.test /.well-known/mta-sts.txt)" = 200
+out=$(sclient "" -noservername)
+case $out in *"unrecognized name"*) ok "reload: no default_domain, no server name: alert" ;; *) not_ok "reload no SNI: $out" ;; esac
+printf 'GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\nConnection: close\r\n\r\n' >&7
+sleep 0.5
+exec 7>&-
+kill "$hold" 2>/dev/null
+hold=
+wait "$held_client" 2>/dev/null
+if [ "$(tr -d '\r' <"$tmp/held" | grep -c '^HTTP/1.1 200 OK$')" = 2 ]; then
+	ok "a connection open across the reload still works"
+else
+	not_ok "held connection: $(cat "$tmp/held")"
+fi
+printf '[server]\nlisten = 127.0.0.1:%s\nnope = 1\n' "$port" >"$conf"
+kill -HUP "$pid"
+sleep 0.3
+check "reload with a broken config keeps running" kill -0 "$pid"
+check "reload with a broken config: logged" grep -q "reload: $conf:3: nope: unknown key in \[server\]; keeping the running configuration" "$tmp/log"
+check "still serving after a broken config" test "$(code a.test /.well-known/mta-sts.txt)" = 200
+
+# --- access log
+check "access log line" grep -q 'access: 127.0.0.1 mta-sts.a.test "GET /.well-known/mta-sts.txt" 200 [0-9]* [0-9]*us' "$tmp/log"
+
+# --- stop
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$pid" 2>/dev/null; then
+	not_ok "SIGTERM: still running after 8 s"
+else
+	wait "$pid"
+	rc=$?
+	pid=
+	check "SIGTERM: exit 0" test "$rc" = 0
+	check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
+fi
+check "no crash or sanitizer report in the log" sh -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$tmp/log'"
+summary
