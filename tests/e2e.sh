@@ -174,6 +174,8 @@ check "Host with port: 200" test "$(code a.test /.well-known/mta-sts.txt -H "Hos
 check "Host a@b: 400" test "$(code a.test /.well-known/mta-sts.txt -H 'Host: a@b')" = 400
 check "absolute-form target of another domain: 421" test "$(code a.test /x --request-target "https://mta-sts.b.test/.well-known/mta-sts.txt")" = 421
 check "absolute-form target of the same domain: 200" test "$(code a.test /x --request-target "https://mta-sts.a.test/.well-known/mta-sts.txt")" = 200
+check "URL over max_header_size: 414" test "$(code a.test "/.well-known/mta-sts.txt?$(head -c 9000 /dev/zero | tr '\0' a)")" = 414
+check "header over max_header_size: 431" test "$(code a.test /.well-known/mta-sts.txt -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)")" = 431
 check "query string ignored: 200" test "$(code a.test '/.well-known/mta-sts.txt?x=1')" = 200
 if [ "$(curl -sS -6 --cacert "$tmp/ca.pem" --resolve "mta-sts.c.test:$port:[::1]" -o /dev/null -w '%{http_code}' "https://mta-sts.c.test:$port/.well-known/mta-sts.txt")" = 200 ]; then
 	ok "IPv6"
@@ -272,6 +274,23 @@ sleep 0.3
 check "reload with a broken config keeps running" kill -0 "$pid"
 check "reload with a broken config: logged" grep -q "reload: $conf:3: nope: unknown key in \[server\]; keeping the running configuration" "$tmp/log"
 check "still serving after a broken config" test "$(code a.test /.well-known/mta-sts.txt)" = 200
+
+# --- deadlines: a second start with short limits
+kill -TERM "$pid"
+wait "$pid"
+write_conf a.test
+printf 'handshake_timeout = 1\nrequest_timeout = 1\nkeepalive_timeout = 1\nconnection_lifetime = 3\n' >>"$conf"
+"$d" -d -f "$conf" 2>>"$tmp/log" &
+pid=$!
+sleep 0.5
+python3 tests/deadlines.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/dl" 2>&1
+while read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }" ;;
+	*) not_ok "$line" ;;
+	esac
+done <"$tmp/dl"
+check "deadlines: four checks ran" test "$(grep -c '^ok - \|^FAIL - ' "$tmp/dl")" = 4
 
 # --- access log
 check "access log line" grep -q 'access: 127.0.0.1 mta-sts.a.test "GET /.well-known/mta-sts.txt" 200 [0-9]* [0-9]*us' "$tmp/log"

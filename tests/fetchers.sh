@@ -1,0 +1,528 @@
+#!/bin/sh
+# tests/fetchers.sh: real MTA-STS senders fetch what mta-stsd serves.
+#
+# Two independent fetchers, as mail servers run them:
+#   - postfix-mta-sts-resolver (Debian): mta-sts-query, and mta-sts-daemon
+#     asked over the Postfix socketmap protocol (tests/fetchers/socketmap.py);
+#   - mailauth (npm): getPolicy() and validateMx() of its MTA-STS module
+#     (tests/fetchers/mailauth.js).
+# Each resolves _mta-sts.DOMAIN (TXT) and mta-sts.DOMAIN (A) through a real
+# DNS server (dnsmasq) and fetches https://mta-sts.DOMAIN/.well-known/
+# mta-sts.txt from mta-stsd on port 443, trusting only a test CA.  All of
+# it runs in a network namespace of its own, on that namespace's loopback
+# (127.0.0.1 and 127.0.0.2); the host's network and resolv.conf are never
+# touched (ip netns exec bind-mounts /etc/netns/NS/{resolv.conf,hosts}).
+#
+# Domains:
+#   example.com        ECDSA P-256 certificate, enforce: must be accepted
+#   example.net        RSA 2048 certificate, enforce, a wildcard mx: accepted
+#   untrusted.example  served by mta-stsd, certificate from another CA:
+#                      every fetcher must refuse it
+#   mismatch.example   answered (127.0.0.2) by openssl s_server with the
+#                      trusted certificate of mta-sts.example.com: the name
+#                      is not covered, every fetcher must refuse it
+#
+# Needs root.  Installs what is missing: the Debian packages
+# postfix-mta-sts-resolver and dnsmasq-base (and nodejs, npm if there is no
+# node), and mailauth MAILAUTH_VERSION with npm into $CACHE/node, where
+# reruns find it.  A prerequisite that cannot be had is a failure, or only
+# a SKIP line with SKIP_FETCHERS=1.  VERBOSE=1 shows what each fetcher said.
+# Ends with "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+
+MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}
+CACHE=${MTA_STSD_TEST_CACHE:-/var/cache/mta-stsd-test}
+NODE_PREFIX=$CACHE/node
+daemon=${MTA_STSD:-server/mta-stsd}
+here=$(pwd)
+ns=mta-stsd-fetch-$$
+pids=
+netns_made=
+
+# Proxies from the environment would send the fetchers elsewhere.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
+    no_proxy NO_PROXY
+
+tmp=$(mktemp -d /tmp/mta-stsd-fetchers.XXXXXX) || exit 1
+
+# Stops what this script started, by PID, within a bounded time.
+stop_all() {
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null
+	# shellcheck disable=SC2086
+	( sleep 5; kill -9 $pids 2>/dev/null ) >/dev/null 2>&1 &
+	_wd=$!
+	# shellcheck disable=SC2086
+	wait $pids 2>/dev/null
+	kill "$_wd" 2>/dev/null
+	wait "$_wd" 2>/dev/null
+	pids=
+}
+
+cleanup() {
+	stop_all
+	if [ -n "$netns_made" ]; then
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# missing WHAT: a prerequisite that is not there.
+missing() {
+	if [ "${SKIP_FETCHERS:-}" = 1 ]; then
+		echo "SKIP - $*"
+	else
+		not_ok "$*"
+	fi
+}
+
+# say TEXT: shown with VERBOSE only (what a fetcher said).
+say() {
+	[ -n "${VERBOSE:-}" ] && echo "# $*"
+	return 0
+}
+
+# show FILE: the file's lines as comments, at most 20.
+show() {
+	sed -n '1,20s/^/#   /p' "$1"
+}
+
+apt_install() {
+	[ "$(id -u)" = 0 ] || return 1
+	echo "fetchers: installing $*"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 ||
+	    { apt-get update -qq >>"$tmp/apt.log" 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1; } ||
+	    { tail -5 "$tmp/apt.log"; return 1; }
+}
+
+have_mailauth() {
+	[ -f "$NODE_PREFIX/node_modules/mailauth/lib/mta-sts.js" ] &&
+	    [ "$(node -p "require('$NODE_PREFIX/node_modules/mailauth/package.json').version" 2>/dev/null)" = "$MAILAUTH_VERSION" ]
+}
+
+# ---- prerequisites --------------------------------------------------------
+
+if [ "$(id -u)" != 0 ]; then
+	missing "fetchers: needs root (network namespace, port 443)"
+	summary
+	exit
+fi
+if [ ! -x "$daemon" ]; then
+	not_ok "fetchers: $daemon is not built (run make)"
+	summary
+	exit
+fi
+for cmd in ip openssl curl; do
+	command -v "$cmd" >/dev/null || apt_install iproute2 openssl curl
+done
+
+debs=
+command -v mta-sts-query >/dev/null && command -v mta-sts-daemon >/dev/null ||
+    debs="$debs postfix-mta-sts-resolver"
+command -v dnsmasq >/dev/null || debs="$debs dnsmasq-base"
+# shellcheck disable=SC2086
+[ -z "$debs" ] || apt_install $debs
+command -v node >/dev/null || apt_install nodejs
+command -v npm >/dev/null || apt_install npm
+if command -v npm >/dev/null && ! have_mailauth; then
+	echo "fetchers: installing mailauth $MAILAUTH_VERSION into $NODE_PREFIX"
+	mkdir -p "$NODE_PREFIX"
+	printf '{ "private": true, "dependencies": { "mailauth": "%s" } }\n' \
+	    "$MAILAUTH_VERSION" >"$NODE_PREFIX/package.json"
+	timeout 300 npm install --prefix "$NODE_PREFIX" \
+	    --cache "$CACHE/npm-cache" --prefer-offline --no-audit --no-fund \
+	    --omit=dev --loglevel=error >"$tmp/npm.log" 2>&1 ||
+	    tail -5 "$tmp/npm.log"
+fi
+
+have_dns=1 have_resolver=1 have_mailauth=1
+command -v dnsmasq >/dev/null ||
+    { have_dns=0; missing "fetchers: dnsmasq missing (Debian dnsmasq-base)"; }
+command -v mta-sts-query >/dev/null && command -v mta-sts-daemon >/dev/null ||
+    { have_resolver=0; missing "fetchers: mta-sts-query/mta-sts-daemon missing (Debian postfix-mta-sts-resolver)"; }
+command -v node >/dev/null && have_mailauth ||
+    { have_mailauth=0; missing "fetchers: mailauth $MAILAUTH_VERSION missing (npm, into $NODE_PREFIX)"; }
+if [ "$have_dns" = 0 ] || { [ "$have_resolver" = 0 ] && [ "$have_mailauth" = 0 ]; }; then
+	summary
+	exit
+fi
+
+start=$(date +%s)
+
+# ---- certificates, policies, configuration --------------------------------
+
+mk() {
+	sh certs/mkcert.sh "$@" >>"$tmp/mkcert.log" 2>&1 ||
+	    { not_ok "mkcert.sh $*"; show "$tmp/mkcert.log"; summary; exit; }
+}
+mk "$tmp/ca" ca
+mk "$tmp/ca" cert example.com-ec ec256 90 mta-sts.example.com
+mk "$tmp/ca" cert example.net-rsa rsa2048 90 mta-sts.example.net
+mk "$tmp/badca" ca
+mk "$tmp/badca" cert untrusted ec256 90 mta-sts.untrusted.example
+mkdir -p "$tmp/certs" "$tmp/policies" "$tmp/www/.well-known" "$tmp/nocerts"
+cp "$tmp/ca/example.com-ec.pem" "$tmp/ca/example.com-ec.key" \
+    "$tmp/ca/example.net-rsa.pem" "$tmp/ca/example.net-rsa.key" \
+    "$tmp/badca/untrusted.pem" "$tmp/badca/untrusted.key" "$tmp/certs/"
+ca=$tmp/ca/ca.pem
+
+printf '# enforce, one mx\nversion: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 1209600\n' \
+    >"$tmp/policies/example.com.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mx1.example.net\nmx: *.mx.example.net\nmax_age: 1209600\n' \
+    >"$tmp/policies/example.net.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mail.untrusted.example\nmax_age: 1209600\n' \
+    >"$tmp/policies/untrusted.example.txt"
+printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.mismatch.example\r\nmax_age: 1209600\r\n' \
+    >"$tmp/www/.well-known/mta-sts.txt"
+
+conf=$tmp/mta-stsd.conf
+printf '[server]\nlisten = 127.0.0.1:443\npolicy_dir = %s\ncert_dir = %s\nuser = nobody\nlog_level = debug\n' \
+    "$tmp/policies" "$tmp/certs" >"$conf"
+chmod 0755 "$tmp"
+chgrp -R nogroup "$tmp/certs" "$tmp/policies"
+chmod 0750 "$tmp/certs" "$tmp/policies"
+chmod 0640 "$tmp/certs"/* "$tmp/policies"/*
+
+cat >"$tmp/daemon.yml" <<EOF
+host: 127.0.0.1
+port: 8461
+reuse_port: true
+shutdown_timeout: 1
+cache:
+  type: internal
+default_zone:
+  strict_testing: false
+  timeout: 5
+EOF
+
+# What the fetchers trust: the test CA only.  Python's OpenSSL reads
+# SSL_CERT_FILE and SSL_CERT_DIR (an empty one: no system store); node adds
+# NODE_EXTRA_CA_CERTS to its bundled roots, which sign nothing here.
+export SSL_CERT_FILE="$ca" SSL_CERT_DIR="$tmp/nocerts" NODE_EXTRA_CA_CERTS="$ca"
+
+if "$daemon" -n -f "$conf" >"$tmp/check.out" 2>&1 &&
+    grep -q '^3 domains served, 0 failed$' "$tmp/check.out"; then
+	ok "mta-stsd -n: 3 domains served"
+else
+	not_ok "mta-stsd -n: expected 3 domains served"
+	show "$tmp/check.out"
+fi
+
+# ---- the namespace --------------------------------------------------------
+
+mkdir -p "/etc/netns/$ns"
+netns_made=1
+printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' \
+    >"/etc/netns/$ns/resolv.conf"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$ns/hosts"
+# 127.0.0.2 is where the impostor listens; it also makes getaddrinfo()
+# with AI_ADDRCONFIG (aiohttp, getent) resolve names at all: glibc counts
+# IPv4 as configured only for an address other than 127.0.0.1.
+if ! ip netns add "$ns" || ! ip netns exec "$ns" ip link set lo up ||
+    ! ip netns exec "$ns" ip addr add 127.0.0.2/8 dev lo; then
+	not_ok "fetchers: cannot make network namespace $ns"
+	summary
+	exit
+fi
+
+nsx() {
+	timeout 30 ip netns exec "$ns" "$@"
+}
+
+# bg LOG COMMAND...: runs COMMAND in the namespace in the background (ip
+# netns exec execs it: $! is its PID).
+bg() {
+	_log=$1
+	shift
+	ip netns exec "$ns" "$@" >"$_log" 2>&1 &
+	pids="$pids $!"
+}
+
+# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+bg "$tmp/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+    --port=53 --user=nobody --group=nogroup --pid-file="$tmp/dnsmasq.pid" \
+    --log-facility=- --log-queries \
+    --local=/example.com/ --local=/example.net/ \
+    --local=/untrusted.example/ --local=/mismatch.example/ \
+    "--txt-record=_mta-sts.example.com,v=STSv1; id=20240101000000Z;" \
+    "--txt-record=_mta-sts.example.net,v=STSv1; id=20240202000000Z;" \
+    "--txt-record=_mta-sts.untrusted.example,v=STSv1; id=20240303000000Z;" \
+    "--txt-record=_mta-sts.mismatch.example,v=STSv1; id=20240404000000Z;" \
+    --host-record=mta-sts.example.com,127.0.0.1 \
+    --host-record=mta-sts.example.net,127.0.0.1 \
+    --host-record=mta-sts.untrusted.example,127.0.0.1 \
+    --host-record=mta-sts.mismatch.example,127.0.0.2
+if wait_for 5 ip netns exec "$ns" getent ahostsv4 mta-sts.example.com; then
+	ok "dnsmasq answers in the namespace"
+else
+	not_ok "dnsmasq does not answer"
+	show "$tmp/dnsmasq.log"
+	summary
+	exit
+fi
+
+bg "$tmp/mta-stsd.log" "$here/$daemon" -d -f "$conf"
+mta_stsd_pid=${pids##* }
+if wait_for 5 grep -q 'domains served' "$tmp/mta-stsd.log" &&
+    wait_for 5 nsx curl -s -o /dev/null --max-time 2 --cacert "$ca" \
+    https://mta-sts.example.com/.well-known/mta-sts.txt; then
+	ok "mta-stsd serves in the namespace"
+else
+	not_ok "mta-stsd did not start"
+	show "$tmp/mta-stsd.log"
+	summary
+	exit
+fi
+
+bg "$tmp/s_server.log" sh -c 'cd "$1" && exec openssl s_server -quiet \
+    -accept 127.0.0.2:443 -cert "$2.pem" -key "$2.key" -WWW' sh \
+    "$tmp/www" "$tmp/ca/example.com-ec"
+if [ "$have_resolver" = 1 ]; then
+	bg "$tmp/daemon.log" mta-sts-daemon -c "$tmp/daemon.yml" -v debug \
+	    --disable-uvloop
+fi
+
+# ---- baseline: curl and openssl see what the fetchers will see ------------
+
+expected=$(printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmax_age: 1209600\r\n')
+if nsx curl -sS --max-time 5 --cacert "$ca" -D "$tmp/h" -o "$tmp/b" \
+    https://mta-sts.example.com/.well-known/mta-sts.txt 2>"$tmp/e" &&
+    [ "$(cat "$tmp/b")" = "$expected" ] &&
+    grep -qi '^content-type: text/plain' "$tmp/h"; then
+	ok "curl: example.com policy, text/plain, via DNS"
+else
+	not_ok "curl: example.com policy"
+	show "$tmp/e"
+	show "$tmp/h"
+fi
+
+# tls_key HOST BITS: the certificate served for HOST verifies against the
+# test CA and has a BITS-bit key (256 ECDSA, 2048 RSA).
+tls_key() {
+	nsx openssl s_client -connect 127.0.0.1:443 -servername "$1" \
+	    -verify_hostname "$1" -CAfile "$ca" </dev/null >"$tmp/s" 2>&1
+	if grep -q "Server public key is $2 bit" "$tmp/s" &&
+	    grep -q 'Verify return code: 0 (ok)' "$tmp/s"; then
+		ok "openssl: $1 has a verified $2-bit key"
+	else
+		not_ok "openssl: $1: expected a verified $2-bit key"
+		grep -i 'public key\|verify\|error' "$tmp/s" | show /dev/stdin
+	fi
+}
+tls_key mta-sts.example.com 256
+tls_key mta-sts.example.net 2048
+
+# control HOST: the policy is there without verification, and curl refuses
+# the certificate (exit 60): so a fetcher's refusal is about TLS.
+control() {
+	nsx curl -sS -k --max-time 5 -o "$tmp/b" \
+	    "https://$1/.well-known/mta-sts.txt" 2>"$tmp/e"
+	rc1=$?
+	nsx curl -sS --max-time 5 --cacert "$ca" -o /dev/null \
+	    "https://$1/.well-known/mta-sts.txt" 2>"$tmp/e2"
+	rc2=$?
+	if [ "$rc1" = 0 ] && grep -q '^mode: enforce' "$tmp/b" &&
+	    [ "$rc2" = 60 ]; then
+		ok "control: $1 serves a policy, its certificate is refused"
+		say "curl: $(cat "$tmp/e2")"
+	else
+		not_ok "control: $1: curl -k rc=$rc1, curl --cacert rc=$rc2 (expected 0 and 60)"
+		show "$tmp/e"
+		show "$tmp/e2"
+	fi
+}
+wait_for 5 nsx curl -sk -o /dev/null --max-time 2 \
+    https://mta-sts.mismatch.example/.well-known/mta-sts.txt
+control mta-sts.untrusted.example
+control mta-sts.mismatch.example
+
+# ---- postfix-mta-sts-resolver ---------------------------------------------
+
+# has FILE STRING...: FILE contains every STRING.
+has() {
+	_f=$1
+	shift
+	for _s in "$@"; do
+		grep -qF -- "$_s" "$_f" || return 1
+	done
+}
+
+# query DOMAIN ID MODE MX...: mta-sts-query gets a valid policy.
+query() {
+	_d=$1 _id=$2 _mode=$3
+	shift 3
+	_mx=
+	for _m in "$@"; do _mx="$_mx${_mx:+, }'$_m'"; done
+	nsx mta-sts-query -v debug "$_d" >"$tmp/q" 2>"$tmp/qe"
+	if has "$tmp/q" "STSFetchResult.VALID" "'$_id'" \
+	    "'version': 'STSv1'" "'mode': '$_mode'" "'mx': [$_mx]" \
+	    "'max_age': 1209600"; then
+		ok "mta-sts-query: $_d: $_mode, mx $*"
+		say "mta-sts-query $_d: $(cat "$tmp/q")"
+	else
+		not_ok "mta-sts-query: $_d: expected VALID $_mode mx $*"
+		show "$tmp/q"
+		show "$tmp/qe"
+	fi
+}
+
+# query_refused DOMAIN WHY: mta-sts-query gets no policy, for a TLS reason.
+query_refused() {
+	nsx mta-sts-query -v debug "$1" >"$tmp/q" 2>"$tmp/qe"
+	if has "$tmp/q" "STSFetchResult.FETCH_ERROR" &&
+	    has "$tmp/qe" CERTIFICATE_VERIFY_FAILED "$2"; then
+		ok "mta-sts-query: $1: refused ($2)"
+		say "mta-sts-query $1: $(grep -m1 'failed with error' "$tmp/qe")"
+	else
+		not_ok "mta-sts-query: $1: expected FETCH_ERROR ($2)"
+		show "$tmp/q"
+		show "$tmp/qe"
+	fi
+}
+
+# socketmap DOMAIN EXPECTED: mta-sts-daemon's answer to Postfix.
+socketmap() {
+	nsx /usr/bin/python3 tests/fetchers/socketmap.py 127.0.0.1 8461 \
+	    "postfix $1" >"$tmp/sm" 2>&1
+	if [ "$(cat "$tmp/sm")" = "$2" ]; then
+		ok "mta-sts-daemon: $1: '$2'"
+	else
+		not_ok "mta-sts-daemon: $1: expected '$2', got '$(cat "$tmp/sm")'"
+		show "$tmp/daemon.log"
+	fi
+}
+
+if [ "$have_resolver" = 1 ]; then
+	query example.com 20240101000000Z enforce mail.example.com
+	query example.net 20240202000000Z enforce mx1.example.net \
+	    '*.mx.example.net'
+	query_refused untrusted.example 'self-signed certificate in certificate chain'
+	query_refused mismatch.example 'Hostname mismatch'
+
+	if wait_for 10 nsx /usr/bin/python3 -c 'import socket
+socket.create_connection(("127.0.0.1", 8461), timeout=1)'; then
+		socketmap example.com \
+		    'OK secure match=mail.example.com servername=hostname'
+		# The daemon lists the mx set in no fixed order.
+		nsx /usr/bin/python3 tests/fetchers/socketmap.py 127.0.0.1 \
+		    8461 "postfix example.net" >"$tmp/sm" 2>&1
+		case $(cat "$tmp/sm") in
+		'OK secure match=mx1.example.net:.mx.example.net servername=hostname' |\
+		'OK secure match=.mx.example.net:mx1.example.net servername=hostname')
+			ok "mta-sts-daemon: example.net: $(cat "$tmp/sm")" ;;
+		*)
+			not_ok "mta-sts-daemon: example.net: got '$(cat "$tmp/sm")'"
+			show "$tmp/daemon.log" ;;
+		esac
+		socketmap untrusted.example 'NOTFOUND '
+		socketmap mismatch.example 'NOTFOUND '
+	else
+		not_ok "mta-sts-daemon did not start"
+		show "$tmp/daemon.log"
+	fi
+fi
+
+# ---- mailauth ---------------------------------------------------------------
+
+# mailauth DOMAIN ARGS...: runs tests/fetchers/mailauth.js into $tmp/m.
+mailauth() {
+	nsx node tests/fetchers/mailauth.js "$NODE_PREFIX" "$@" >"$tmp/m" 2>&1
+}
+
+# line TEXT: $tmp/m has the line TEXT.
+line() {
+	grep -qxF -- "$1" "$tmp/m"
+}
+
+if [ "$have_mailauth" = 1 ]; then
+	mailauth example.com mail.example.com other.example.org
+	if line status=found && line id=20240101000000Z &&
+	    line mode=enforce && line mx=mail.example.com &&
+	    line max_age=1209600; then
+		ok "mailauth getPolicy: example.com: enforce, mx mail.example.com"
+	else
+		not_ok "mailauth getPolicy: example.com: expected found, enforce"
+		show "$tmp/m"
+	fi
+	check "mailauth validateMx: mail.example.com valid" \
+	    line "validateMx mail.example.com=true"
+	check "mailauth validateMx: other.example.org not valid" \
+	    line "validateMx other.example.org=false"
+	say "mailauth example.com: $(tr '\n' ' ' <"$tmp/m")"
+
+	mailauth example.net a.mx.example.net mx1.example.net \
+	    mx2.example.net
+	if line status=found && line id=20240202000000Z &&
+	    line mode=enforce && line 'mx=mx1.example.net,*.mx.example.net' &&
+	    line 'validateMx a.mx.example.net=true' &&
+	    line 'validateMx mx1.example.net=true' &&
+	    line 'validateMx mx2.example.net=false'; then
+		ok "mailauth: example.net (RSA): enforce, wildcard mx matches"
+	else
+		not_ok "mailauth: example.net (RSA)"
+		show "$tmp/m"
+	fi
+	say "mailauth example.net: $(tr '\n' ' ' <"$tmp/m")"
+
+	# refused DOMAIN CODE...: no policy, and the error is one of CODEs.
+	refused() {
+		_d=$1
+		shift
+		mailauth "$_d" "mail.$_d"
+		_ok=
+		for _c in "$@"; do
+			grep -q "^error=$_c: " "$tmp/m" && _ok=1
+		done
+		if [ -n "$_ok" ] && line status=errored && line mode=none; then
+			ok "mailauth: $_d: refused ($(sed -n 's/^error=//p' "$tmp/m"))"
+		else
+			not_ok "mailauth: $_d: expected a TLS error ($*)"
+			show "$tmp/m"
+		fi
+	}
+	refused untrusted.example SELF_SIGNED_CERT_IN_CHAIN \
+	    UNABLE_TO_VERIFY_LEAF_SIGNATURE UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+	refused mismatch.example ERR_TLS_CERT_ALTNAME_INVALID
+fi
+
+# ---- mta-stsd after all that ----------------------------------------------
+
+if kill -0 "$mta_stsd_pid" 2>/dev/null &&
+    [ "$(ps -o stat= -p "$mta_stsd_pid" | cut -c1)" != Z ]; then
+	ok "mta-stsd still running"
+else
+	not_ok "mta-stsd died"
+	show "$tmp/mta-stsd.log"
+fi
+if grep -qi 'error\|warn' "$tmp/mta-stsd.log"; then
+	echo "# mta-stsd logged errors or warnings:"
+	grep -i 'error\|warn' "$tmp/mta-stsd.log" | show /dev/stdin
+fi
+if [ -n "${VERBOSE:-}" ]; then
+	echo "# mta-stsd log:"
+	sed 's/^/#   /' "$tmp/mta-stsd.log"
+fi
+
+stop_all
+echo "fetchers: $(($(date +%s) - start)) s"
+summary
