@@ -19,7 +19,8 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 # Debian packages that the build and the tests need.
 DEBS		 = make gcc clang libclang-rt-dev pkg-config libbearssl-dev \
 		   libmicrohttpd-dev libinih-dev libcmocka-dev mandoc openssl \
-		   curl
+		   curl python3 iproute2 dnsmasq-base postfix-mta-sts-resolver \
+		   nodejs
 
 S		 = server
 T		 = tests

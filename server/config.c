@@ -85,8 +85,24 @@ reader(char *str, int num, void *stream)
 	struct state	*st = stream;
 	char		*r = fgets(str, num, st->fp);
 
-	if (r != NULL)
-		st->line++;
+	if (r == NULL)
+		return NULL;
+	st->line++;
+	/*
+	 * inih cuts lines at num bytes and would read the rest as another
+	 * line: report the line instead, and skip what is left of it.
+	 */
+	if (strchr(r, '\n') == NULL && !feof(st->fp)) {
+		int ch;
+
+		if (st->why[0] == '\0') {
+			snprintf(st->why, sizeof(st->why), "line longer than %d "
+			    "characters", num - 2);
+			st->err_line = st->line;
+		}
+		while ((ch = getc(st->fp)) != EOF && ch != '\n')
+			;
+	}
 	return r;
 }
 
@@ -104,6 +120,55 @@ number(const char *v, unsigned min, unsigned max, unsigned *out)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
+}
+
+/* see config.h */
+int
+config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
+    size_t portsz)
+{
+	const char	*colon, *h;
+	size_t		 hl, pl;
+
+	if (spec[0] == '[') {
+		h = spec + 1;
+		if ((colon = strstr(spec, "]:")) == NULL)
+			return -1;
+		hl = (size_t)(colon - h);
+		colon++;
+		if (hl == 0 || strspn(h, "0123456789abcdefABCDEF:.") < hl)
+			return -1;
+	} else {
+		h = spec;
+		if ((colon = strrchr(spec, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+		if (memchr(spec, ':', hl) != NULL)
+			return -1;	/* IPv6 needs brackets */
+		if (strspn(h, "0123456789.*") < hl)
+			return -1;	/* addresses, not names */
+	}
+	pl = strlen(colon + 1);
+	if (hl >= hostsz || pl == 0 || pl >= portsz || pl > 5 ||
+	    strspn(colon + 1, "0123456789") != pl ||
+	    strtoul(colon + 1, NULL, 10) > 65535)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memcpy(port, colon + 1, pl + 1);
+	return 0;
+}
+
+/* Is the n-byte word at p a listen address? */
+static int
+listen_ok(const char *p, size_t n)
+{
+	char	 spec[80], host[64], port[8];
+
+	memcpy(spec, p, n);
+	spec[n] = '\0';
+	return config_listen_parse(spec, host, sizeof(host), port,
+	    sizeof(port));
 }
 
 static int
@@ -125,6 +190,12 @@ add_listen(struct state *st, const char *v)
 		if (*p == '\0')
 			break;
 		n = strcspn(p, " \t");
+		if (n >= 80 || listen_ok(p, n) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%.*s' is not "
+			    "ADDRESS:PORT, [IPv6]:PORT or :PORT", (int)(n < 80 ?
+			    n : 80), p);
+			return -1;
+		}
 		if (c->nlisten == CONFIG_MAX_LISTEN) {
 			snprintf(st->why, sizeof(st->why), "more than %d "
 			    "addresses", CONFIG_MAX_LISTEN);
@@ -222,7 +293,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	int		 known_section = 0;
 
 	if (st->why[0] != '\0')
-		return 0;
+		return 0;	/* only the first error is reported */
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].section, section) != 0)
 			continue;
@@ -278,11 +349,16 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 	if (line != 0) {
 		if (line == -1 || line == -2)
 			snprintf(err, errsz, "%s: cannot read", path);
-		else if (st.why[0] != '\0' && st.err_line == line)
+		else if (st.why[0] != '\0' && st.err_line <= line)
 			snprintf(err, errsz, "%s:%d: %s", path, line, st.why);
 		else
 			snprintf(err, errsz, "%s:%d: syntax error (expected "
 			    "'[section]' or 'key = value')", path, line);
+		goto fail;
+	}
+	if (st.why[0] != '\0') {
+		/* An error inih did not stop at (a long comment line). */
+		snprintf(err, errsz, "%s:%d: %s", path, st.err_line, st.why);
 		goto fail;
 	}
 	if (c->nlisten == 0) {

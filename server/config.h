@@ -40,4 +40,12 @@ int	config_load(const char *path, struct config *c, char *err,
 	    size_t errsz);
 void	config_free(struct config *c);
 
+/*
+ * Splits a listen address, "ADDR:PORT", "[IPv6]:PORT" or ":PORT", into
+ * host ("" or "*" for every address) and port.  Returns 0, or -1 if spec
+ * is none of these.
+ */
+int	config_listen_parse(const char *spec, char *host, size_t hostsz,
+	    char *port, size_t portsz);
+
 #endif /* CONFIG_H */

@@ -55,9 +55,11 @@ struct http	*http_start(const struct http_limits *lim, http_site_fn site,
 void		 http_stop(struct http *h);
 /* The fd to watch for reading (libmicrohttpd's epoll fd). */
 int		 http_fd(const struct http *h);
-/* Hands over fd (the HTTP side of a socketpair).  Returns 0 or -1. */
-int		 http_add(struct http *h, int fd, const struct sockaddr *sa,
-		    socklen_t salen);
+/*
+ * Hands over fd (the HTTP side of a socketpair; closed by libmicrohttpd
+ * even on failure).  Returns 0 or -1.
+ */
+int		 http_add(struct http *h, int fd);
 void		 http_run(struct http *h);
 /* Milliseconds until http_run() must be called, or -1 for no deadline. */
 long		 http_timeout_ms(struct http *h);

@@ -127,7 +127,7 @@ raise_nofile(struct config *c)
  * reloads read them as this user (see mta-stsd(8), FILES).
  */
 static void
-drop_privileges(const struct config *c)
+drop_privileges(const struct config *c, int foreground)
 {
 	struct passwd	*pw;
 
@@ -144,8 +144,13 @@ drop_privileges(const struct config *c)
 		fatal("user %s: no such user (create it with 'useradd "
 		    "--system --no-create-home --shell /usr/sbin/nologin %s')",
 		    c->user, c->user);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	/* The log file is reopened on reloads, as the user. */
+	if (!foreground && c->log_file[0] != '\0' &&
+	    chown(c->log_file, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("log_file %s: %s", c->log_file, strerror(errno));
+	/* Supplementary groups too: keys may be readable by any of them. */
+	if (initgroups(c->user, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
 		fatal("cannot switch to user %s: %s", c->user,
 		    strerror(errno));
 	if (setuid(0) == 0)
@@ -208,7 +213,7 @@ main(int argc, char *argv[])
 	struct config	 cfg;
 	struct store	*snap;
 	const char	*path = CONFIG_DEFAULT_PATH;
-	char		 err[512];
+	char		 err[512], *abspath, *pidfile;
 	size_t		 served, failed;
 	int		 ch, foreground = 0, check_only = 0, rc;
 
@@ -242,10 +247,18 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mta-stsd: %s\n", err);
 		return 1;
 	}
+	/* Reloads happen after chdir("/"): keep the absolute path. */
+	if ((abspath = realpath(path, NULL)) == NULL ||
+	    (pidfile = strdup(cfg.pid_file)) == NULL) {
+		fprintf(stderr, "mta-stsd: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
 	log_set_level((enum log_level)cfg.log_level);
 	if (check_only) {
 		rc = check(&cfg);
 		config_free(&cfg);
+		free(abspath);
+		free(pidfile);
 		return rc;
 	}
 	if (!foreground && log_open(cfg.log_file) == -1)
@@ -266,11 +279,12 @@ main(int argc, char *argv[])
 	/* Written as root; removed at exit if its directory lets the user. */
 	if (cfg.pid_file[0] != '\0' && write_pid(cfg.pid_file) == -1)
 		log_warn("pid_file %s: %s", cfg.pid_file, strerror(errno));
-	drop_privileges(&cfg);
-	rc = server_run(path, &cfg, snap);
-	if (cfg.pid_file[0] != '\0' && unlink(cfg.pid_file) == -1 &&
-	    errno != ENOENT)
-		log_warn("pid_file %s: %s", cfg.pid_file, strerror(errno));
+	drop_privileges(&cfg, foreground);
+	rc = server_run(abspath, &cfg, snap, foreground);
+	if (pidfile[0] != '\0' && unlink(pidfile) == -1 && errno != ENOENT)
+		log_warn("pid_file %s: %s", pidfile, strerror(errno));
 	config_free(&cfg);
+	free(abspath);
+	free(pidfile);
 	return rc;
 }

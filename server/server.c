@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #define ACCEPT_BURST	64	/* accepts per listener per loop turn */
 #define STOP_GRACE	5	/* seconds for in-flight requests at exit */
 #define EXPIRY_EVERY	86400	/* seconds between certificate checks */
+#define SWEEP_MS	250	/* milliseconds between deadline sweeps */
 
 enum ev_kind {
 	EV_LISTEN,
@@ -67,9 +69,9 @@ struct conn {
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 	char			 addr[INET6_ADDRSTRLEN + 8];
-	time_t			 started;
-	time_t			 req_start;	/* request bytes seen, no answer */
-	time_t			 last_active;	/* last answer */
+	int64_t			 started;	/* monotonic milliseconds */
+	int64_t			 req_start;	/* request bytes seen, no answer */
+	int64_t			 last_active;	/* last answer */
 	int			 refs;
 	int			 closed;	/* network side done */
 	struct conn		*prev, *next;	/* the live list */
@@ -91,12 +93,14 @@ static struct {
 	size_t			 nconns;
 	struct conn		**byfd;		/* httpfd -> conn */
 	size_t			 nbyfd;
-	time_t			 now;
-	time_t			 next_sweep;
+	time_t			 now;		/* wall clock, for certificates */
+	int64_t			 ms;		/* monotonic, for deadlines */
+	int64_t			 next_sweep;
 	time_t			 next_expiry;
 	int			 stopping;
 	time_t			 stop_deadline;
 	int			 http_due;	/* run libmicrohttpd this turn */
+	int			 foreground;	/* -d: log to stderr only */
 	unsigned long		 refused;
 } S;
 
@@ -115,31 +119,15 @@ listen_one(const char *spec)
 	struct addrinfo	 hints, *res = NULL;
 	struct listener	*l = &S.ls[S.nls];
 	char		 host[64], port[8];
-	const char	*colon, *h;
-	size_t		 hl;
 	int		 fd = -1, on = 1, off = 0, wild, rc;
 
-	if (spec[0] == '[') {
-		h = spec + 1;
-		colon = strstr(spec, "]:");
-		hl = colon ? (size_t)(colon - h) : 0;
-		colon = colon ? colon + 1 : NULL;
-	} else {
-		h = spec;
-		colon = strrchr(spec, ':');
-		hl = colon ? (size_t)(colon - spec) : 0;
-	}
-	if (colon == NULL || hl >= sizeof(host) || strlen(colon + 1) == 0 ||
-	    strlen(colon + 1) >= sizeof(port) ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+	if (config_listen_parse(spec, host, sizeof(host), port,
+	    sizeof(port)) == -1) {
 		log_error("listen: '%s': expected ADDRESS:PORT, [IPv6]:PORT "
 		    "or :PORT", spec);
 		return -1;
 	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	wild = hl == 0 || strcmp(host, "*") == 0;
+	wild = host[0] == '\0' || strcmp(host, "*") == 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
@@ -228,10 +216,18 @@ conn_resolve(void *arg, const char *name, struct tls_cred **ec,
 		    name);
 		return 0;
 	}
+	/* A certificate that expired since the load is no longer offered. */
+	*ec = d->ec != NULL && tls_cred_not_after(d->ec) >= S.now ? d->ec :
+	    NULL;
+	*rsa = d->rsa != NULL && tls_cred_not_after(d->rsa) >= S.now ?
+	    d->rsa : NULL;
+	if (*ec == NULL && *rsa == NULL) {
+		log_warn("tls: %s: certificate expired; reload with a new one",
+		    d->host);
+		return 0;
+	}
 	c->site.host = d->host;
 	c->site.policy = d->pol->body;
-	*ec = d->ec;
-	*rsa = d->rsa;
 	return 1;
 }
 
@@ -264,8 +260,7 @@ conn_open_app(void *arg)
 	c->httpfd = sv[1];
 	S.byfd[sv[1]] = c;
 	c->refs++;
-	if (http_add(S.http, sv[1], (struct sockaddr *)&c->peer,
-	    c->peerlen) == -1) {
+	if (http_add(S.http, sv[1]) == -1) {
 		/* libmicrohttpd closed sv[1] and will not call back. */
 		S.byfd[sv[1]] = NULL;
 		c->httpfd = -1;
@@ -316,12 +311,12 @@ conn_pump(struct conn *c)
 		    tls_conn_server_name(c->tls));
 	if (ev.app_in > 0) {
 		if (c->req_start == 0)
-			c->req_start = S.now;
+			c->req_start = S.ms;
 		S.http_due = 1;
 	}
 	if (ev.app_out > 0) {
 		c->req_start = 0;
-		c->last_active = S.now;
+		c->last_active = S.ms;
 		S.http_due = 1;
 	}
 	if (S.stopping && c->req_start == 0 && !tls_conn_pending(c->tls) &&
@@ -424,7 +419,7 @@ accept_on(struct listener *l)
 		c->refs = 1;
 		c->snap = S.snap;
 		store_ref(c->snap);
-		c->started = c->last_active = S.now;
+		c->started = c->last_active = S.ms;
 		c->peer = ss;
 		c->peerlen = sl;
 		format_addr(&ss, c->addr, sizeof(c->addr));
@@ -459,16 +454,16 @@ sweep(void)
 	for (c = S.live; c != NULL; c = next) {
 		next = c->next;
 		why = NULL;
-		if (S.now - c->started >= (time_t)cf->connection_lifetime)
+		if (S.ms - c->started >= cf->connection_lifetime * 1000LL)
 			why = "connection lifetime reached";
 		else if (!tls_conn_established(c->tls)) {
-			if (S.now - c->started >= (time_t)cf->handshake_timeout)
+			if (S.ms - c->started >= cf->handshake_timeout * 1000LL)
 				why = "handshake timeout";
 		} else if (c->req_start != 0) {
-			if (S.now - c->req_start >= (time_t)cf->request_timeout)
+			if (S.ms - c->req_start >= cf->request_timeout * 1000LL)
 				why = "request timeout";
-		} else if (S.now - c->last_active >=
-		    (time_t)cf->keepalive_timeout)
+		} else if (S.ms - c->last_active >=
+		    cf->keepalive_timeout * 1000LL)
 			why = "idle timeout";
 		else if (S.stopping && !tls_conn_pending(c->tls))
 			why = "shutting down";
@@ -511,17 +506,28 @@ reload(void)
 			    "next start");
 		if (nc.max_connections != S.cfg->max_connections ||
 		    nc.max_header_size != S.cfg->max_header_size ||
-		    nc.session_cache != S.cfg->session_cache)
-			log_warn("reload: max_connections, max_header_size "
-			    "and session_cache take effect at the next start");
+		    nc.keepalive_timeout != S.cfg->keepalive_timeout ||
+		    nc.session_cache != S.cfg->session_cache ||
+		    strcmp(nc.user, S.cfg->user) != 0 ||
+		    strcmp(nc.pid_file, S.cfg->pid_file) != 0)
+			log_warn("reload: max_connections, max_header_size, "
+			    "keepalive_timeout, session_cache, user and "
+			    "pid_file take effect at the next start");
 		nc.max_connections = S.cfg->max_connections;
 		nc.max_header_size = S.cfg->max_header_size;
+		nc.keepalive_timeout = S.cfg->keepalive_timeout;
 		nc.session_cache = S.cfg->session_cache;
+		free(nc.user);
+		free(nc.pid_file);
+		nc.user = S.cfg->user;
+		nc.pid_file = S.cfg->pid_file;
+		S.cfg->user = S.cfg->pid_file = NULL;
 		config_free(S.cfg);
 		*S.cfg = nc;
 		log_set_level((enum log_level)S.cfg->log_level);
 	}
-	if (log_open(S.cfg->log_file) == -1)
+	/* Reopened for log rotation; -d keeps standard error. */
+	if (!S.foreground && log_open(S.cfg->log_file) == -1)
 		log_error("reload: log_file %s: %s", S.cfg->log_file,
 		    strerror(errno));
 	ns = store_load(S.cfg, S.snap, S.now, &served, &failed);
@@ -544,7 +550,7 @@ begin_stop(int sig)
 	for (size_t i = 0; i < S.nls; i++)
 		close(S.ls[i].fd);
 	S.nls = 0;
-	S.next_sweep = S.now;
+	S.next_sweep = S.ms;
 }
 
 static void
@@ -562,6 +568,15 @@ on_signal(void)
 
 /* ------------------------------------------------------------------ */
 /* The loop                                                            */
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 setup(void)
@@ -612,7 +627,8 @@ setup(void)
 
 /* see server.h */
 int
-server_run(const char *config_path, struct config *c, struct store *snap)
+server_run(const char *config_path, struct config *c, struct store *snap,
+    int foreground)
 {
 	struct epoll_event	 evs[256];
 	long			 timeout, ht;
@@ -620,19 +636,21 @@ server_run(const char *config_path, struct config *c, struct store *snap)
 
 	S.cfg = c;
 	S.cfg_path = config_path;
+	S.foreground = foreground;
 	S.snap = snap;
 	S.now = time(NULL);
+	S.ms = monotonic_ms();
 	if (setup() == -1) {
 		log_error("server: setup: %s", strerror(errno));
 		return 1;
 	}
-	S.next_sweep = S.now + 1;
+	S.next_sweep = S.ms + SWEEP_MS;
 	S.next_expiry = S.now + EXPIRY_EVERY;
 	for (size_t i = 0; i < S.nls; i++)
 		log_info("listening on %s", S.ls[i].name);
 
 	for (;;) {
-		timeout = (long)(S.next_sweep - S.now) * 1000;
+		timeout = (long)(S.next_sweep - S.ms);
 		if (timeout < 0)
 			timeout = 0;
 		if ((ht = http_timeout_ms(S.http)) >= 0 && ht < timeout)
@@ -643,6 +661,7 @@ server_run(const char *config_path, struct config *c, struct store *snap)
 			break;
 		}
 		S.now = time(NULL);
+		S.ms = monotonic_ms();
 		for (int i = 0; i < n; i++) {
 			struct evref *r = evs[i].data.ptr;
 
@@ -668,9 +687,9 @@ server_run(const char *config_path, struct config *c, struct store *snap)
 			S.http_due = 0;
 			http_run(S.http);
 		}
-		if (S.now >= S.next_sweep) {
+		if (S.ms >= S.next_sweep) {
 			sweep();
-			S.next_sweep = S.now + 1;
+			S.next_sweep = S.ms + SWEEP_MS;
 		}
 		if (S.now >= S.next_expiry) {
 			store_log_expiry(S.snap, S.now);

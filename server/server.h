@@ -21,9 +21,10 @@ int	server_listen(const struct config *c);
 /*
  * Runs until SIGTERM or SIGINT, serving snap (whose reference it takes)
  * and reloading on SIGHUP from config_path.  *c is the running
- * configuration; a reload replaces it.  Returns the exit status.
+ * configuration; a reload replaces it.  With foreground, logs stay on
+ * standard error.  Returns the exit status.
  */
 int	server_run(const char *config_path, struct config *c,
-	    struct store *snap);
+	    struct store *snap, int foreground);
 
 #endif /* SERVER_H */

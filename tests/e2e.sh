@@ -287,7 +287,7 @@ python3 tests/deadlines.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/dl" 2>&1
 while read -r line; do
 	case $line in
 	"ok - "*) ok "${line#ok - }" ;;
-	*) not_ok "$line" ;;
+	*) not_ok "${line#FAIL - }" ;;
 	esac
 done <"$tmp/dl"
 check "deadlines: four checks ran" test "$(grep -c '^ok - \|^FAIL - ' "$tmp/dl")" = 4

@@ -120,13 +120,16 @@ if [ ! -x "$daemon" ]; then
 	summary
 	exit
 fi
-for cmd in ip openssl curl; do
-	command -v "$cmd" >/dev/null || apt_install iproute2 openssl curl
-done
+if ! command -v ip >/dev/null || ! command -v openssl >/dev/null ||
+    ! command -v curl >/dev/null; then
+	apt_install iproute2 openssl curl
+fi
 
 debs=
-command -v mta-sts-query >/dev/null && command -v mta-sts-daemon >/dev/null ||
-    debs="$debs postfix-mta-sts-resolver"
+if ! command -v mta-sts-query >/dev/null ||
+    ! command -v mta-sts-daemon >/dev/null; then
+	debs="$debs postfix-mta-sts-resolver"
+fi
 command -v dnsmasq >/dev/null || debs="$debs dnsmasq-base"
 # shellcheck disable=SC2086
 [ -z "$debs" ] || apt_install $debs
@@ -143,14 +146,21 @@ if command -v npm >/dev/null && ! have_mailauth; then
 	    tail -5 "$tmp/npm.log"
 fi
 
-have_dns=1 have_resolver=1 have_mailauth=1
-command -v dnsmasq >/dev/null ||
-    { have_dns=0; missing "fetchers: dnsmasq missing (Debian dnsmasq-base)"; }
-command -v mta-sts-query >/dev/null && command -v mta-sts-daemon >/dev/null ||
-    { have_resolver=0; missing "fetchers: mta-sts-query/mta-sts-daemon missing (Debian postfix-mta-sts-resolver)"; }
-command -v node >/dev/null && have_mailauth ||
-    { have_mailauth=0; missing "fetchers: mailauth $MAILAUTH_VERSION missing (npm, into $NODE_PREFIX)"; }
-if [ "$have_dns" = 0 ] || { [ "$have_resolver" = 0 ] && [ "$have_mailauth" = 0 ]; }; then
+use_dns=1 use_resolver=1 use_mailauth=1
+if ! command -v dnsmasq >/dev/null; then
+	use_dns=0
+	missing "fetchers: dnsmasq missing (Debian dnsmasq-base)"
+fi
+if ! command -v mta-sts-query >/dev/null ||
+    ! command -v mta-sts-daemon >/dev/null; then
+	use_resolver=0
+	missing "fetchers: mta-sts-query/mta-sts-daemon missing (Debian postfix-mta-sts-resolver)"
+fi
+if ! command -v node >/dev/null || ! have_mailauth; then
+	use_mailauth=0
+	missing "fetchers: mailauth $MAILAUTH_VERSION missing (npm, into $NODE_PREFIX)"
+fi
+if [ "$use_dns" = 0 ] || { [ "$use_resolver" = 0 ] && [ "$use_mailauth" = 0 ]; }; then
 	summary
 	exit
 fi
@@ -294,10 +304,11 @@ else
 	exit
 fi
 
+# shellcheck disable=SC2016
 bg "$tmp/s_server.log" sh -c 'cd "$1" && exec openssl s_server -quiet \
     -accept 127.0.0.2:443 -cert "$2.pem" -key "$2.key" -WWW' sh \
     "$tmp/www" "$tmp/ca/example.com-ec"
-if [ "$have_resolver" = 1 ]; then
+if [ "$use_resolver" = 1 ]; then
 	bg "$tmp/daemon.log" mta-sts-daemon -c "$tmp/daemon.yml" -v debug \
 	    --disable-uvloop
 fi
@@ -412,7 +423,7 @@ socketmap() {
 	fi
 }
 
-if [ "$have_resolver" = 1 ]; then
+if [ "$use_resolver" = 1 ]; then
 	query example.com 20240101000000Z enforce mail.example.com
 	query example.net 20240202000000Z enforce mx1.example.net \
 	    '*.mx.example.net'
@@ -454,7 +465,7 @@ line() {
 	grep -qxF -- "$1" "$tmp/m"
 }
 
-if [ "$have_mailauth" = 1 ]; then
+if [ "$use_mailauth" = 1 ]; then
 	mailauth example.com mail.example.com other.example.org
 	if line status=found && line id=20240101000000Z &&
 	    line mode=enforce && line mx=mail.example.com &&
