@@ -17,6 +17,13 @@
 #include "http.h"
 #include "log.h"
 
+/*
+ * libmicrohttpd's per-connection pool holds the request head and the
+ * answer's headers: a little more than the head limit, so that a head
+ * just under it still gets its answer (414 and 431 come beyond it).
+ */
+#define POOL_EXTRA	0
+
 struct http_body {
 	int			 refs;
 	struct MHD_Response	*resp;
@@ -33,17 +40,37 @@ struct http {
 
 /* The prepared error answers, made once at start. */
 static struct {
-	struct MHD_Response	*bad_request;		/* 400 */
+	struct MHD_Response	*bad_request;		/* 400, then close */
 	struct MHD_Response	*not_found;		/* 404 */
-	struct MHD_Response	*bad_method;		/* 405 */
+	struct MHD_Response	*bad_method;		/* 405, then close */
 	struct MHD_Response	*misdirected;		/* 421 */
 	int			 refs;
 } answers;
+
+/* What the headers of one request say about its framing. */
+struct framing {
+	unsigned	 host;		/* Host headers */
+	unsigned	 length;	/* Content-Length headers */
+	unsigned	 chunked;	/* Transfer-Encoding: chunked */
+	unsigned	 coding;	/* any other Transfer-Encoding */
+};
 
 static const char text_400[] = "bad request\n";
 static const char text_404[] = "not found\n";
 static const char text_405[] = "method not allowed\n";
 static const char text_421[] = "misdirected request\n";
+
+/* see http.h */
+const char *
+http_raw_bad_request(size_t *len)
+{
+	static const char raw[] = "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain\r\nCache-Control: no-cache\r\n"
+	    "Content-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
+
+	*len = sizeof(raw) - 1;
+	return raw;
+}
 
 /* The body length of a prepared error answer. */
 static size_t
@@ -181,7 +208,7 @@ keep(char *dst, size_t dstsz, const char *s)
  */
 static unsigned
 route(struct http_site *s, struct MHD_Connection *c, const char *url,
-    const char *method, struct MHD_Response **resp)
+    struct MHD_Response **resp)
 {
 	const char	*host, *path = url;
 	size_t		 hl;
@@ -224,17 +251,82 @@ route(struct http_site *s, struct MHD_Connection *c, const char *url,
 		*resp = answers.misdirected;
 		return MHD_HTTP_MISDIRECTED_REQUEST;
 	}
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-		*resp = answers.bad_method;
-		return MHD_HTTP_METHOD_NOT_ALLOWED;
-	}
 	if (strcmp(path, HTTP_POLICY_PATH) != 0) {
 		*resp = answers.not_found;
 		return MHD_HTTP_NOT_FOUND;
 	}
 	*resp = s->policy->resp;
 	return MHD_HTTP_OK;
+}
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->host++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		if (strcasecmp(value, "chunked") == 0)
+			f->chunked++;
+		else
+			f->coding++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * The checks made before a request's body: a NUL in the target, two Host
+ * or Content-Length headers, Content-Length with Transfer-Encoding, an
+ * unknown coding (request smuggling shapes) get 400; a method other than
+ * GET and HEAD gets 405.  Both close the connection.  Returns 0 to go on.
+ */
+static unsigned
+screen(struct http_site *s, struct MHD_Connection *c, const char *method,
+    struct MHD_Response **resp)
+{
+	struct framing	 f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if (s->bad_target || f.host > 1 || f.length > 1 || f.coding > 0 ||
+	    f.chunked > 1 || (f.length > 0 && f.chunked > 0)) {
+		*resp = answers.bad_request;
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		*resp = answers.bad_method;
+		return MHD_HTTP_METHOD_NOT_ALLOWED;
+	}
+	return 0;
+}
+
+/*
+ * Decodes %HH in the target as libmicrohttpd would, and marks the request
+ * bad if that makes a NUL: "/.well-known/mta-sts.txt%00.html" must not
+ * become the policy path once cut at the NUL.
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http_site		*s;
+	size_t				 n;
+
+	(void)cls;
+	n = MHD_http_unescape(uri);
+	if (memchr(uri, '\0', n) != NULL) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci != NULL && (s = ci->socket_context) != NULL)
+			s->bad_target = 1;
+	}
+	return n;
 }
 
 static enum MHD_Result
@@ -264,6 +356,16 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		keep(s->path, sizeof(s->path), url);
 		s->status = 0;
 		s->bytes = 0;
+		/*
+		 * Refused at once, before any body is read (no "100
+		 * Continue"): malformed framing and other methods.
+		 */
+		if ((status = screen(s, c, method, &resp)) != 0) {
+			s->bad_target = 0;
+			s->status = status;
+			s->bytes = answer_len(status);
+			return MHD_queue_response(c, status, resp);
+		}
 		return MHD_YES;
 	}
 	/*
@@ -274,7 +376,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	status = route(s, c, url, method, &resp);
+	status = route(s, c, url, &resp);
 	s->status = status;
 	if (strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		s->bytes = status == MHD_HTTP_OK ? s->policy->len :
@@ -358,10 +460,18 @@ answers_init(void)
 	answers.not_found = text_response(text_404);
 	answers.bad_method = text_response(text_405);
 	answers.misdirected = text_response(text_421);
+	/*
+	 * A malformed request or one with a body ends the connection: what
+	 * follows it on the wire cannot be trusted to be the next request.
+	 */
 	if (answers.bad_request == NULL || answers.not_found == NULL ||
 	    answers.bad_method == NULL || answers.misdirected == NULL ||
 	    MHD_add_response_header(answers.bad_method, MHD_HTTP_HEADER_ALLOW,
-	    "GET, HEAD") == MHD_NO)
+	    "GET, HEAD") == MHD_NO ||
+	    MHD_add_response_header(answers.bad_method,
+	    MHD_HTTP_HEADER_CONNECTION, "close") == MHD_NO ||
+	    MHD_add_response_header(answers.bad_request,
+	    MHD_HTTP_HEADER_CONNECTION, "close") == MHD_NO)
 		return -1;
 	return 0;
 }
@@ -382,12 +492,14 @@ http_start(const struct http_limits *lim, http_site_fn site,
 	h->d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)lim->max_header_size,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)lim->max_header_size + POOL_EXTRA,
 	    MHD_OPTION_CONNECTION_LIMIT, lim->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify, h,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
 		free(h);

@@ -37,6 +37,7 @@ struct http_site {
 	size_t			 bytes;
 	char			 method[12];
 	char			 path[96];
+	int			 bad_target;	/* %00 in the target */
 };
 
 /* Returns the site of the connection whose HTTP-side socket is fd. */
@@ -63,6 +64,12 @@ int		 http_add(struct http *h, int fd);
 void		 http_run(struct http *h);
 /* Milliseconds until http_run() must be called, or -1 for no deadline. */
 long		 http_timeout_ms(struct http *h);
+
+/*
+ * A whole "400 Bad Request" response as bytes, for a connection the HTTP
+ * layer must never see (see tls_set_nul_reply()).
+ */
+const char	*http_raw_bad_request(size_t *len);
 
 /* A prepared 200 response with this body (copied).  NULL on ENOMEM. */
 struct http_body *http_body_new(const char *body, size_t len);

@@ -585,6 +585,8 @@ setup(void)
 	struct http_limits	 lim;
 	struct rlimit		 rl;
 	sigset_t		 set;
+	const char		*raw;
+	size_t			 rawlen;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -608,6 +610,8 @@ setup(void)
 		log_error("http: cannot start libmicrohttpd");
 		return -1;
 	}
+	raw = http_raw_bad_request(&rawlen);
+	tls_set_nul_reply(raw, rawlen);
 	S.ev_http.kind = EV_HTTP;
 	S.ev_sig.kind = EV_SIGNAL;
 	ev.events = EPOLLIN;

@@ -3,14 +3,21 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,8 +174,12 @@ struct tls_conn {
 	void			*arg;
 	struct tls_cred		*cred;		/* chosen for this handshake */
 	uint64_t		 resumed_name;	/* hash, when resuming */
+	char			 hello_name[256];	/* SNI, read ahead */
+	unsigned		 hello_seen:1;	/* first bytes looked at */
+	unsigned		 hello_ok:1;	/* hello_name is the SNI */
 	unsigned		 unknown_name:1;
 	unsigned		 name_mismatch:1;
+	unsigned		 reject:2;	/* 1: NUL seen, 2: answered */
 	unsigned		 established:1;
 	unsigned		 app_eof:1;
 	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
@@ -237,10 +248,13 @@ cache_load(const br_ssl_session_cache_class **ctx,
 		return 0;
 	/*
 	 * BearSSL looks the session up before it has read the SNI
-	 * extension: remember the name the session was made for, and
-	 * compare when the handshake completes (tls_conn_pump).
+	 * extension: compare with the name read ahead from the
+	 * ClientHello, so that a session is never resumed under another
+	 * name (RFC 6066 section 3); that client gets a full handshake.
 	 */
 	tc = (struct tls_conn *)(void *)server_ctx;
+	if (!tc->hello_ok || name_hash(tc->hello_name) != s->name)
+		return 0;
 	tc->resumed_name = s->name;
 	p->version = s->version;
 	p->cipher_suite = s->suite;
@@ -1040,6 +1054,10 @@ sp_choose(const br_ssl_server_policy_class **pctx,
 	}
 	st = br_ssl_server_get_client_suites(cc, &n);
 	hashes = br_ssl_server_get_client_hashes(cc);
+	/* An ECDSA certificate only on a curve the client accepts. */
+	if (ec != NULL && ec->ec.curve < 32 &&
+	    !(br_ssl_server_get_client_curves(cc) & (1U << ec->ec.curve)))
+		ec = NULL;
 	/* With ENFORCE_SERVER_PREFERENCES, st is in our order. */
 	for (size_t i = 0; i < n; i++) {
 		switch (st[i][1] >> 12) {
@@ -1163,6 +1181,8 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->cred = NULL;
 	tc->unknown_name = 0;
 	tc->name_mismatch = 0;
+	tc->hello_seen = tc->hello_ok = 0;
+	tc->reject = 0;
 	tc->resumed_name = 0;
 	tc->established = 0;
 	tc->app_eof = 0;
@@ -1181,6 +1201,97 @@ static int
 would_block(void)
 {
 	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/* What a client that sends a NUL byte gets before the close. */
+static const char	*nul_reply;
+static size_t		 nul_reply_len;
+
+/* see tls.h */
+void
+tls_set_nul_reply(const char *reply, size_t len)
+{
+	nul_reply = reply;
+	nul_reply_len = len;
+}
+
+static size_t
+be16(const unsigned char *p)
+{
+	return (size_t)p[0] << 8 | p[1];
+}
+
+/* see tls.h */
+int
+tls_hello_name(const unsigned char *p, size_t n, char *out, size_t outsz)
+{
+	size_t	 off, end, el, ll, nl;
+
+	out[0] = '\0';
+	if (n < 5 || p[0] != 22 || be16(p + 3) > n - 5)
+		return 0;
+	n = be16(p + 3);
+	p += 5;
+	if (n < 4 || p[0] != 1 || ((size_t)p[1] << 16 | be16(p + 2)) > n - 4)
+		return 0;
+	n = (size_t)p[1] << 16 | be16(p + 2);
+	p += 4;
+	off = 2 + 32;				/* version, random */
+	if (off >= n)
+		return 0;
+	off += 1 + p[off];			/* session id */
+	if (off + 2 > n)
+		return 0;
+	off += 2 + be16(p + off);		/* cipher suites */
+	if (off + 1 > n)
+		return 0;
+	off += 1 + p[off];			/* compression */
+	if (off == n)
+		return 1;			/* no extensions */
+	if (off + 2 > n || (end = off + 2 + be16(p + off)) > n)
+		return 0;
+	for (off += 2; off + 4 <= end; off += el) {
+		el = be16(p + off + 2);
+		off += 4;
+		if (el > end - off)
+			return 0;
+		if (be16(p + off - 4) != 0)	/* server_name */
+			continue;
+		if (el < 5 || (ll = be16(p + off)) > el - 2 || ll < 3 ||
+		    p[off + 2] != 0 || (nl = be16(p + off + 3)) > ll - 3 ||
+		    nl == 0 || nl >= outsz)
+			return 0;
+		for (size_t i = 0; i < nl; i++) {
+			unsigned char c = p[off + 5 + i];
+
+			if (c <= 0x20 || c >= 0x7f)
+				return 0;
+			out[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+		}
+		out[nl] = '\0';
+		return 1;
+	}
+	return off == end;
+}
+
+/*
+ * Reads the SNI name ahead of BearSSL, which reads the record header
+ * alone first: a peek at the socket sees the whole ClientHello when it
+ * came in one piece (it nearly always does; when not, the client just
+ * gets no resumption).
+ */
+static void
+peek_hello(struct tls_conn *tc, int netfd)
+{
+	unsigned char	 buf[4096];
+	ssize_t		 n;
+
+	n = recv(netfd, buf, sizeof(buf), MSG_PEEK);
+	if (n <= 0)
+		return;
+	tc->hello_seen = 1;
+	tc->hello_ok = tls_hello_name(buf, (size_t)n, tc->hello_name,
+	    sizeof(tc->hello_name)) == 1;
 }
 
 /*
@@ -1240,6 +1351,36 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			} else if (n == -1 && !would_block() && errno != EINTR)
 				return -1;
 		}
+		if ((st & BR_SSL_RECVAPP) && tc->reject == 0 &&
+		    nul_reply != NULL) {
+			buf = br_ssl_engine_recvapp_buf(eng, &len);
+			/*
+			 * No request head holds a NUL, and no body is
+			 * accepted: answer 400 here, as the HTTP layer would
+			 * read a NUL as the end of a string.
+			 */
+			if (memchr(buf, '\0', len) != NULL) {
+				tc->reject = 1;
+				tc->app_eof = 1;
+			}
+		}
+		if ((st & BR_SSL_RECVAPP) && tc->reject != 0) {
+			br_ssl_engine_recvapp_buf(eng, &len);
+			br_ssl_engine_recvapp_ack(eng, len);
+			st &= ~BR_SSL_RECVAPP;
+			progress = 1;
+		}
+		if ((st & BR_SSL_SENDAPP) && tc->reject == 1) {
+			buf = br_ssl_engine_sendapp_buf(eng, &len);
+			if (len >= nul_reply_len) {
+				memcpy(buf, nul_reply, nul_reply_len);
+				br_ssl_engine_sendapp_ack(eng, nul_reply_len);
+				br_ssl_engine_flush(eng, 0);
+			}
+			br_ssl_engine_close(eng);
+			tc->reject = 2;
+			progress = 1;
+		}
 		if (st & BR_SSL_RECVAPP) {
 			if (*appfd == -1 &&
 			    (*appfd = tc->open_app(tc->arg)) == -1)
@@ -1272,6 +1413,8 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				progress = 1;
 			}
 		}
+		if ((st & BR_SSL_RECVREC) && !tc->hello_seen)
+			peek_hello(tc, netfd);
 		if (st & BR_SSL_RECVREC) {
 			buf = br_ssl_engine_recvrec_buf(eng, &len);
 			n = recv(netfd, buf, len, 0);
@@ -1355,4 +1498,598 @@ tls_conn_error(const struct tls_conn *tc)
 			snprintf(buf, sizeof(buf), "BearSSL error %d", err);
 		return buf;
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Control tool: checking what the local server serves                 */
+
+/* see tls.h */
+void
+tls_sha256_hex(const void *data, size_t len, char out[65])
+{
+	br_sha256_context	 ctx;
+	unsigned char		 h[br_sha256_SIZE];
+
+	br_sha256_init(&ctx);
+	br_sha256_update(&ctx, data, len);
+	br_sha256_out(&ctx, h);
+	hex(out, h, sizeof(h));
+}
+
+/*
+ * The server's suites (see suites[]) split by the key they need: offering
+ * only one kind makes the server present the credential of that type.
+ */
+static const uint16_t fetch_suites_ec[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+static const uint16_t fetch_suites_rsa[] = {
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+
+#define FETCH_RESP_MAX	(TLS_FETCH_HEAD_MAX + TLS_FETCH_BODY_MAX)
+
+/* The socket side of one fetch, and what went wrong on it. */
+struct fetch_io {
+	int		 fd;
+	int		 timeout_ms;
+	struct timespec	 deadline;	/* CLOCK_MONOTONIC */
+	int		 timedout;
+	int		 eof;		/* the server closed TCP */
+	int		 errnum;	/* errno of a failed call, or 0 */
+};
+
+/* Everything one fetch needs, allocated once: too big for the stack. */
+struct fetch {
+	br_ssl_client_context	 cc;
+	br_x509_minimal_context	 xc;	/* for init_full; replaced by kk */
+	br_x509_knownkey_context kk;
+	br_x509_decoder_context	 dc;	/* holds the expected key's bytes */
+	br_sslio_context	 ioc;
+	struct fetch_io		 io;
+	unsigned char		 iobuf[BR_SSL_BUFSIZE_BIDI];
+	unsigned char		 resp[FETCH_RESP_MAX];
+	size_t			 resplen;
+};
+
+/* Milliseconds until the deadline, 0 when it has passed. */
+static int
+fetch_left(const struct fetch_io *io)
+{
+	struct timespec	 now;
+	long long	 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(io->deadline.tv_sec - now.tv_sec) * 1000 +
+	    (io->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Bounds the next blocking call on the socket by what is left. */
+static int
+fetch_timeo(struct fetch_io *io, int opt)
+{
+	struct timeval	 tv;
+	int		 ms;
+
+	if ((ms = fetch_left(io)) == 0) {
+		io->timedout = 1;
+		return -1;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(io->fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == -1) {
+		io->errnum = errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fetch_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct fetch_io	*io = ctx;
+	ssize_t		 n;
+
+	for (;;) {
+		if (fetch_timeo(io, SO_RCVTIMEO) == -1)
+			return -1;
+		if ((n = recv(io->fd, buf, len, 0)) > 0)
+			return (int)n;
+		if (n == 0) {
+			io->eof = 1;
+			return -1;
+		}
+		/* EAGAIN: the timeout hit; the loop checks the deadline. */
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+			io->errnum = errno;
+			return -1;
+		}
+	}
+}
+
+static int
+fetch_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct fetch_io	*io = ctx;
+	ssize_t		 n;
+
+	for (;;) {
+		if (fetch_timeo(io, SO_SNDTIMEO) == -1)
+			return -1;
+		if ((n = send(io->fd, buf, len, MSG_NOSIGNAL)) > 0)
+			return (int)n;
+		if (n == -1 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK) {
+			io->errnum = errno;
+			return -1;
+		}
+	}
+}
+
+static const char *
+fetch_alert(int alert)
+{
+	switch (alert) {
+	case 0:
+		return "close_notify";
+	case 10:
+		return "unexpected_message";
+	case 20:
+		return "bad_record_mac";
+	case 22:
+		return "record_overflow";
+	case 40:
+		return "handshake_failure";
+	case 42:
+		return "bad_certificate";
+	case 47:
+		return "illegal_parameter";
+	case 50:
+		return "decode_error";
+	case 51:
+		return "decrypt_error";
+	case 70:
+		return "protocol_version";
+	case 71:
+		return "insufficient_security";
+	case 80:
+		return "internal_error";
+	case 110:
+		return "unsupported_extension";
+	case 112:
+		return "unrecognized_name";
+	default:
+		return NULL;
+	}
+}
+
+/* Why the exchange failed, from the socket's state and the engine's. */
+static void
+fetch_why(const struct fetch *f, const char *host,
+    const struct tls_cred *expect, char *why, size_t whysz)
+{
+	int		 err = br_ssl_engine_last_error(&f->cc.eng), alert;
+	const char	*name;
+
+	if (f->io.timedout) {
+		snprintf(why, whysz, "timed out (%d ms)", f->io.timeout_ms);
+		return;
+	}
+	if (f->io.errnum != 0) {
+		snprintf(why, whysz, "%s", strerror(f->io.errnum));
+		return;
+	}
+	if (f->io.eof) {
+		snprintf(why, whysz, "server closed the connection");
+		return;
+	}
+	switch (err) {
+	case BR_ERR_BAD_SIGNATURE:
+		/* The known-key engine: the server signed with another key. */
+		snprintf(why, whysz, "server presented another certificate, "
+		    "not the %s one in %s", expect->kind, expect->path);
+		return;
+	case BR_ERR_NO_RANDOM:
+		snprintf(why, whysz, "no random source");
+		return;
+	case BR_ERR_BAD_PARAM:
+		snprintf(why, whysz, "bad server name %s", host);
+		return;
+	case BR_ERR_UNSUPPORTED_VERSION:
+		snprintf(why, whysz, "server does not answer in TLS 1.2 (not a "
+		    "TLS server?)");
+		return;
+	case BR_ERR_BAD_VERSION:
+	case BR_ERR_BAD_LENGTH:
+	case BR_ERR_TOO_LARGE:
+	case BR_ERR_UNKNOWN_TYPE:
+	case BR_ERR_UNEXPECTED:
+	case BR_ERR_BAD_HANDSHAKE:
+		snprintf(why, whysz, "malformed TLS from the server (BearSSL "
+		    "error %d; not a TLS server?)", err);
+		return;
+	case BR_ERR_BAD_CIPHER_SUITE:
+		snprintf(why, whysz, "server chose a cipher suite not offered");
+		return;
+	case BR_ERR_BAD_MAC:
+		snprintf(why, whysz, "record MAC check failed");
+		return;
+	default:
+		break;
+	}
+	if (err >= BR_ERR_SEND_FATAL_ALERT) {
+		alert = err - BR_ERR_SEND_FATAL_ALERT;
+		if ((name = fetch_alert(alert)) != NULL)
+			snprintf(why, whysz, "sent alert %s", name);
+		else
+			snprintf(why, whysz, "sent alert %d", alert);
+	} else if (err >= BR_ERR_RECV_FATAL_ALERT) {
+		alert = err - BR_ERR_RECV_FATAL_ALERT;
+		name = fetch_alert(alert);
+		if (alert == 112)
+			snprintf(why, whysz, "server sent alert "
+			    "unrecognized_name: it does not serve %s", host);
+		else if (alert == 40)
+			snprintf(why, whysz, "server sent alert "
+			    "handshake_failure (has it an %s certificate for "
+			    "%s?)", expect->type == BR_KEYTYPE_EC ? "ECDSA" :
+			    "RSA", host);
+		else if (name != NULL)
+			snprintf(why, whysz, "server sent alert %s", name);
+		else
+			snprintf(why, whysz, "server sent alert %d", alert);
+	} else
+		snprintf(why, whysz, "BearSSL error %d", err);
+}
+
+static void
+fetch_where(const struct sockaddr *sa, socklen_t salen, char *buf,
+    size_t bufsz)
+{
+	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(buf, bufsz, "(address family %d)", sa->sa_family);
+	else if (sa->sa_family == AF_INET6)
+		snprintf(buf, bufsz, "[%s]:%s", host, serv);
+	else
+		snprintf(buf, bufsz, "%s:%s", host, serv);
+}
+
+static int
+fetch_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+fetch_hdr_is(const unsigned char *name, size_t len, const char *want)
+{
+	return len == strlen(want) &&
+	    strncasecmp((const char *)name, want, len) == 0;
+}
+
+/*
+ * Parses the response r[0..len), read until the server closed.  clean
+ * says whether the close was a TLS close_notify: without one, only a
+ * Content-Length shows that nothing was cut off.  The server's bytes are
+ * never echoed into why.
+ */
+static int
+fetch_parse(const unsigned char *r, size_t len, int clean,
+    struct tls_fetch *out, char *why, size_t whysz)
+{
+	const unsigned char	*end, *p, *eol, *colon, *v, *ve;
+	size_t			 hlen, blen, clen = 0, n;
+	int			 have_clen = 0, have_ctype = 0;
+
+	if (len == 0) {
+		snprintf(why, whysz, "server closed the connection without "
+		    "a response");
+		return -1;
+	}
+	n = len < TLS_FETCH_HEAD_MAX ? len : TLS_FETCH_HEAD_MAX;
+	if ((end = memmem(r, n, "\r\n\r\n", 4)) == NULL) {
+		if (len >= TLS_FETCH_HEAD_MAX)
+			snprintf(why, whysz, "status line and headers longer "
+			    "than %d bytes", TLS_FETCH_HEAD_MAX);
+		else
+			snprintf(why, whysz, "response ends within the "
+			    "headers");
+		return -1;
+	}
+	hlen = (size_t)(end - r) + 4;
+
+	/* HTTP/1.x SSS[ reason] */
+	eol = memmem(r, hlen, "\r\n", 2);
+	if (eol - r < 12 || memcmp(r, "HTTP/1.", 7) != 0 ||
+	    (r[7] != '0' && r[7] != '1') || r[8] != ' ' ||
+	    r[9] < '1' || r[9] > '5' || r[10] < '0' || r[10] > '9' ||
+	    r[11] < '0' || r[11] > '9' || (eol - r > 12 && r[12] != ' ')) {
+		snprintf(why, whysz, "malformed status line");
+		return -1;
+	}
+	out->status = (unsigned)(r[9] - '0') * 100 +
+	    (unsigned)(r[10] - '0') * 10 + (unsigned)(r[11] - '0');
+	if (out->status < 200) {
+		snprintf(why, whysz, "interim status %u not expected",
+		    out->status);
+		return -1;
+	}
+
+	/* Header lines up to the empty line at end + 2. */
+	for (p = eol + 2; p < end + 2; p = eol + 2) {
+		eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
+		if (*p == ' ' || *p == '\t') {
+			snprintf(why, whysz, "obsolete header line folding");
+			return -1;
+		}
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL ||
+		    colon == p) {
+			snprintf(why, whysz, "header line without a name");
+			return -1;
+		}
+		for (v = p; v < colon; v++)
+			if (!fetch_tchar(*v)) {
+				snprintf(why, whysz, "malformed header name");
+				return -1;
+			}
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t');
+		    ve--)
+			;
+		for (const unsigned char *q = v; q < ve; q++)
+			if ((*q < 0x20 && *q != '\t') || *q > 0x7e) {
+				snprintf(why, whysz, "header %.*s: control "
+				    "or non-ASCII byte 0x%02x",
+				    (int)(colon - p < 64 ? colon - p : 64),
+				    (const char *)p, *q);
+				return -1;
+			}
+		n = (size_t)(ve - v);
+
+		if (fetch_hdr_is(p, (size_t)(colon - p), "content-type")) {
+			if (have_ctype++) {
+				snprintf(why, whysz, "two Content-Type "
+				    "headers");
+				return -1;
+			}
+			if (n >= sizeof(out->ctype)) {
+				snprintf(why, whysz, "Content-Type longer "
+				    "than %zu bytes", sizeof(out->ctype) - 1);
+				return -1;
+			}
+			memcpy(out->ctype, v, n);
+			out->ctype[n] = '\0';
+		} else if (fetch_hdr_is(p, (size_t)(colon - p),
+		    "content-length")) {
+			size_t cl = 0;
+
+			for (const unsigned char *q = v; q < ve; q++) {
+				if (*q < '0' || *q > '9') {
+					snprintf(why, whysz, "malformed "
+					    "Content-Length");
+					return -1;
+				}
+				/* Saturates: anything over the cap is over. */
+				if (cl <= TLS_FETCH_BODY_MAX)
+					cl = cl * 10 + (size_t)(*q - '0');
+			}
+			if (n == 0 || (have_clen && cl != clen)) {
+				snprintf(why, whysz, n == 0 ? "empty "
+				    "Content-Length" : "conflicting "
+				    "Content-Length headers");
+				return -1;
+			}
+			if (cl > TLS_FETCH_BODY_MAX) {
+				snprintf(why, whysz, "Content-Length over %d "
+				    "bytes", TLS_FETCH_BODY_MAX);
+				return -1;
+			}
+			have_clen = 1;
+			clen = cl;
+		} else if (fetch_hdr_is(p, (size_t)(colon - p),
+		    "transfer-encoding")) {
+			snprintf(why, whysz, "Transfer-Encoding (chunked?) not "
+			    "expected from mta-stsd");
+			return -1;
+		}
+	}
+
+	blen = len - hlen;
+	if (have_clen && blen < clen) {
+		snprintf(why, whysz, "response cut off after %zu of %zu body "
+		    "bytes", blen, clen);
+		return -1;
+	}
+	if (have_clen && blen > clen) {
+		snprintf(why, whysz, "%zu bytes after the body (Content-Length "
+		    "%zu)", blen - clen, clen);
+		return -1;
+	}
+	if (!have_clen && !clean) {
+		snprintf(why, whysz, "connection closed without close_notify "
+		    "and no Content-Length: the body may be cut off");
+		return -1;
+	}
+	if (blen > TLS_FETCH_BODY_MAX) {
+		snprintf(why, whysz, "body longer than %d bytes",
+		    TLS_FETCH_BODY_MAX);
+		return -1;
+	}
+	memcpy(out->body, r + hlen, blen);
+	out->body[blen] = '\0';
+	out->bodylen = blen;
+	return 0;
+}
+
+/* see tls.h */
+int
+tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
+    const char *host, const struct tls_cred *expect, int timeout_ms,
+    struct tls_fetch *out, char *err, size_t errsz)
+{
+	struct fetch		*f = NULL;
+	const br_x509_pkey	*pk;
+	const uint16_t		*ss;
+	size_t			 nss, hostlen, room;
+	const char		*phase = "fetch";
+	char			 where[NI_MAXHOST + NI_MAXSERV + 8];
+	char			 req[512], why[256];
+	unsigned char		 extra;
+	int			 n, reqlen, clean, on = 1, rc = -1;
+
+	out->status = 0;
+	out->ctype[0] = '\0';
+	out->body[0] = '\0';
+	out->bodylen = 0;
+	fetch_where(addr, addrlen, where, sizeof(where));
+
+	/* host goes into SNI and the Host header: a DNS name only. */
+	hostlen = strlen(host);
+	if (hostlen == 0 || hostlen > 253 ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._") != hostlen) {
+		snprintf(why, sizeof(why), "invalid host name");
+		goto fail;
+	}
+	if (timeout_ms <= 0 || expect == NULL || expect->nchain == 0) {
+		snprintf(why, sizeof(why), "invalid arguments");
+		goto fail;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		goto fail;
+	}
+	f->io.fd = -1;
+	f->io.timeout_ms = timeout_ms;
+	clock_gettime(CLOCK_MONOTONIC, &f->io.deadline);
+	f->io.deadline.tv_sec += timeout_ms / 1000;
+	f->io.deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (f->io.deadline.tv_nsec >= 1000000000) {
+		f->io.deadline.tv_sec++;
+		f->io.deadline.tv_nsec -= 1000000000;
+	}
+
+	/* The one key the server may hold, from expect's leaf. */
+	br_x509_decoder_init(&f->dc, NULL, NULL);
+	br_x509_decoder_push(&f->dc, expect->chain[0].data,
+	    expect->chain[0].data_len);
+	if ((pk = br_x509_decoder_get_pkey(&f->dc)) == NULL) {
+		snprintf(why, sizeof(why), "%s: unreadable certificate key",
+		    expect->path);
+		goto fail;
+	}
+	if (pk->key_type == BR_KEYTYPE_EC) {
+		br_x509_knownkey_init_ec(&f->kk, &pk->key.ec,
+		    BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
+		ss = fetch_suites_ec;
+		nss = sizeof(fetch_suites_ec) / sizeof(fetch_suites_ec[0]);
+	} else if (pk->key_type == BR_KEYTYPE_RSA) {
+		br_x509_knownkey_init_rsa(&f->kk, &pk->key.rsa,
+		    BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
+		ss = fetch_suites_rsa;
+		nss = sizeof(fetch_suites_rsa) / sizeof(fetch_suites_rsa[0]);
+	} else {
+		snprintf(why, sizeof(why), "%s: certificate key type not "
+		    "supported", expect->path);
+		goto fail;
+	}
+
+	phase = "connect";
+	if ((f->io.fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1) {
+		f->io.errnum = errno;
+		goto io_fail;
+	}
+	/*
+	 * BearSSL hands over the client's last flight record by record:
+	 * with Nagle, the server's delayed ACK would stall it 40 ms.
+	 */
+	(void)setsockopt(f->io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* Linux bounds a blocking connect by SO_SNDTIMEO: EINPROGRESS. */
+	if (fetch_timeo(&f->io, SO_SNDTIMEO) == -1)
+		goto io_fail;
+	if (connect(f->io.fd, addr, addrlen) == -1) {
+		if (errno == EINPROGRESS || errno == EAGAIN)
+			f->io.timedout = 1;
+		else
+			f->io.errnum = errno;
+		goto io_fail;
+	}
+
+	phase = "TLS handshake";
+	br_ssl_client_init_full(&f->cc, &f->xc, NULL, 0);
+	br_ssl_engine_set_versions(&f->cc.eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(&f->cc.eng, ss, nss);
+	br_ssl_engine_set_x509(&f->cc.eng, &f->kk.vtable);
+	br_ssl_engine_set_buffer(&f->cc.eng, f->iobuf, sizeof(f->iobuf), 1);
+	if (!br_ssl_client_reset(&f->cc, host, 0))
+		goto io_fail;
+	br_sslio_init(&f->ioc, &f->cc.eng, fetch_read, &f->io, fetch_write,
+	    &f->io);
+	/* A flush before any data runs the handshake to its end. */
+	if (br_sslio_flush(&f->ioc) == -1)
+		goto io_fail;
+
+	phase = "sending the request";
+	reqlen = snprintf(req, sizeof(req), "GET /.well-known/mta-sts.txt "
+	    "HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: "
+	    "mta-stsctl\r\n\r\n", host);
+	if (br_sslio_write_all(&f->ioc, req, (size_t)reqlen) == -1 ||
+	    br_sslio_flush(&f->ioc) == -1)
+		goto io_fail;
+
+	/* Until the server closes; one byte past the cap is an error. */
+	phase = "reading the response";
+	for (;;) {
+		room = sizeof(f->resp) - f->resplen;
+		n = br_sslio_read(&f->ioc, room > 0 ? f->resp + f->resplen :
+		    &extra, room > 0 ? room : 1);
+		if (n == -1)
+			break;
+		if (room == 0) {
+			snprintf(why, sizeof(why), "response longer than %d "
+			    "bytes", FETCH_RESP_MAX);
+			goto fail;
+		}
+		f->resplen += (size_t)n;
+	}
+	clean = br_ssl_engine_last_error(&f->cc.eng) == BR_ERR_OK;
+	if (!clean && !(f->io.eof && !f->io.timedout && f->io.errnum == 0 &&
+	    br_ssl_engine_last_error(&f->cc.eng) == BR_ERR_IO))
+		goto io_fail;
+
+	phase = "HTTP response";
+	if (fetch_parse(f->resp, f->resplen, clean, out, why,
+	    sizeof(why)) == -1)
+		goto fail;
+	rc = 0;
+	goto out;
+io_fail:
+	fetch_why(f, host, expect, why, sizeof(why));
+fail:
+	snprintf(err, errsz, "%s: %s: %s", where, phase, why);
+	out->status = 0;
+	out->ctype[0] = '\0';
+	out->bodylen = 0;
+out:
+	if (f != NULL) {
+		if (f->io.fd != -1)
+			close(f->io.fd);
+		explicit_bzero(f, sizeof(*f));
+		free(f);
+	}
+	return rc;
 }

@@ -11,6 +11,8 @@
 #ifndef TLS_H
 #define TLS_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <time.h>
 
@@ -86,6 +88,20 @@ struct tls_events {
 int		 tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 		    struct tls_events *ev);
 
+/*
+ * The bytes sent (then the connection closes) to a client whose plaintext
+ * holds a NUL byte, which no request may; NULL (the default) passes them.
+ */
+void		 tls_set_nul_reply(const char *reply, size_t len);
+
+/*
+ * The server name in a connection's first bytes, if they hold one whole
+ * ClientHello record: returns 1 with the name lower-cased in out ("" when
+ * the client sent none), or 0.  Pure; exposed for the fuzzer.
+ */
+int		 tls_hello_name(const unsigned char *p, size_t n, char *out,
+		    size_t outsz);
+
 /* Starts a clean close (close_notify); keep pumping until -1. */
 void		 tls_conn_close(struct tls_conn *tc);
 /* Has the handshake completed? */
@@ -96,5 +112,44 @@ const char	*tls_conn_server_name(const struct tls_conn *tc);
 const char	*tls_conn_error(const struct tls_conn *tc);
 /* Is there engine output not yet written to the client? */
 int		 tls_conn_pending(const struct tls_conn *tc);
+
+/* ------------------------------------------------------------------ */
+/* Control tool: checking what the local server serves                 */
+
+/* SHA-256 of data as 64 lower-case hex digits and a NUL, in out. */
+void		 tls_sha256_hex(const void *data, size_t len, char out[65]);
+
+#define TLS_FETCH_BODY_MAX	65536	/* bytes of body taken */
+#define TLS_FETCH_HEAD_MAX	16384	/* bytes of status line and headers */
+
+/* One response, as tls_fetch_policy() read it. */
+struct tls_fetch {
+	unsigned	 status;		/* HTTP status code */
+	char		 ctype[128];		/* Content-Type value, "" if none */
+	char		 body[TLS_FETCH_BODY_MAX + 1];	/* NUL-terminated */
+	size_t		 bodylen;
+};
+
+/*
+ * Fetches https://HOST/.well-known/mta-sts.txt from the server at addr
+ * (not from what HOST resolves to) with TLS 1.2 and SNI host, accepting
+ * only a server that proves it holds the key of expect's leaf certificate.
+ * The chain is not otherwise verified: the question is whether the local
+ * server presents this credential, not whether a CA vouches for it.  Only
+ * suites for expect's key type (ECDSA or RSA) are offered, so that the
+ * server presents that credential.  Blocking; everything, from connect to
+ * the server's close, within timeout_ms (> 0) milliseconds.  The response
+ * must fit TLS_FETCH_HEAD_MAX and TLS_FETCH_BODY_MAX and may not use a
+ * transfer coding; a Content-Length is honoured.
+ *
+ * Returns 0 with *out filled in, whatever the status code, or -1 with
+ * why in err ("connect to 127.0.0.1:443: Connection refused", "TLS
+ * handshake: server presented another certificate", ...).  expect is only
+ * read, and no reference is taken.
+ */
+int		 tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
+		    const char *host, const struct tls_cred *expect,
+		    int timeout_ms, struct tls_fetch *out, char *err,
+		    size_t errsz);
 
 #endif /* TLS_H */
