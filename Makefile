@@ -25,10 +25,12 @@ DEBS		 = make gcc clang libclang-rt-dev pkg-config libbearssl-dev \
 S		 = server
 T		 = tests
 CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o
-CTL_OBJS	 = $(S)/ctl.o $(CORE_OBJS)
-DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/tls.o \
-		   $(S)/http.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
-		   $(CORE_OBJS)
+SHARED_OBJS	 = $(S)/tls.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
+		   $(S)/ids.o $(CORE_OBJS)
+CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(SHARED_OBJS)
+CTL_LIBS	 = -lbearssl -linih
+DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/http.o \
+		   $(SHARED_OBJS)
 DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
@@ -74,7 +76,7 @@ $(S)/mta-stsd: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(DAEMON_LIBS)
 
 $(S)/mta-stsctl: $(CTL_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) \

@@ -14,8 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "ctl.h"
 #include "file.h"
+#include "life.h"
+#include "log.h"
 #include "policy.h"
+#include "tls.h"
 #include "txt.h"
 
 #define EX_OK		0
@@ -42,6 +47,44 @@ static int	cmd_txt(int, char **);
 static int	cmd_parse_txt(int, char **);
 
 static const struct command commands[] = {
+	{ "init", life_init, "init [-f CONFIG] [--dry-run] DOMAIN --mx HOST "
+	  "[--mx HOST ...] [--max-age N] [--rua URI ...]",
+	  "Create DOMAIN's policy in mode testing, issue its first id and print\n"
+	  "every DNS record to publish.  Never overwrites a policy.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n"
+	  "      --mx HOST      an mx pattern (repeat for more)\n"
+	  "      --max-age N    max_age in seconds (default 86400)\n"
+	  "      --rua URI      TLS-RPT report address, mailto: or https:\n" },
+	{ "mode", life_mode, "mode [-f CONFIG] [--dry-run] DOMAIN "
+	  "testing|enforce|none",
+	  "Switch DOMAIN's mode in the safe order: write the policy, reload the\n"
+	  "server, confirm over HTTPS that it serves it, then issue a new id\n"
+	  "and print the TXT record to publish.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n" },
+	{ "set", life_set, "set [-f CONFIG] [--dry-run] DOMAIN [--mx HOST ...] "
+	  "[--add-mx HOST ...] [--remove-mx HOST ...] [--max-age N]",
+	  "Change DOMAIN's mx list or max_age, in the same order as mode.\n"
+	  "  -f, --config FILE    mta-stsd.conf (default " CONFIG_DEFAULT_PATH
+	  ")\n"
+	  "  -n, --dry-run        say what would be done, change nothing\n"
+	  "      --mx HOST        replace every mx by these (repeat)\n"
+	  "      --add-mx HOST    add an mx pattern (repeat)\n"
+	  "      --remove-mx HOST remove an mx pattern (repeat)\n"
+	  "      --max-age N      set max_age in seconds\n" },
+	{ "issue", life_issue, "issue [-f CONFIG] [--dry-run] DOMAIN",
+	  "After a change by hand: reload, confirm the policy is served, issue\n"
+	  "a new id if the policy changed since the last one, print the record.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n" },
+	{ "status", life_status, "status [-f CONFIG] [--json] [DOMAIN]",
+	  "For every domain (or one): mode, mx, max_age, current id, whether the\n"
+	  "policy changed since that id, certificate and days left, and whether\n"
+	  "the running server serves this policy.  Exit 1 if anything needs\n"
+	  "attention.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "      --json         one JSON array, for scripts\n" },
 	{ "validate", cmd_validate, "validate [-q] [--print] FILE...",
 	  "Check policy source files; print every problem as\n"
 	  "FILE:LINE: error|warning: message.  '-' reads standard input.\n"
@@ -51,10 +94,12 @@ static const struct command commands[] = {
 	  "Print the policy id for a UTC time (default: now), as\n"
 	  "yyyymmddhh0000Z.\n"
 	  "  -t, --time T  the time, e.g. 2022-01-01T08:30:00Z\n" },
-	{ "txt", cmd_txt, "txt DOMAIN [--id ID] [--ttl SECONDS]",
+	{ "txt", cmd_txt, "txt [-f CONFIG] DOMAIN [--id ID] [--ttl SECONDS]",
 	  "Print the _mta-sts TXT record to publish for DOMAIN, as a zone\n"
 	  "file line.\n"
-	  "  -i, --id ID        the policy id (default: the id for now)\n"
+	  "  -f, --config FILE  mta-stsd.conf, for the recorded id\n"
+	  "  -i, --id ID        the policy id (default: the id recorded for\n"
+	  "                     DOMAIN, else the id for now)\n"
 	  "  -T, --ttl SECONDS  the record's TTL (default: 3600)\n" },
 	{ "parse-txt", cmd_parse_txt, "parse-txt RECORD",
 	  "Check an _mta-sts TXT record (RFC 8461 section 3.1) and print its\n"
@@ -63,6 +108,7 @@ static const struct command commands[] = {
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static const char *progname = "mta-stsctl";
+static const char *config_path;		/* -f before the command */
 
 static void
 usage_all(FILE *fp)
@@ -84,20 +130,36 @@ find(const char *name)
 	return NULL;
 }
 
-static int
-usage(const char *cmd)
+/* see ctl.h */
+int
+ctl_usage(const char *cmd)
 {
 	fprintf(stderr, "usage: %s %s\n", progname, find(cmd)->usage);
 	return EX_USAGE;
 }
 
-static int
-help(const char *cmd)
+/* see ctl.h */
+int
+ctl_help(const char *cmd)
 {
 	const struct command *c = find(cmd);
 
 	printf("usage: %s %s\n\n%s", progname, c->usage, c->help);
 	return EX_OK;
+}
+
+/* see ctl.h */
+const char *
+ctl_config_path(void)
+{
+	return config_path;
+}
+
+/* see ctl.h */
+int
+ctl_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -198,13 +260,13 @@ cmd_validate(int argc, char **argv)
 			print = 1;
 			break;
 		case 'h':
-			return help(argv[0]);
+			return ctl_help(argv[0]);
 		default:
-			return usage(argv[0]);
+			return ctl_usage(argv[0]);
 		}
 	}
 	if (optind == argc)
-		return usage(argv[0]);
+		return ctl_usage(argv[0]);
 	for (int i = optind; i < argc; i++)
 		if (validate_one(argv[i], quiet, print) == -1)
 			rc = EX_FAIL;
@@ -234,13 +296,13 @@ cmd_id(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			return help(argv[0]);
+			return ctl_help(argv[0]);
 		default:
-			return usage(argv[0]);
+			return ctl_usage(argv[0]);
 		}
 	}
 	if (optind != argc)
-		return usage(argv[0]);
+		return ctl_usage(argv[0]);
 	if (txt_id_for_time(t, id) == -1) {
 		fprintf(stderr, "%s id: time out of range\n", progname);
 		return EX_FAIL;
@@ -267,18 +329,24 @@ cmd_txt(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, 'i' },
 		{ "ttl", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*id = NULL, *why;
+	const char	*id = NULL, *why, *config = config_path;
+	char		 recorded[TXT_ID_MAX + 1];
 	unsigned long	 ttl = TTL_DEFAULT;
 	char		 now[16], line[512], domain[POLICY_HOST_MAX + 1];
 	int		 ch;
 
-	while ((ch = getopt_long(argc, argv, "i:T:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "i:T:f:h", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'i':
 			id = optarg;
+			break;
+		case 'f':
+			config = optarg;
 			break;
 		case 'T':
 			if (parse_ttl(optarg, &ttl) == -1) {
@@ -289,13 +357,13 @@ cmd_txt(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			return help(argv[0]);
+			return ctl_help(argv[0]);
 		default:
-			return usage(argv[0]);
+			return ctl_usage(argv[0]);
 		}
 	}
 	if (argc - optind != 1)
-		return usage(argv[0]);
+		return ctl_usage(argv[0]);
 	if ((why = policy_check_host(argv[optind], strlen(argv[optind]),
 	    0)) != NULL) {
 		fprintf(stderr, "%s txt: invalid domain '%s': %s\n", progname,
@@ -306,6 +374,17 @@ cmd_txt(int argc, char **argv)
 		char c = argv[optind][i];
 
 		domain[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	if (id == NULL) {
+		switch (life_current_id(config, domain, recorded)) {
+		case 1:
+			id = recorded;
+			break;
+		case -1:
+			return EX_FAIL;
+		default:
+			break;
+		}
 	}
 	if (id == NULL) {
 		if (txt_id_for_time(time(NULL), now) == -1) {
@@ -342,13 +421,13 @@ cmd_parse_txt(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			return help(argv[0]);
+			return ctl_help(argv[0]);
 		default:
-			return usage(argv[0]);
+			return ctl_usage(argv[0]);
 		}
 	}
 	if (argc - optind != 1)
-		return usage(argv[0]);
+		return ctl_usage(argv[0]);
 	if (txt_parse(argv[optind], strlen(argv[optind]), &r, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "%s parse-txt: invalid record: %s\n", progname,
@@ -364,6 +443,18 @@ main(int argc, char *argv[])
 {
 	const struct command *c;
 
+	/* A -f before the command applies to it. */
+	if (argc >= 3 && strcmp(argv[1], "-f") == 0) {
+		config_path = argv[2];
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
+	log_set_level(LOG_LVL_ERROR);
+	if (tls_init(0) == -1) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return EX_FAIL;
+	}
 	if (argc < 2) {
 		usage_all(stderr);
 		return EX_USAGE;
@@ -371,7 +462,7 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		if (argc > 2 && find(argv[2]) != NULL)
-			return help(argv[2]);
+			return ctl_help(argv[2]);
 		usage_all(stdout);
 		return EX_OK;
 	}

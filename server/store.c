@@ -14,6 +14,7 @@
 #include "config.h"
 #include "file.h"
 #include "http.h"
+#include "ids.h"
 #include "log.h"
 #include "map.h"
 #include "store.h"
@@ -78,6 +79,44 @@ load_policy(int dirfd, const char *file, const char *path)
 	}
 	dp->refs = 1;
 	return dp;
+}
+
+/*
+ * The drift warning mta-stsctl status gives too: a policy that changed
+ * since its id was issued is served, but senders that cached the old one
+ * will not fetch it until a new id is published.
+ */
+static void
+check_drift(int dirfd, const struct domain *d)
+{
+	struct idrec	*r;
+	char		 name[POLICY_HOST_MAX + 16], *buf, err[256], sha[65];
+	size_t		 len;
+
+	snprintf(name, sizeof(name), "%s/%s.id", IDS_DIR, d->name);
+	if (file_read(dirfd, name, 65536, FILE_NOFOLLOW, &buf, &len) == -1) {
+		if (errno == ENOENT)
+			log_info("store: %s: no id issued by mta-stsctl yet",
+			    d->host);
+		return;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		free(buf);
+		return;
+	}
+	if (ids_parse(buf, len, r, err, sizeof(err)) == -1)
+		log_warn("store: %s: damaged id record %s: %s", d->host, name,
+		    err);
+	else {
+		tls_sha256_hex(d->pol->p.body, d->pol->p.bodylen, sha);
+		if (strcmp(sha, r->sha256) != 0)
+			log_warn("store: %s: the policy changed since id %s "
+			    "was issued: senders keep the old one until a new "
+			    "id is published ('mta-stsctl issue %s')", d->host,
+			    r->id, d->name);
+	}
+	free(r);
+	free(buf);
 }
 
 static int
@@ -200,6 +239,7 @@ store_load(const struct config *c, const struct store *old, time_t now,
 			d.pol = od->pol;
 			d.pol->refs++;
 		}
+		check_drift(dirfd(dir), &d);
 		choose_creds(&d, cs, od, now);
 		if (d.ec == NULL && d.rsa == NULL) {
 			free_domain(&d);

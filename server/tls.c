@@ -1738,9 +1738,9 @@ fetch_why(const struct fetch *f, const char *host,
 			    "unrecognized_name: it does not serve %s", host);
 		else if (alert == 40)
 			snprintf(why, whysz, "server sent alert "
-			    "handshake_failure (has it an %s certificate for "
-			    "%s?)", expect->type == BR_KEYTYPE_EC ? "ECDSA" :
-			    "RSA", host);
+			    "handshake_failure (does it have an %s "
+			    "certificate for %s?)", expect->type ==
+			    BR_KEYTYPE_EC ? "ECDSA" : "RSA", host);
 		else if (name != NULL)
 			snprintf(why, whysz, "server sent alert %s", name);
 		else
