@@ -40,6 +40,15 @@ FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS	?= 60
+
+# The same programs built with AddressSanitizer (leaks included) and
+# UndefinedBehaviorSanitizer, for make test's second pass.
+SAN_CC		 = clang
+SAN_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
+		   -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN		 = $(S)/san
+SAN_PROGS	 = $(SAN)/mta-stsd $(SAN)/mta-stsctl
 FUZZ_SMOKE	?= 5
 
 DEV		 = certs/dev
@@ -77,6 +86,20 @@ $(S)/mta-stsd: $(DAEMON_OBJS)
 
 $(S)/mta-stsctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
+
+$(SAN)/%.o: $(S)/%.c $(wildcard $(S)/*.h)
+	@mkdir -p $(SAN)
+	$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(SAN)/mta-stsd: $(DAEMON_OBJS:$(S)/%=$(SAN)/%)
+	$(SAN_CC) -fsanitize=address,undefined -o $@ $^ $(DAEMON_LIBS)
+
+$(SAN)/mta-stsctl: $(CTL_OBJS:$(S)/%=$(SAN)/%)
+	$(SAN_CC) -fsanitize=address,undefined -o $@ $^ $(CTL_LIBS)
+
+$(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
+	$(SAN_CC) $(SAN_CFLAGS) -I$(S) -fsanitize=address,undefined -o $@ $^ \
+	    -lcmocka
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) \
@@ -117,7 +140,8 @@ run: all certs
 	@exec $(S)/mta-stsd -d -f $(DEV)/mta-stsd.conf
 
 test: all certs
-	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS)
+	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS) \
+	    $(SAN_PROGS) $(UNIT_TESTS:$(T)/unit/%=$(SAN)/%)
 	@sh $(T)/run.sh
 
 fuzz: all
@@ -126,4 +150,5 @@ fuzz: all
 
 clean:
 	rm -f $(S)/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)
+	rm -rf $(SAN)
 	rm -rf $(T)/fuzz/work

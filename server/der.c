@@ -221,11 +221,13 @@ int
 der_cert_dns_names(const struct der_cert *c,
     int (*fn)(void *, const char *, size_t), void *arg)
 {
-	const uint8_t	*p = c->san, *end = c->san + c->sanlen;
+	const uint8_t	*p, *end;
 	struct tlv	 gn;
 
 	if (c->san == NULL)
 		return 0;
+	p = c->san;
+	end = c->san + c->sanlen;
 	while (p < end) {
 		if (next(&p, end, &gn) == -1)
 			return -1;

@@ -155,6 +155,7 @@ drop_privileges(const struct config *c, int foreground)
 		    strerror(errno));
 	if (setuid(0) == 0)
 		fatal("could regain root after dropping privileges");
+
 	if (access(c->policy_dir, R_OK | X_OK) == -1)
 		log_warn("%s is not readable by %s: reloads will fail",
 		    c->policy_dir, c->user);

@@ -323,5 +323,5 @@ else
 	check "SIGTERM: exit 0" test "$rc" = 0
 	check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
 fi
-check "no crash or sanitizer report in the log" sh -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$tmp/log'"
+check "no crash or sanitizer report in the log" sh -c "! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' '$tmp/log'"
 summary

@@ -21,6 +21,20 @@
 #   mismatch.example   answered (127.0.0.2) by openssl s_server with the
 #                      trusted certificate of mta-sts.example.com: the name
 #                      is not covered, every fetcher must refuse it
+#   cycle.example      no policy at start: the life cycle of mta-stsctl
+#                      (init, mode enforce, mode testing) against the
+#                      running mta-stsd, each new id published in the test
+#                      DNS, and what the fetchers see before and after
+#
+# The life cycle runs mta-stsctl in the namespace (it reaches mta-stsd at
+# the configuration's first listen address and signals it through
+# pid_file), publishes the TXT record it prints by restarting dnsmasq with
+# it, and asks mta-sts-daemon (which caches policies by id: cache_grace 0
+# makes it look the id up on every request, and fetch again only for a new
+# one), mta-sts-query and mailauth (which always fetch).  mta-sts-daemon
+# answers in two zones: "postfix" (strict_testing false: NOTFOUND for
+# testing, OK secure for enforce) and "strict" (OK secure for both): the
+# pair tells testing from enforce from no policy.
 #
 # Needs root.  Installs what is missing: the Debian packages
 # postfix-mta-sts-resolver and dnsmasq-base (and nodejs, npm if there is no
@@ -35,6 +49,7 @@ MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}
 CACHE=${MTA_STSD_TEST_CACHE:-/var/cache/mta-stsd-test}
 NODE_PREFIX=$CACHE/node
 daemon=${MTA_STSD:-server/mta-stsd}
+ctl=${MTA_STSCTL:-server/mta-stsctl}
 here=$(pwd)
 ns=mta-stsd-fetch-$$
 pids=
@@ -176,12 +191,14 @@ mk() {
 mk "$tmp/ca" ca
 mk "$tmp/ca" cert example.com-ec ec256 90 mta-sts.example.com
 mk "$tmp/ca" cert example.net-rsa rsa2048 90 mta-sts.example.net
+mk "$tmp/ca" cert cycle ec256 90 mta-sts.cycle.example
 mk "$tmp/badca" ca
 mk "$tmp/badca" cert untrusted ec256 90 mta-sts.untrusted.example
 mkdir -p "$tmp/certs" "$tmp/policies" "$tmp/www/.well-known" "$tmp/nocerts"
 cp "$tmp/ca/example.com-ec.pem" "$tmp/ca/example.com-ec.key" \
     "$tmp/ca/example.net-rsa.pem" "$tmp/ca/example.net-rsa.key" \
-    "$tmp/badca/untrusted.pem" "$tmp/badca/untrusted.key" "$tmp/certs/"
+    "$tmp/badca/untrusted.pem" "$tmp/badca/untrusted.key" \
+    "$tmp/ca/cycle.pem" "$tmp/ca/cycle.key" "$tmp/certs/"
 ca=$tmp/ca/ca.pem
 
 printf '# enforce, one mx\nversion: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 1209600\n' \
@@ -193,9 +210,13 @@ printf 'version: STSv1\nmode: enforce\nmx: mail.untrusted.example\nmax_age: 1209
 printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.mismatch.example\r\nmax_age: 1209600\r\n' \
     >"$tmp/www/.well-known/mta-sts.txt"
 
+# pid_file: mta-stsctl signals the server through it; the server removes
+# it as nobody at exit, so its directory belongs to nobody.
 conf=$tmp/mta-stsd.conf
-printf '[server]\nlisten = 127.0.0.1:443\npolicy_dir = %s\ncert_dir = %s\nuser = nobody\nlog_level = debug\n' \
-    "$tmp/policies" "$tmp/certs" >"$conf"
+mkdir -p "$tmp/run"
+chown nobody:nogroup "$tmp/run"
+printf '[server]\nlisten = 127.0.0.1:443\npolicy_dir = %s\ncert_dir = %s\nuser = nobody\nlog_level = debug\npid_file = %s\n' \
+    "$tmp/policies" "$tmp/certs" "$tmp/run/mta-stsd.pid" >"$conf"
 chmod 0755 "$tmp"
 chgrp -R nogroup "$tmp/certs" "$tmp/policies"
 chmod 0750 "$tmp/certs" "$tmp/policies"
@@ -206,11 +227,16 @@ host: 127.0.0.1
 port: 8461
 reuse_port: true
 shutdown_timeout: 1
+cache_grace: 0
 cache:
   type: internal
 default_zone:
   strict_testing: false
   timeout: 5
+zones:
+  strict:
+    strict_testing: true
+    timeout: 5
 EOF
 
 # What the fetchers trust: the test CA only.  Python's OpenSSL reads
@@ -268,21 +294,51 @@ wait_for() {
 	return 1
 }
 
-bg "$tmp/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --port=53 --user=nobody --group=nogroup --pid-file="$tmp/dnsmasq.pid" \
-    --log-facility=- --log-queries \
-    --local=/example.com/ --local=/example.net/ \
-    --local=/untrusted.example/ --local=/mismatch.example/ \
-    "--txt-record=_mta-sts.example.com,v=STSv1; id=20240101000000Z;" \
-    "--txt-record=_mta-sts.example.net,v=STSv1; id=20240202000000Z;" \
-    "--txt-record=_mta-sts.untrusted.example,v=STSv1; id=20240303000000Z;" \
-    "--txt-record=_mta-sts.mismatch.example,v=STSv1; id=20240404000000Z;" \
-    --host-record=mta-sts.example.com,127.0.0.1 \
-    --host-record=mta-sts.example.net,127.0.0.1 \
-    --host-record=mta-sts.untrusted.example,127.0.0.1 \
-    --host-record=mta-sts.mismatch.example,127.0.0.2
-if wait_for 5 ip netns exec "$ns" getent ahostsv4 mta-sts.example.com; then
+# stop_pid PID: stops one process this script started, within 5 s, and
+# takes it off $pids.
+stop_pid() {
+	kill "$1" 2>/dev/null
+	( sleep 5; kill -9 "$1" 2>/dev/null ) >/dev/null 2>&1 &
+	_wd=$!
+	wait "$1" 2>/dev/null
+	kill "$_wd" 2>/dev/null
+	wait "$_wd" 2>/dev/null
+	_rest=
+	for _p in $pids; do
+		[ "$_p" = "$1" ] || _rest="$_rest $_p"
+	done
+	pids=$_rest
+}
+
+# start_dns [OPTION...]: (re)starts dnsmasq with the fixed records and the
+# extra OPTIONs (the life cycle's TXT record).  dnsmasq rereads no
+# --txt-record on SIGHUP: a new record is a restart.  Local records have
+# TTL 0 (--local-ttl): no resolver keeps an old id.
+dns_pid=
+start_dns() {
+	[ -z "$dns_pid" ] || stop_pid "$dns_pid"
+	bg "$tmp/dnsmasq.log" dnsmasq --keep-in-foreground \
+	    --conf-file=/dev/null --no-resolv --no-hosts \
+	    --listen-address=127.0.0.1 --bind-interfaces --port=53 \
+	    --user=nobody --group=nogroup --pid-file="$tmp/dnsmasq.pid" \
+	    --log-facility=- --log-queries --local-ttl=0 \
+	    --local=/example.com/ --local=/example.net/ \
+	    --local=/untrusted.example/ --local=/mismatch.example/ \
+	    --local=/cycle.example/ \
+	    "--txt-record=_mta-sts.example.com,v=STSv1; id=20240101000000Z;" \
+	    "--txt-record=_mta-sts.example.net,v=STSv1; id=20240202000000Z;" \
+	    "--txt-record=_mta-sts.untrusted.example,v=STSv1; id=20240303000000Z;" \
+	    "--txt-record=_mta-sts.mismatch.example,v=STSv1; id=20240404000000Z;" \
+	    --host-record=mta-sts.example.com,127.0.0.1 \
+	    --host-record=mta-sts.example.net,127.0.0.1 \
+	    --host-record=mta-sts.untrusted.example,127.0.0.1 \
+	    --host-record=mta-sts.mismatch.example,127.0.0.2 \
+	    --host-record=mta-sts.cycle.example,127.0.0.1 "$@"
+	dns_pid=${pids##* }
+	wait_for 5 ip netns exec "$ns" getent ahostsv4 mta-sts.example.com
+}
+
+if start_dns; then
 	ok "dnsmasq answers in the namespace"
 else
 	not_ok "dnsmasq does not answer"
@@ -514,6 +570,196 @@ if [ "$use_mailauth" = 1 ]; then
 	refused untrusted.example SELF_SIGNED_CERT_IN_CHAIN \
 	    UNABLE_TO_VERIFY_LEAF_SIGNATURE UNABLE_TO_GET_ISSUER_CERT_LOCALLY
 	refused mismatch.example ERR_TLS_CERT_ALTNAME_INVALID
+fi
+
+# ---- life cycle: init, enforce, testing with mta-stsctl -------------------
+
+# What the fetchers see of cycle.example at each step, with the TXT id the
+# DNS publishes then.  The daemon's cache decides what a caching sender
+# applies: before the new id is published it keeps the policy it has.
+cyc=cycle.example
+cyc_mx=mail.cycle.example
+cyc_secure="OK secure match=$cyc_mx servername=hostname"
+
+# stsctl COMMAND...: mta-stsctl in the namespace, on this configuration;
+# its output in $tmp/ctl, $tmp/ctle, its exit status in $ctl_rc.
+stsctl() {
+	nsx "$here/$ctl" -f "$conf" "$@" >"$tmp/ctl" 2>"$tmp/ctle"
+	ctl_rc=$?
+	return "$ctl_rc"
+}
+
+# txt_id: the id of the one TXT record mta-stsctl printed, exactly as
+# mta-stsctl's documentation has it; empty when there is not exactly one.
+txt_id() {
+	_l=$(grep -E "^_mta-sts\.$cyc\. 3600 IN TXT \"v=STSv1; id=[A-Za-z0-9]{1,32};\"\$" \
+	    "$tmp/ctl")
+	[ "$(grep -c '^_mta-sts\.' "$tmp/ctl")" = 1 ] || return 0
+	printf '%s\n' "$_l" | sed 's/.*id=\([A-Za-z0-9]*\);"$/\1/'
+}
+
+# publish ID: the DNS answers _mta-sts.cycle.example with the record
+# mta-stsctl printed (name and text taken from its output).
+publish() {
+	_line=$(grep '^_mta-sts\.' "$tmp/ctl")
+	_name=${_line%%. *}
+	_text=$(printf '%s\n' "$_line" | sed 's/^[^"]*"\(.*\)"$/\1/')
+	if start_dns "--txt-record=$_name,$_text"; then
+		ok "dnsmasq publishes $_name TXT \"$_text\""
+	else
+		not_ok "dnsmasq did not restart with id $1"
+		show "$tmp/dnsmasq.log"
+	fi
+}
+
+# cycle_query ID MODE WHAT: mta-sts-query sees TXT id ID and a served
+# policy in MODE.
+cycle_query() {
+	[ "$use_resolver" = 1 ] || return 0
+	nsx mta-sts-query -v debug "$cyc" >"$tmp/q" 2>"$tmp/qe"
+	if has "$tmp/q" "STSFetchResult.VALID" "'$1'" "'mode': '$2'" \
+	    "'mx': ['$cyc_mx']" "'max_age': 86400"; then
+		ok "mta-sts-query: $cyc: $3: id $1, mode $2"
+		say "mta-sts-query $cyc: $(cat "$tmp/q")"
+	else
+		not_ok "mta-sts-query: $cyc: $3: expected VALID, id $1, mode $2"
+		show "$tmp/q"
+		show "$tmp/qe"
+	fi
+}
+
+# fetches: how often mta-sts-daemon fetched cycle.example's policy.
+fetches() {
+	grep -c "Parsed policy for domain $cyc:" "$tmp/daemon.log"
+}
+
+# cycle_daemon MODE FETCHES WHAT: mta-sts-daemon applies MODE for
+# cycle.example (its answers in both zones) and has fetched the policy
+# FETCHES times in all, the last time in MODE.
+cycle_daemon() {
+	[ "$use_resolver" = 1 ] || return 0
+	_sp=$(nsx /usr/bin/python3 tests/fetchers/socketmap.py 127.0.0.1 8461 \
+	    "postfix $cyc" 2>&1)
+	_ss=$(nsx /usr/bin/python3 tests/fetchers/socketmap.py 127.0.0.1 8461 \
+	    "strict $cyc" 2>&1)
+	case $1 in
+	testing) _want='NOTFOUND ' ;;
+	enforce) _want=$cyc_secure ;;
+	esac
+	_n=$(fetches)
+	_last=$(grep "Parsed policy for domain $cyc:" "$tmp/daemon.log" |
+	    tail -1)
+	case $_last in
+	*"'mode': '$1'"*) _lastok=1 ;;
+	*) _lastok= ;;
+	esac
+	if [ "$_sp" = "$_want" ] && [ "$_ss" = "$cyc_secure" ] &&
+	    [ "$_n" = "$2" ] && [ -n "$_lastok" ]; then
+		ok "mta-sts-daemon: $cyc: $3: applies $1 (postfix '$_sp', strict '$_ss', $_n fetches)"
+	else
+		not_ok "mta-sts-daemon: $cyc: $3: expected $1 after $2 fetches; postfix '$_sp', strict '$_ss', $_n fetches"
+		grep "$cyc" "$tmp/daemon.log" | tail -8 | show /dev/stdin
+	fi
+}
+
+# cycle_mailauth ID MODE WHAT: mailauth's getPolicy finds id ID, MODE.
+cycle_mailauth() {
+	[ "$use_mailauth" = 1 ] || return 0
+	mailauth "$cyc" "$cyc_mx" other.example.org
+	if line status=found && line "id=$1" && line "mode=$2" &&
+	    line "mx=$cyc_mx" && line "validateMx $cyc_mx=true" &&
+	    line "validateMx other.example.org=false"; then
+		ok "mailauth: $cyc: $3: id $1, mode $2"
+	else
+		not_ok "mailauth: $cyc: $3: expected found, id $1, mode $2"
+		show "$tmp/m"
+	fi
+}
+
+# cycle_change MODE: mta-stsctl mode cycle.example MODE; the new id in $id.
+cycle_change() {
+	id=
+	if stsctl mode "$cyc" "$1" &&
+	    grep -qxF "mta-sts.$cyc now serves mode $1 (max_age 86400); new id $(txt_id)." \
+	    "$tmp/ctl" && [ -n "$(txt_id)" ]; then
+		id=$(txt_id)
+		ok "mta-stsctl mode $cyc $1: served, new id $id"
+		say "mta-stsctl: $(cat "$tmp/ctl" "$tmp/ctle" | tr '\n' ' ')"
+	else
+		not_ok "mta-stsctl mode $cyc $1 (exit $ctl_rc)"
+		show "$tmp/ctl"
+		show "$tmp/ctle"
+	fi
+}
+
+if [ ! -x "$ctl" ]; then
+	not_ok "fetchers: $ctl is not built (run make)"
+elif [ "$(cat "$tmp/run/mta-stsd.pid" 2>/dev/null)" != "$mta_stsd_pid" ]; then
+	not_ok "mta-stsd wrote no pid_file with its pid $mta_stsd_pid"
+	show "$tmp/mta-stsd.log"
+else
+	# 1. init: mode testing, served at once, the first id.
+	if stsctl init "$cyc" --mx "$cyc_mx" &&
+	    grep -qxF "mta-sts.$cyc: served now." "$tmp/ctl" &&
+	    [ -n "$(txt_id)" ]; then
+		id1=$(txt_id)
+		ok "mta-stsctl init $cyc: served now, id $id1"
+		say "mta-stsctl: $(cat "$tmp/ctl" "$tmp/ctle" | tr '\n' ' ')"
+	else
+		not_ok "mta-stsctl init $cyc (exit $ctl_rc)"
+		show "$tmp/ctl"
+		show "$tmp/ctle"
+		id1=
+	fi
+	[ -z "$id1" ] || publish "$id1"
+	cycle_query "$id1" testing "after init"
+	cycle_daemon testing 1 "after init"
+	cycle_mailauth "$id1" testing "after init"
+
+	# 2. enforce: served at once; a sender that cached the testing
+	# policy keeps it until the new id is in the DNS.
+	cycle_change enforce
+	id2=$id
+	if [ -n "$id2" ] && [ "$id2" != "$id1" ]; then
+		ok "mta-stsctl: enforce has a new id ($id1 -> $id2)"
+	else
+		not_ok "mta-stsctl: enforce: id '$id2' is not new (was '$id1')"
+	fi
+	cycle_query "$id1" enforce "enforce served, old id still published"
+	cycle_daemon testing 1 "old id still published: cached policy kept"
+	[ -z "$id2" ] || publish "$id2"
+	cycle_query "$id2" enforce "new id published"
+	cycle_daemon enforce 2 "new id published"
+	cycle_mailauth "$id2" enforce "new id published"
+
+	# 3. back to testing: a third id, the cached enforce policy kept
+	# until it is published.
+	cycle_change testing
+	id3=$id
+	if [ -n "$id3" ] && [ "$id3" != "$id1" ] && [ "$id3" != "$id2" ]; then
+		ok "mta-stsctl: testing again has a third id ($id1, $id2, $id3)"
+	else
+		not_ok "mta-stsctl: testing again: id '$id3' is not new ($id1, $id2)"
+	fi
+	cycle_query "$id2" testing "testing served, old id still published"
+	cycle_daemon enforce 2 "old id still published: cached policy kept"
+	[ -z "$id3" ] || publish "$id3"
+	cycle_query "$id3" testing "new id published"
+	cycle_daemon testing 3 "new id published"
+	cycle_mailauth "$id3" testing "new id published"
+
+	# mta-stsctl's own view at the end: the id published, served.
+	if stsctl status "$cyc" &&
+	    grep -q "^  id: $id3\$" "$tmp/ctl" &&
+	    grep -q '^  server: serves this policy$' "$tmp/ctl" &&
+	    grep -q "^$cyc: mode testing, max_age 86400, mx $cyc_mx\$" \
+	    "$tmp/ctl"; then
+		ok "mta-stsctl status $cyc: mode testing, id $id3, served"
+	else
+		not_ok "mta-stsctl status $cyc (exit $ctl_rc)"
+		show "$tmp/ctl"
+		show "$tmp/ctle"
+	fi
 fi
 
 # ---- mta-stsd after all that ----------------------------------------------

@@ -41,6 +41,28 @@ for suite in golden cli man e2e fetchers; do
 	tally "$suite"
 done
 
+# The second pass: AddressSanitizer (with leaks) and UndefinedBehavior-
+# Sanitizer builds of the same programs through the same suites.
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+for t in server/san/test_*; do
+	"$t" >"$out" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out")
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out")
+	[ "$rc" -ne 0 ] && [ -z "$f" ] && f=1
+	[ "$rc" -ne 0 ] && cat "$out"
+	echo "${p:-0} passed, ${f:-0} failed" >>"$out"
+	tally "sanitizers: unit $(basename "$t")"
+done
+for suite in golden cli e2e; do
+	MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \
+	    sh "tests/$suite.sh" >"$out" 2>&1
+	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
+	tally "sanitizers: $suite"
+done
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
 FUZZ_SECONDS=${FUZZ_SMOKE:-5} sh tests/fuzz/run.sh >"$out" 2>&1
 grep '^fuzz \|FAIL' "$out"
 tally fuzz
