@@ -76,6 +76,10 @@ ids_parse(const char *src, size_t len, struct idrec *r, char *err,
 			if (seen_sha++ || !is_hex64(v))
 				return fail(err, errsz, line, "bad sha256");
 			memcpy(r->sha256, v, 65);
+		} else if (strcmp(buf, "pending") == 0) {
+			if (!is_hex64(v))
+				return fail(err, errsz, line, "bad pending");
+			memcpy(r->pending, v, 65);
 		} else if (strcmp(buf, "max_age") == 0) {
 			if (seen_age++ || strlen(v) == 0 || strlen(v) > 10 ||
 			    strspn(v, "0123456789") != strlen(v))
@@ -119,6 +123,9 @@ ids_format(const struct idrec *r, const char *domain)
 	if (r->issued[0] != '\0')
 		n += (size_t)snprintf(s + n, cap - n, "issued: %s\n",
 		    r->issued);
+	if (r->pending[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "pending: %s\n",
+		    r->pending);
 	for (size_t i = 0; i < r->nhistory; i++)
 		n += (size_t)snprintf(s + n, cap - n, "previous: %s\n",
 		    r->history[i]);
@@ -190,6 +197,7 @@ ids_issue(struct idrec *r, const char *id, const char *sha256,
 	}
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	memcpy(r->sha256, sha256, 65);
+	r->pending[0] = '\0';
 	r->max_age = max_age;
 	gmtime_r(&now, &tm);
 	strftime(r->issued, sizeof(r->issued), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -26,6 +26,7 @@ struct idrec {
 	char		 sha256[65];		/* of the canonical body */
 	unsigned long	 max_age;		/* of that body */
 	char		 issued[21];		/* YYYY-MM-DDTHH:MM:SSZ */
+	char		 pending[65];		/* body being confirmed, or "" */
 	char		 history[IDS_HISTORY_MAX][TXT_ID_MAX + 1];
 	size_t		 nhistory;		/* earlier ids, oldest first */
 };
@@ -50,7 +51,12 @@ int	 ids_used(const struct idrec *r, const char *id);
  */
 int	 ids_next(const struct idrec *r, time_t now, char out[16]);
 
-/* Records id as issued now for a body of that hash and max_age. */
+/*
+ * Records id as issued now for a body of that hash and max_age (and ends
+ * any pending change).  "pending: SHA" in a record marks a body written
+ * and being confirmed by mta-stsctl, not yet given an id: mta-stsd does
+ * not warn about it; an interrupted run leaves it for status to report.
+ */
 void	 ids_issue(struct idrec *r, const char *id, const char *sha256,
 	    unsigned long max_age, time_t now);
 

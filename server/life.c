@@ -39,6 +39,7 @@ struct ctx {
 	struct config	 cfg;
 	const char	*cfgpath;
 	const char	*domain;
+	char		 name[POLICY_HOST_MAX + 1];	/* DOMAIN, lower case */
 	char		 host[POLICY_HOST_MAX + 10];	/* mta-sts.DOMAIN */
 	char		 file[POLICY_HOST_MAX + 8];	/* DOMAIN.txt */
 	char		 idfile[POLICY_HOST_MAX + 8];	/* DOMAIN.id */
@@ -79,7 +80,7 @@ ctx_free(struct ctx *c)
  * same domain wait for each other instead of losing a change.
  */
 static int
-ctx_open(struct ctx *c, const char *path, const char *domain)
+ctx_open(struct ctx *c, const char *path, const char *domain, int readonly)
 {
 	char		 err[512], lock[POLICY_HOST_MAX + 16];
 	const char	*why;
@@ -87,6 +88,14 @@ ctx_open(struct ctx *c, const char *path, const char *domain)
 	memset(c, 0, sizeof(*c));
 	c->dirfd = c->idsfd = c->lockfd = -1;
 	c->cfgpath = cfg_path(path);
+	if (domain != NULL) {
+		/* Names are case-insensitive; files are named in lower case. */
+		snprintf(c->name, sizeof(c->name), "%s", domain);
+		for (char *p = c->name; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 'a' - 'A';
+		domain = c->name;
+	}
 	c->domain = domain;
 	if (config_load(c->cfgpath, &c->cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mta-stsctl: %s\n", err);
@@ -109,21 +118,23 @@ ctx_open(struct ctx *c, const char *path, const char *domain)
 		    strerror(errno));
 		return -1;
 	}
-	if (mkdirat(c->dirfd, IDS_DIR, 0755) == -1 && errno != EEXIST &&
-	    !(errno == EACCES || errno == EROFS)) {
+	if (!readonly && mkdirat(c->dirfd, IDS_DIR, 0755) == -1 &&
+	    errno != EEXIST) {
 		fprintf(stderr, "mta-stsctl: %s/%s: %s\n", c->cfg.policy_dir,
 		    IDS_DIR, strerror(errno));
 		return -1;
 	}
 	c->idsfd = openat(c->dirfd, IDS_DIR, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC);
-	if (domain == NULL)
+	if (domain == NULL || (readonly && c->idsfd == -1))
 		return 0;
 	if (c->idsfd == -1) {
 		fprintf(stderr, "mta-stsctl: %s/%s: %s\n", c->cfg.policy_dir,
 		    IDS_DIR, strerror(errno));
 		return -1;
 	}
+	if (readonly)
+		return 0;
 	snprintf(lock, sizeof(lock), "%s.lock", domain);
 	c->lockfd = openat(c->idsfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (c->lockfd == -1 || flock(c->lockfd, LOCK_EX | LOCK_NB) == -1) {
@@ -178,6 +189,8 @@ read_record(struct ctx *c)
 	char	*buf, err[256];
 	size_t	 len;
 
+	if (c->idsfd == -1)
+		return 0;
 	if (file_read(c->idsfd, c->idfile, 65536, FILE_NOFOLLOW, &buf,
 	    &len) == -1) {
 		if (errno == ENOENT)
@@ -209,16 +222,22 @@ static int
 write_atomic(int dirfd, const char *name, const char *data, size_t len,
     int noreplace)
 {
-	char	 tmp[512];
-	size_t	 off = 0;
-	ssize_t	 n;
-	int	 fd, saved, rc;
+	char		 tmp[512];
+	struct stat	 st;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd, saved, rc;
 
 	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid());
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0644);
 	if (fd == -1)
 		return -1;
+	/* A replaced file keeps its owner and mode (readable by the server). */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (fchown(fd, st.st_uid, st.st_gid) == -1 ||
+	    fchmod(fd, st.st_mode & 07777) == -1))
+		goto fail;
 	while (off < len) {
 		if ((n = write(fd, data + off, len - off)) == -1) {
 			if (errno == EINTR)
@@ -277,6 +296,22 @@ clean_temps(int dirfd, const char *name)
 	closedir(d);
 }
 
+/* Is pid an mta-stsd (not a process that reused a stale pid)? */
+static int
+is_mta_stsd(long pid)
+{
+	char	 path[64], *buf;
+	size_t	 len;
+	int	 yes;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if (file_read(AT_FDCWD, path, 64, 0, &buf, &len) == -1)
+		return 1;	/* no /proc: trust the pid file */
+	yes = strncmp(buf, "mta-stsd", 8) == 0;
+	free(buf);
+	return yes;
+}
+
 /* The running server's pid, from pid_file; -1 after saying why not. */
 static pid_t
 server_pid(const struct ctx *c)
@@ -297,7 +332,7 @@ server_pid(const struct ctx *c)
 	}
 	pid = strtol(buf, NULL, 10);
 	free(buf);
-	if (pid <= 1 || kill((pid_t)pid, 0) == -1) {
+	if (pid <= 1 || kill((pid_t)pid, 0) == -1 || !is_mta_stsd(pid)) {
 		fprintf(stderr, "mta-stsctl: server not running (pid %ld from "
 		    "%s)\n", pid, c->cfg.pid_file);
 		return -1;
@@ -425,20 +460,12 @@ print_txt(const char *domain, const char *id)
 	printf("%s\n", line);
 }
 
-/* Issues the next id for the served body and writes the record. */
 static int
-issue_id(struct ctx *c, const struct policy *p, char id[16])
+write_record(struct ctx *c)
 {
-	char	 sha[65], *text;
-	time_t	 now = time(NULL);
+	char	*text;
 	int	 rc;
 
-	tls_sha256_hex(p->body, p->bodylen, sha);
-	if (ids_next(&c->rec, now, id) == -1)
-		return -1;
-	if (c->dry_run)
-		return 0;
-	ids_issue(&c->rec, id, sha, p->max_age, now);
 	if ((text = ids_format(&c->rec, c->domain)) == NULL)
 		return -1;
 	rc = write_atomic(c->idsfd, c->idfile, text, strlen(text), 0);
@@ -447,6 +474,40 @@ issue_id(struct ctx *c, const struct policy *p, char id[16])
 		fprintf(stderr, "mta-stsctl: %s/%s/%s: %s\n",
 		    c->cfg.policy_dir, IDS_DIR, c->idfile, strerror(errno));
 	return rc;
+}
+
+/*
+ * Marks the body about to be served as pending in the record (or ends the
+ * mark with sha NULL), so that mta-stsd's reload does not warn of drift.
+ * Only for a domain that has a record: init issues its id first.
+ */
+static int
+mark_pending(struct ctx *c, const char *sha)
+{
+	if (!c->has_rec)
+		return 0;
+	if (sha != NULL)
+		memcpy(c->rec.pending, sha, 65);
+	else
+		c->rec.pending[0] = '\0';
+	return write_record(c);
+}
+
+/* Issues the next id for the served body and writes the record. */
+static int
+issue_id(struct ctx *c, const struct policy *p, char id[16])
+{
+	char	 sha[65];
+	time_t	 now = time(NULL);
+
+	tls_sha256_hex(p->body, p->bodylen, sha);
+	if (ids_next(&c->rec, now, id) == -1)
+		return -1;
+	if (c->dry_run)
+		return 0;
+	ids_issue(&c->rec, id, sha, p->max_age, now);
+	c->has_rec = 1;
+	return write_record(c);
 }
 
 static const char *
@@ -472,7 +533,10 @@ change(struct ctx *c, char *newsrc)
 	struct tls_certs	*cs = NULL;
 	struct tls_cred		*cred;
 	char			 id[16], line[600], buf[64];
-	unsigned long		 old_age = c->pol.max_age;
+	/* What senders may have cached: the policy of the recorded id. */
+	unsigned long		 old_age = c->has_rec ? c->rec.max_age :
+				    c->pol.max_age;
+	char			 sha[65];
 	pid_t			 pid = -1;
 	int			 rc = 1;
 
@@ -491,9 +555,15 @@ change(struct ctx *c, char *newsrc)
 		    line, sizeof(line)));
 	if (np.bodylen == c->pol.bodylen &&
 	    memcmp(np.body, c->pol.body, np.bodylen) == 0) {
-		printf("%s: the policy is unchanged; it keeps its id%s%s\n",
-		    c->domain, c->has_rec ? " " : "", c->has_rec ?
-		    c->rec.id : "");
+		tls_sha256_hex(np.body, np.bodylen, sha);
+		if (c->has_rec && strcmp(sha, c->rec.sha256) == 0)
+			printf("%s: the policy is unchanged; it keeps its id "
+			    "%s\n", c->domain, c->rec.id);
+		else
+			printf("%s: nothing to change here, but the policy "
+			    "changed since %s%s: run 'mta-stsctl issue %s'\n",
+			    c->domain, c->has_rec ? "id " : "its last id",
+			    c->has_rec ? c->rec.id : "", c->domain);
 		rc = 0;
 		goto out;
 	}
@@ -512,12 +582,20 @@ change(struct ctx *c, char *newsrc)
 		goto out;
 	}
 	clean_temps(c->dirfd, c->file);
+	clean_temps(c->idsfd, c->idfile);
+	tls_sha256_hex(np.body, np.bodylen, sha);
+	if (mark_pending(c, sha) == -1) {
+		fprintf(stderr, "mta-stsctl: %s: nothing changed\n", c->domain);
+		goto out;
+	}
 	if (write_atomic(c->dirfd, c->file, newsrc, strlen(newsrc), 0) == -1) {
 		fprintf(stderr, "mta-stsctl: %s/%s: %s; nothing changed\n",
 		    c->cfg.policy_dir, c->file, strerror(errno));
+		mark_pending(c, NULL);
 		goto out;
 	}
 	if (reload_until_served(c, pid, cred, np.body, np.bodylen) == -1) {
+		mark_pending(c, NULL);
 		/* Put the old policy back: never an id for an unserved one. */
 		if (write_atomic(c->dirfd, c->file, c->src, c->srclen, 0) ==
 		    0 && kill(pid, SIGHUP) == 0)
@@ -550,8 +628,9 @@ change(struct ctx *c, char *newsrc)
 		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%MZ", &tm);
 		printf("To remove MTA-STS from %s:\n"
 		    "  1. publish the record above (mode none, new id) now;\n"
-		    "  2. wait until %s (the previous max_age), so that every "
-		    "sender has seen mode none;\n"
+		    "  2. wait the previous max_age from the moment it is "
+		    "published (not before %s), so that every sender has seen "
+		    "mode none;\n"
 		    "  3. then delete the _mta-sts.%s TXT record, and only "
 		    "then %s/%s and the mta-sts.%s address records.\n",
 		    c->domain, buf, c->domain, c->cfg.policy_dir, c->file,
@@ -712,7 +791,7 @@ begin(int argc, char **argv, struct opts *o, struct ctx *c, int nargs,
 		return -1;
 	}
 	*rc = 1;
-	if (ctx_open(c, o->config, argv[i]) == -1 ||
+	if (ctx_open(c, o->config, argv[i], 0) == -1 ||
 	    (read && (read_policy(c, 1) == -1 || read_record(c) == -1)))
 		return -1;
 	c->dry_run = o->dry_run;
@@ -757,6 +836,29 @@ check_rua(const char *u)
 			    "quotes and non-ASCII are not allowed\n", u);
 			return -1;
 		}
+	return 0;
+}
+
+/* This host's fully qualified name, or -1 when it has none (no dot). */
+static int
+fqdn(char *buf, size_t bufsz)
+{
+	struct addrinfo	 hints, *res;
+	char		 h[256];
+
+	if (gethostname(h, sizeof(h)) == -1)
+		return -1;
+	h[sizeof(h) - 1] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	if (strchr(h, '.') == NULL && getaddrinfo(h, NULL, &hints, &res) == 0) {
+		if (res->ai_canonname != NULL)
+			snprintf(h, sizeof(h), "%s", res->ai_canonname);
+		freeaddrinfo(res);
+	}
+	if (strchr(h, '.') == NULL || policy_check_host(h, strlen(h), 0))
+		return -1;
+	snprintf(buf, bufsz, "%s", h);
 	return 0;
 }
 
@@ -859,14 +961,15 @@ life_init(int argc, char **argv)
 			    "no certificate" : "see above");
 		tls_certs_free(cs);
 	}
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "THIS-SERVER");
 	printf("Publish these DNS records:\n");
 	print_txt(c.domain, id);
-	printf("mta-sts.%s. 3600 IN CNAME %s.\n"
-	    "; (or A and AAAA records with this server's addresses; an A "
-	    "record is needed: some senders use IPv4 only)\n", c.domain,
-	    host);
+	if (fqdn(host, sizeof(host)) == 0)
+		printf("mta-sts.%s. 3600 IN CNAME %s.\n", c.domain, host);
+	else
+		printf("; mta-sts.%s. 3600 IN CNAME <this server's full host "
+		    "name>.\n", c.domain);
+	printf("; (or A and AAAA records with this server's addresses; an A "
+	    "record is needed: some senders use IPv4 only)\n");
 	if (o.nrua > 0)
 		print_tlsrpt(c.domain, o.rua, o.nrua);
 	policy_free(&p);
@@ -905,13 +1008,19 @@ life_set(int argc, char **argv)
 {
 	struct opts	 o;
 	struct ctx	 c;
-	char		*mx[MAX_MX * 2], *s1 = NULL, *s2 = NULL;
+	char		**mx = NULL, *s1 = NULL, *s2 = NULL;
 	size_t		 n = 0;
 	int		 rc, keep;
 
 	if (begin(argc, argv, &o, &c, 1, G_MX | G_ADDDEL | G_AGE, 1, &rc) ==
 	    -1)
 		goto out;
+	/* Room for every mx the policy has and every one added. */
+	if ((mx = calloc(c.pol.nmx + o.nmx + o.nadd + 1, sizeof(*mx))) ==
+	    NULL) {
+		rc = 1;
+		goto out;
+	}
 	if ((o.given & G_MX && o.given & G_ADDDEL) || o.given == 0) {
 		rc = ctl_usage(argv[0]);
 		goto out;
@@ -960,6 +1069,7 @@ life_set(int argc, char **argv)
 	}
 	rc = change(&c, s2);
 out:
+	free(mx);
 	free(s1);
 	free(s2);
 	ctx_free(&c);
@@ -998,8 +1108,13 @@ life_issue(int argc, char **argv)
 	}
 	if ((pid = server_pid(&c)) == -1 ||
 	    (cred = expected_cred(&c, &cs)) == NULL ||
-	    reload_until_served(&c, pid, cred, c.pol.body, c.pol.bodylen) ==
+	    mark_pending(&c, sha) == -1) {
+		fprintf(stderr, "mta-stsctl: %s: no id issued\n", c.domain);
+		goto out;
+	}
+	if (reload_until_served(&c, pid, cred, c.pol.body, c.pol.bodylen) ==
 	    -1) {
+		mark_pending(&c, NULL);
 		fprintf(stderr, "mta-stsctl: %s: no id issued\n", c.domain);
 		goto out;
 	}
@@ -1024,12 +1139,16 @@ life_current_id(const char *path, const char *domain, char id[33])
 
 	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == -1)
 		return 0;
-	if (ctx_open(&c, path, NULL) == -1) {
+	if (ctx_open(&c, path, NULL, 1) == -1) {
 		ctx_free(&c);
 		return -1;
 	}
-	c.domain = domain;
-	snprintf(c.idfile, sizeof(c.idfile), "%s.id", domain);
+	snprintf(c.name, sizeof(c.name), "%s", domain);
+	for (char *p = c.name; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	c.domain = c.name;
+	snprintf(c.idfile, sizeof(c.idfile), "%s.id", c.name);
 	rc = c.idsfd == -1 ? 0 : read_record(&c);
 	if (rc == 0 && c.has_rec) {
 		memcpy(id, c.rec.id, sizeof(c.rec.id));
@@ -1060,7 +1179,7 @@ json_str(const char *s)
 /* One domain of status: human text or a JSON object. */
 static int
 status_one(const struct config *cfg, const char *cfgpath, const char *domain,
-    const struct tls_certs *cs, pid_t pid, int json, int first)
+    const struct tls_certs *cs, pid_t pid, int json, int *printed)
 {
 	struct ctx	 c;
 	struct tls_cred	*ec, *rsa, *cred;
@@ -1069,9 +1188,17 @@ status_one(const struct config *cfg, const char *cfgpath, const char *domain,
 	long		 left = 0;
 	int		 ok, problems = 0;
 
-	(void)cfg;
-	if (ctx_open(&c, cfgpath, domain) == -1 || read_policy(&c, 1) == -1 ||
-	    read_record(&c) == -1) {
+	if (ctx_open(&c, cfgpath, domain, 1) == -1 ||
+	    read_policy(&c, 1) == -1 || read_record(&c) == -1) {
+		if (json) {
+			printf("%s\n  {\"domain\": ", *printed ? "," : "");
+			json_str(domain);
+			printf(", \"error\": \"unreadable policy or id "
+			    "record\"}");
+			(*printed)++;
+		} else
+			printf("%s: unreadable policy or id record (see "
+			    "above)\n", domain);
 		ctx_free(&c);
 		return 1;
 	}
@@ -1079,14 +1206,17 @@ status_one(const struct config *cfg, const char *cfgpath, const char *domain,
 	if (!c.has_rec)
 		drift = "no id issued yet";
 	else if (strcmp(sha, c.rec.sha256) != 0)
-		drift = "changed since the id was issued";
+		drift = strcmp(sha, c.rec.pending) == 0 ? "changed by an "
+		    "unfinished mta-stsctl run" : "changed since the id was "
+		    "issued";
 	ids_next(&c.rec, time(NULL), next);
 	tls_certs_find(cs, c.host, time(NULL), &ec, &rsa, why, sizeof(why));
 	cred = ec != NULL ? ec : rsa;
 	if (cred != NULL)
 		left = (long)((tls_cred_not_after(cred) - time(NULL)) / 86400);
 	if (pid == -1)
-		snprintf(served_s, sizeof(served_s), "server not running");
+		snprintf(served_s, sizeof(served_s), cfg->pid_file[0] ?
+		    "server not running" : "unknown (no pid_file set)");
 	else if (cred == NULL)
 		snprintf(served_s, sizeof(served_s), "not served (%s)", why);
 	else {
@@ -1102,10 +1232,11 @@ status_one(const struct config *cfg, const char *cfgpath, const char *domain,
 			memcpy(served_s, tmp, sizeof(tmp));
 		}
 	}
-	problems = drift != NULL || cred == NULL ||
+	problems = drift != NULL || cred == NULL || left < 14 ||
 	    strcmp(served_s, "serves this policy") != 0;
 	if (json) {
-		printf("%s\n  {\"domain\": ", first ? "" : ",");
+		printf("%s\n  {\"domain\": ", *printed ? "," : "");
+		(*printed)++;
 		json_str(c.domain);
 		printf(", \"mode\": \"%s\", \"max_age\": %lu, \"mx\": [",
 		    policy_mode_name(c.pol.mode), c.pol.max_age);
@@ -1170,13 +1301,13 @@ life_status(int argc, char **argv)
 	char			**names = NULL;
 	size_t			 n = 0;
 	pid_t			 pid;
-	int			 i, helped, rc = 0, fd;
+	int			 i, helped, rc = 0, fd, printed = 0;
 
 	if ((i = parse_opts(argc, argv, &o, &helped)) == -1)
 		return helped ? ctl_help(argv[0]) : ctl_usage(argv[0]);
-	if (argc - i > 1 || (o.given & ~G_JSON) != 0)
+	if (argc - i > 1 || (o.given & ~G_JSON) != 0 || o.dry_run)
 		return ctl_usage(argv[0]);
-	if (ctx_open(&c, o.config, NULL) == -1) {
+	if (ctx_open(&c, o.config, NULL, 1) == -1) {
 		ctx_free(&c);
 		return 1;
 	}
@@ -1229,7 +1360,7 @@ life_status(int argc, char **argv)
 		printf("[");
 	for (size_t k = 0; k < n; k++) {
 		if (status_one(&c.cfg, c.cfgpath, names[k], cs, pid, o.json,
-		    k == 0) != 0)
+		    &printed) != 0)
 			rc = 1;
 		free(names[k]);
 	}

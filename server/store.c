@@ -109,7 +109,10 @@ check_drift(int dirfd, const struct domain *d)
 		    err);
 	else {
 		tls_sha256_hex(d->pol->p.body, d->pol->p.bodylen, sha);
-		if (strcmp(sha, r->sha256) != 0)
+		if (strcmp(sha, r->pending) == 0)
+			log_info("store: %s: mta-stsctl is confirming a change "
+			    "before it issues a new id", d->host);
+		else if (strcmp(sha, r->sha256) != 0)
 			log_warn("store: %s: the policy changed since id %s "
 			    "was issued: senders keep the old one until a new "
 			    "id is published ('mta-stsctl issue %s')", d->host,

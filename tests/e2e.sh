@@ -16,7 +16,7 @@ cleanup() {
 	[ -n "$hold" ] && kill "$hold" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 0.2
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	rm -rf "$tmp"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
