@@ -24,6 +24,7 @@ enum type {
 	T_BOOL,
 	T_LEVEL,
 	T_LISTEN,	/* repeatable, space-separated */
+	T_ACME_LISTEN,	/* the same, for acme_listen; may stay empty */
 	T_DOMAIN	/* a host name, or empty */
 };
 
@@ -66,6 +67,10 @@ static const struct key keys[] = {
 	    "8192", 1024, 65536 },
 	{ "server", "session_cache",	T_COUNT,   OFF(session_cache), "16384",
 	    0, 4194304 },
+	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0 },
+	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
+	    0, 0 },
+	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -73,6 +78,7 @@ struct state {
 	struct config	*c;
 	char		 why[256];	/* the first error, without FILE:LINE */
 	unsigned char	 listen_set;	/* the file replaces the default */
+	unsigned char	 acme_set;
 	FILE		*fp;
 	int		 line;		/* of the line inih is reading */
 	int		 err_line;	/* of the first error, or 0 */
@@ -172,17 +178,17 @@ listen_ok(const char *p, size_t n)
 }
 
 static int
-add_listen(struct state *st, const char *v)
+add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
+    const char *v)
 {
-	struct config	*c = st->c;
 	const char	*p = v;
 	size_t		 n;
 
-	if (!st->listen_set) {
-		for (size_t i = 0; i < c->nlisten; i++)
-			free(c->listen[i]);
-		c->nlisten = 0;
-		st->listen_set = 1;
+	if (!*set) {
+		for (size_t i = 0; i < *nlist; i++)
+			free(list[i]);
+		*nlist = 0;
+		*set = 1;
 	}
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t')
@@ -196,14 +202,14 @@ add_listen(struct state *st, const char *v)
 			    n : 80), p);
 			return -1;
 		}
-		if (c->nlisten == CONFIG_MAX_LISTEN) {
+		if (*nlist == CONFIG_MAX_LISTEN) {
 			snprintf(st->why, sizeof(st->why), "more than %d "
 			    "addresses", CONFIG_MAX_LISTEN);
 			return -1;
 		}
-		if ((c->listen[c->nlisten] = strndup(p, n)) == NULL)
+		if ((list[*nlist] = strndup(p, n)) == NULL)
 			return -1;
-		c->nlisten++;
+		(*nlist)++;
 		p += n;
 	}
 	return 0;
@@ -222,7 +228,11 @@ set(struct state *st, const struct key *k, const char *v)
 
 	switch (k->type) {
 	case T_LISTEN:
-		if (add_listen(st, v) == -1 && st->why[0] == '\0')
+	case T_ACME_LISTEN:
+		if ((k->type == T_LISTEN ? add_listen(st, st->c->listen,
+		    &st->c->nlisten, &st->listen_set, v) : add_listen(st,
+		    st->c->acme_listen, &st->c->nacme_listen, &st->acme_set,
+		    v)) == -1 && st->why[0] == '\0')
 			snprintf(st->why, sizeof(st->why), "out of memory");
 		return st->why[0] ? -1 : 0;
 	case T_STRING:
@@ -334,7 +344,7 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 			    keys[i].name, st.why);
 			goto fail;
 		}
-	st.listen_set = 0;
+	st.listen_set = st.acme_set = 0;
 	if ((st.fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -365,6 +375,11 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: listen: no address", path);
 		goto fail;
 	}
+	if ((c->nacme_listen > 0) != (c->acme_webroot[0] != '\0')) {
+		snprintf(err, errsz, "%s: [acme] listen and webroot go together",
+		    path);
+		goto fail;
+	}
 	return 0;
 fail:
 	config_free(c);
@@ -377,6 +392,9 @@ config_free(struct config *c)
 {
 	for (size_t i = 0; i < c->nlisten; i++)
 		free(c->listen[i]);
+	for (size_t i = 0; i < c->nacme_listen; i++)
+		free(c->acme_listen[i]);
+	free(c->acme_webroot);
 	free(c->policy_dir);
 	free(c->cert_dir);
 	free(c->user);

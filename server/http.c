@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <fcntl.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "file.h"
 #include "http.h"
 #include "log.h"
 
@@ -36,7 +39,12 @@ struct http {
 	http_site_fn		 site;
 	http_closed_fn		 closed;
 	void			*arg;
+	char			*webroot;	/* ACME: the challenge files */
 };
+
+#define ACME_PREFIX	"/.well-known/acme-challenge/"
+#define ACME_TOKEN_MAX	128	/* characters of a token */
+#define ACME_FILE_MAX	1024	/* bytes of a key authorization */
 
 /* The prepared error answers, made once at start. */
 static struct {
@@ -522,7 +530,109 @@ http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	free(h->webroot);
 	free(h);
+}
+
+/*
+ * The ACME HTTP-01 answer: /.well-known/acme-challenge/TOKEN, TOKEN of
+ * base64url characters only, read from webroot/.well-known/acme-challenge/
+ * where certbot --webroot and lego --http.webroot write it.  Anything else
+ * is 404: the policy is never served over plain HTTP.
+ */
+static enum MHD_Result
+acme_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	struct http			*h = cls;
+	struct MHD_Response		*r;
+	const union MHD_ConnectionInfo	*ci;
+	const char			*tok = url + strlen(ACME_PREFIX);
+	char				 path[4096], *body = NULL, addr[64] = "?";
+	size_t				 len = 0, tl;
+	unsigned			 status = MHD_HTTP_NOT_FOUND;
+	enum MHD_Result			 rc;
+
+	(void)version;
+	(void)upload_data;
+	if (*req_cls == NULL) {
+		*req_cls = &request_seen;
+		return MHD_YES;
+	}
+	*upload_data_size = 0;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    answers.bad_method);
+	tl = strncmp(url, ACME_PREFIX, strlen(ACME_PREFIX)) == 0 ?
+	    strlen(tok) : 0;
+	if (tl > 0 && tl <= ACME_TOKEN_MAX && strspn(tok, "ABCDEFGHIJKLMNOPQRS"
+	    "TUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == tl &&
+	    (size_t)snprintf(path, sizeof(path), "%s" ACME_PREFIX "%s",
+	    h->webroot, tok) < sizeof(path) &&
+	    file_read(AT_FDCWD, path, ACME_FILE_MAX, FILE_NOFOLLOW, &body,
+	    &len) == 0)
+		status = MHD_HTTP_OK;
+	if (log_enabled(LOG_LVL_INFO)) {
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci != NULL && ci->client_addr != NULL)
+			getnameinfo(ci->client_addr,
+			    ci->client_addr->sa_family == AF_INET6 ?
+			    sizeof(struct sockaddr_in6) :
+			    sizeof(struct sockaddr_in), addr, sizeof(addr),
+			    NULL, 0, NI_NUMERICHOST);
+		log_info("acme: %s \"%s %s\" %u", addr, method, url, status);
+	}
+	if (status != MHD_HTTP_OK)
+		return MHD_queue_response(c, status, answers.not_found);
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
+	free(body);
+	if (r == NULL || MHD_add_response_header(r,
+	    MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") == MHD_NO) {
+		if (r != NULL)
+			MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* see http.h */
+struct http *
+http_acme_start(int listen_fd, const char *webroot)
+{
+	struct http			*h;
+	const union MHD_DaemonInfo	*di;
+
+	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->webroot = strdup(webroot)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
+	    NULL, acme_handler, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, listen_fd,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
+	    MHD_OPTION_CONNECTION_LIMIT, 256U,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_END);
+	if (h->d == NULL ||
+	    (di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD)) ==
+	    NULL) {
+		if (h->d != NULL)
+			MHD_stop_daemon(h->d);
+		free(h->webroot);
+		free(h);
+		return NULL;
+	}
+	h->epfd = di->epoll_fd;
+	return h;
 }
 
 /* see http.h */

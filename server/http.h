@@ -54,6 +54,14 @@ struct http_limits {
 struct http	*http_start(const struct http_limits *lim, http_site_fn site,
 		    http_closed_fn closed, void *arg);
 void		 http_stop(struct http *h);
+
+/*
+ * The plain-HTTP listener for ACME HTTP-01 challenges, on listen_fd (bound
+ * by the caller), answering only /.well-known/acme-challenge/TOKEN from
+ * webroot.  Driven like the other: http_fd(), http_run(),
+ * http_timeout_ms(), http_stop().
+ */
+struct http	*http_acme_start(int listen_fd, const char *webroot);
 /* The fd to watch for reading (libmicrohttpd's epoll fd). */
 int		 http_fd(const struct http *h);
 /*

@@ -2,15 +2,19 @@
  * server.c: the event loop of mta-stsd.  See server.h.
  */
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -32,13 +36,16 @@
 #define STOP_GRACE	5	/* seconds for in-flight requests at exit */
 #define EXPIRY_EVERY	86400	/* seconds between certificate checks */
 #define SWEEP_MS	250	/* milliseconds between deadline sweeps */
+#define CERTS_QUIET_MS	2000	/* after the last change in cert_dir */
 
 enum ev_kind {
 	EV_LISTEN,
 	EV_NET,
 	EV_APP,
 	EV_HTTP,
-	EV_SIGNAL
+	EV_ACME,
+	EV_SIGNAL,
+	EV_WATCH
 };
 
 /* What an epoll event points at. */
@@ -51,6 +58,13 @@ struct listener {
 	int		 fd;
 	struct evref	 ev;
 	char		 name[64];
+};
+
+/* A plain-HTTP listener for ACME challenges, run by its own daemon. */
+struct acme {
+	struct listener	 l;
+	struct http	*http;
+	struct evref	 ev;
 };
 
 /*
@@ -84,6 +98,11 @@ static struct {
 	int			 listen_paused;
 	struct http		*http;
 	struct evref		 ev_http;
+	struct acme		 acme[CONFIG_MAX_LISTEN];
+	size_t			 nacme;
+	int			 watchfd;	/* inotify on cert_dir, or -1 */
+	struct evref		 ev_watch;
+	int64_t			 certs_due;	/* reload at, after changes */
 	int			 sigfd;
 	struct evref		 ev_sig;
 	struct store		*snap;
@@ -114,10 +133,9 @@ static void	conn_close(struct conn *, const char *);
  * (IPv6 and IPv4 on one socket).
  */
 static int
-listen_one(const char *spec)
+listen_one(const char *spec, struct listener *l)
 {
 	struct addrinfo	 hints, *res = NULL;
-	struct listener	*l = &S.ls[S.nls];
 	char		 host[64], port[8];
 	int		 fd = -1, on = 1, off = 0, wild, rc;
 
@@ -154,7 +172,6 @@ listen_one(const char *spec)
 	l->ev.kind = EV_LISTEN;
 	l->ev.ptr = l;
 	snprintf(l->name, sizeof(l->name), "%s", spec);
-	S.nls++;
 	return 0;
 fail:
 	log_error("listen: %s: %s", spec, strerror(errno));
@@ -168,8 +185,11 @@ fail:
 int
 server_listen(const struct config *c)
 {
-	for (size_t i = 0; i < c->nlisten; i++)
-		if (listen_one(c->listen[i]) == -1)
+	for (size_t i = 0; i < c->nlisten; i++, S.nls++)
+		if (listen_one(c->listen[i], &S.ls[S.nls]) == -1)
+			return -1;
+	for (size_t i = 0; i < c->nacme_listen; i++, S.nacme++)
+		if (listen_one(c->acme_listen[i], &S.acme[S.nacme].l) == -1)
 			return -1;
 	return 0;
 }
@@ -488,6 +508,100 @@ same_listen(const struct config *a, const struct config *b)
 	return 1;
 }
 
+/*
+ * Tells systemd (Type=notify) what the daemon is doing: READY=1,
+ * RELOADING=1, STOPPING=1.  Nothing without $NOTIFY_SOCKET.
+ */
+static void
+sd_notify(const char *state)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = getenv("NOTIFY_SOCKET");
+	size_t			 len;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, len);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, (socklen_t)(offsetof(struct sockaddr_un,
+	    sun_path) + len)) == -1)
+		log_debug("systemd: notify: %s", strerror(errno));
+	close(fd);
+}
+
+/* Adds inotify watches on dir and the directories below it. */
+static void
+watch_dir(const char *dir, int depth)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 sub[4096];
+	struct stat	 st;
+
+	if (inotify_add_watch(S.watchfd, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
+	    IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |
+	    IN_DONT_FOLLOW | IN_ONLYDIR) == -1) {
+		log_warn("watch: %s: %s", dir, strerror(errno));
+		return;
+	}
+	if (depth >= 8 || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+			watch_dir(sub, depth + 1);
+	}
+	closedir(d);
+}
+
+/*
+ * Watches cert_dir, so that a renewed certificate is taken without a
+ * signal.  The watches are made anew at each reload (new directories).
+ */
+static void
+watch_certs(void)
+{
+	struct epoll_event ev;
+
+	if (S.watchfd != -1)
+		close(S.watchfd);
+	S.watchfd = -1;
+	if (!S.cfg->watch_certs)
+		return;
+	if ((S.watchfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warn("watch: inotify: %s", strerror(errno));
+		return;
+	}
+	watch_dir(S.cfg->cert_dir, 0);
+	ev.events = EPOLLIN;
+	ev.data.ptr = &S.ev_watch;
+	epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.watchfd, &ev);
+}
+
+/*
+ * Files in cert_dir changed: reload once they have been quiet for a
+ * moment, as an ACME client writes several files one after the other.
+ */
+static void
+on_watch(void)
+{
+	char	 buf[4096];
+
+	while (read(S.watchfd, buf, sizeof(buf)) > 0)
+		;
+	S.certs_due = S.ms + CERTS_QUIET_MS;
+}
+
 static void
 reload(void)
 {
@@ -496,6 +610,7 @@ reload(void)
 	char		 err[512];
 	size_t		 served, failed;
 
+	sd_notify("RELOADING=1");
 	log_info("reload: reading %s", S.cfg_path);
 	if (config_load(S.cfg_path, &nc, err, sizeof(err)) == -1)
 		log_error("reload: %s; keeping the running configuration",
@@ -531,20 +646,25 @@ reload(void)
 		log_error("reload: log_file %s: %s", S.cfg->log_file,
 		    strerror(errno));
 	ns = store_load(S.cfg, S.snap, S.now, &served, &failed);
-	if (ns == NULL) {
+	if (ns == NULL)
 		log_error("reload: failed; still serving the previous state");
-		return;
+	else {
+		store_unref(S.snap);
+		S.snap = ns;
+		store_log_expiry(S.snap, S.now);
+		log_info("reload: %zu domains served, %zu failed", served,
+		    failed);
 	}
-	store_unref(S.snap);
-	S.snap = ns;
-	store_log_expiry(S.snap, S.now);
-	log_info("reload: %zu domains served, %zu failed", served, failed);
+	S.certs_due = 0;
+	watch_certs();
+	sd_notify("READY=1");
 }
 
 static void
 begin_stop(int sig)
 {
 	log_info("stopping on signal %d", sig);
+	sd_notify("STOPPING=1");
 	S.stopping = 1;
 	S.stop_deadline = S.now + STOP_GRACE;
 	for (size_t i = 0; i < S.nls; i++)
@@ -626,6 +746,24 @@ setup(void)
 		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.ls[i].fd, &ev) == -1)
 			return -1;
 	}
+	for (size_t i = 0; i < S.nacme; i++) {
+		struct acme *a = &S.acme[i];
+
+		if ((a->http = http_acme_start(a->l.fd, S.cfg->acme_webroot)) ==
+		    NULL) {
+			log_error("acme: %s: cannot start", a->l.name);
+			return -1;
+		}
+		a->ev.kind = EV_ACME;
+		a->ev.ptr = a;
+		ev.data.ptr = &a->ev;
+		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, http_fd(a->http), &ev) ==
+		    -1)
+			return -1;
+	}
+	S.watchfd = -1;
+	S.ev_watch.kind = EV_WATCH;
+	watch_certs();
 	return 0;
 }
 
@@ -652,6 +790,10 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	S.next_expiry = S.now + EXPIRY_EVERY;
 	for (size_t i = 0; i < S.nls; i++)
 		log_info("listening on %s", S.ls[i].name);
+	for (size_t i = 0; i < S.nacme; i++)
+		log_info("acme: listening on %s (plain HTTP, challenges only)",
+		    S.acme[i].l.name);
+	sd_notify("READY=1");
 
 	for (;;) {
 		timeout = (long)(S.next_sweep - S.ms);
@@ -659,6 +801,12 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 			timeout = 0;
 		if ((ht = http_timeout_ms(S.http)) >= 0 && ht < timeout)
 			timeout = ht;
+		for (size_t i = 0; i < S.nacme; i++)
+			if ((ht = http_timeout_ms(S.acme[i].http)) >= 0 &&
+			    ht < timeout)
+				timeout = ht;
+		if (S.certs_due != 0 && S.certs_due - S.ms < timeout)
+			timeout = S.certs_due > S.ms ? S.certs_due - S.ms : 0;
 		n = epoll_wait(S.epfd, evs, 256, (int)timeout);
 		if (n == -1 && errno != EINTR) {
 			log_error("server: epoll_wait: %s", strerror(errno));
@@ -682,6 +830,12 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 			case EV_HTTP:
 				S.http_due = 1;
 				break;
+			case EV_ACME:
+				http_run(((struct acme *)r->ptr)->http);
+				break;
+			case EV_WATCH:
+				on_watch();
+				break;
 			case EV_SIGNAL:
 				on_signal();
 				break;
@@ -690,6 +844,13 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 		if (S.http_due || n == 0) {
 			S.http_due = 0;
 			http_run(S.http);
+			for (size_t i = 0; n == 0 && i < S.nacme; i++)
+				http_run(S.acme[i].http);
+		}
+		if (S.certs_due != 0 && S.ms >= S.certs_due && !S.stopping) {
+			log_info("watch: %s changed: reloading",
+			    S.cfg->cert_dir);
+			reload();
 		}
 		if (S.ms >= S.next_sweep) {
 			sweep();
@@ -705,6 +866,10 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	while (S.live != NULL)
 		conn_close(S.live, NULL);
 	http_stop(S.http);
+	for (size_t i = 0; i < S.nacme; i++)
+		http_stop(S.acme[i].http);
+	if (S.watchfd != -1)
+		close(S.watchfd);
 	store_unref(S.snap);
 	free(S.byfd);
 	close(S.epfd);

@@ -96,7 +96,7 @@ check_drift(int dirfd, const struct domain *d)
 	snprintf(name, sizeof(name), "%s/%s.id", IDS_DIR, d->name);
 	if (file_read(dirfd, name, 65536, FILE_NOFOLLOW, &buf, &len) == -1) {
 		if (errno == ENOENT)
-			log_info("store: %s: no id issued by mta-stsctl yet",
+			log_debug("store: %s: no id issued by mta-stsctl yet",
 			    d->host);
 		return;
 	}
