@@ -109,6 +109,7 @@ static struct {
 	struct config		*cfg;
 	const char		*cfg_path;
 	struct conn		*live;
+	struct conn		*dead;		/* to free after this turn */
 	size_t			 nconns;
 	struct conn		**byfd;		/* httpfd -> conn */
 	size_t			 nbyfd;
@@ -212,13 +213,30 @@ listeners_arm(int on)
 /* ------------------------------------------------------------------ */
 /* Connections                                                         */
 
+/*
+ * The last owner is gone.  The struct is freed at the end of the loop
+ * turn, not now: an event for its other descriptor may still be waiting
+ * in the same epoll batch and must find it (closed) rather than freed.
+ */
 static void
 conn_unref(struct conn *c)
 {
 	if (--c->refs > 0)
 		return;
-	store_unref(c->snap);
-	free(c);
+	c->next = S.dead;
+	S.dead = c;
+}
+
+static void
+free_dead(void)
+{
+	struct conn *c;
+
+	while ((c = S.dead) != NULL) {
+		S.dead = c->next;
+		store_unref(c->snap);
+		free(c);
+	}
 }
 
 /* The TLS layer asks which credentials serve this SNI name. */
@@ -860,6 +878,7 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 			store_log_expiry(S.snap, S.now);
 			S.next_expiry = S.now + EXPIRY_EVERY;
 		}
+		free_dead();
 		if (S.stopping && (S.nconns == 0 || S.now >= S.stop_deadline))
 			break;
 	}
@@ -868,6 +887,7 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	http_stop(S.http);
 	for (size_t i = 0; i < S.nacme; i++)
 		http_stop(S.acme[i].http);
+	free_dead();
 	if (S.watchfd != -1)
 		close(S.watchfd);
 	store_unref(S.snap);
