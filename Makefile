@@ -20,7 +20,7 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 DEBS		 = make gcc clang libclang-rt-dev pkg-config libbearssl-dev \
 		   libmicrohttpd-dev libinih-dev libcmocka-dev mandoc openssl \
 		   curl python3 iproute2 dnsmasq-base postfix-mta-sts-resolver \
-		   nodejs
+		   nodejs systemd man-db
 
 S		 = server
 T		 = tests
@@ -51,10 +51,19 @@ SAN		 = $(S)/san
 SAN_PROGS	 = $(SAN)/mta-stsd $(SAN)/mta-stsctl
 FUZZ_SMOKE	?= 5
 
+# make install: PREFIX and DESTDIR as usual; the configuration goes to
+# SYSCONFDIR (/etc), the unit to UNITDIR.
+PREFIX		?= /usr/local
+SYSCONFDIR	?= /etc
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+INSTALL		?= install
+
 DEV		 = certs/dev
 RUN_PORT	?= 8443
 
-.PHONY: all deps certs run test check-unit check-golden check-cli check-man \
+.PHONY: all deps certs run test install uninstall check-unit check-golden check-cli check-man \
 	check-fuzz fuzz clean
 
 all: deps
@@ -147,6 +156,34 @@ test: all certs
 fuzz: all
 	@$(MAKE) --no-print-directory $(FUZZERS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/run.sh
+
+# Binaries, man pages, the unit, and (only if none is there yet) the
+# example configuration and its directories.  The mta-stsd account is the
+# administrator's to create: see README.md, "Host your policy yourself".
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/policies \
+	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/certs
+	$(INSTALL) -m 0755 $(S)/mta-stsd $(S)/mta-stsctl $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/mta-stsctl.8 \
+	    $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
+	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
+	    systemd/mta-stsd.service.in >$(DESTDIR)$(UNITDIR)/mta-stsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf ] || \
+	    $(INSTALL) -m 0644 $(S)/mta-stsd.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf
+
+# The configuration, policies and certificates stay, as Debian's remove
+# leaves them; delete /etc/mta-stsd by hand to purge.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/mta-stsd $(DESTDIR)$(SBINDIR)/mta-stsctl \
+	    $(DESTDIR)$(MANDIR)/man8/mta-stsd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/mta-stsctl.8 \
+	    $(DESTDIR)$(MANDIR)/man5/mta-stsd.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/mta-stsd.service
 
 clean:
 	rm -f $(S)/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)

@@ -39,7 +39,7 @@ openssl pkcs8 -topk8 -nocrypt -in "$c/bc.key" -out "$c/bc.p8" && rm "$c/bc.key"
 mkdir -p "$c/live/w"
 cat "$c/w.key" "$c/w.pem" >"$c/live/w/combined.pem" && rm "$c/w.key" "$c/w.pem"
 cp "$c/ca.pem" "$tmp/ca.pem"
-rm -f "$c/ca.key"
+mv "$c/ca.key" "$tmp/ca.key.keep"
 
 p=$tmp/policies
 mkdir -p "$p"
@@ -307,6 +307,32 @@ while read -r line; do
 done <"$tmp/dl"
 check "deadlines: four checks ran" test "$(grep -c '^ok - \|^FAIL - ' "$tmp/dl")" = 4
 
+# --- a renewed certificate is taken without a signal (watch_certs)
+serial() {
+	echo Q | timeout 5 openssl s_client -connect "127.0.0.1:$port" -servername "$1" \
+	    2>/dev/null | openssl x509 -noout -serial 2>/dev/null
+}
+old=$(serial mta-sts.b.test)
+check "watch: b.test served before" test -n "$old"
+printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n' >"$c/half.pem"
+chmod a+r "$c/half.pem"
+sleep 3
+check "watch: a half-written file is not taken" test "$(serial mta-sts.b.test)" = "$old"
+check "watch: the half-written file is logged" grep -q "half.pem: incomplete PEM object" "$tmp/log"
+rm -f "$c/half.pem"
+# The same CA signs the renewal (its key was kept out of cert_dir).
+mkdir -p "$tmp/r"
+cp "$tmp/ca.pem" "$tmp/r/ca.pem" && cp "$tmp/ca.key.keep" "$tmp/r/ca.key"
+sh certs/mkcert.sh "$tmp/r" cert b2 ec256 90 mta-sts.b.test >/dev/null
+cat "$tmp/r/b2.key" "$tmp/r/b2.pem" >"$c/renewed.pem"
+chmod a+r "$c/renewed.pem"
+i=0
+while [ "$(serial mta-sts.b.test)" = "$old" ] && [ $i -lt 60 ]; do sleep 0.1; i=$((i + 1)); done
+new=$(serial mta-sts.b.test)
+if [ -n "$new" ] && [ "$new" != "$old" ]; then ok "watch: a renewed certificate is served without a signal"; else not_ok "watch: still $old"; fi
+check "watch: the reload is logged" grep -q "watch: $c changed: reloading" "$tmp/log"
+check "watch: same process" kill -0 "$pid"
+
 # --- access log
 check "access log line" grep -q 'access: 127.0.0.1 mta-sts.a.test "GET /.well-known/mta-sts.txt" 200 [0-9]* [0-9]*us' "$tmp/log"
 
@@ -323,5 +349,10 @@ else
 	check "SIGTERM: exit 0" test "$rc" = 0
 	check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
 fi
+# --- systemd notifications (Type=notify)
+write_conf a.test
+out=$(python3 tests/notify.py "$d" "$conf" | tr '\n' ' ')
+check "systemd: READY=1, RELOADING=1, READY=1, STOPPING=1, exit 0" test "$out" = "READY=1 RELOADING=1 READY=1 STOPPING=1 exit 0 "
+
 check "no crash or sanitizer report in the log" sh -c "! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' '$tmp/log'"
 summary

@@ -1,0 +1,66 @@
+#!/bin/sh
+# tests/install.sh: make install into a DESTDIR gives the expected tree,
+# the unit passes systemd-analyze verify and rates 2.0 or better in
+# systemd-analyze security, and make uninstall removes what install put,
+# keeping the configuration.
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+dest=$tmp/root
+
+make -s install DESTDIR="$dest" PREFIX=/usr >"$tmp/out" 2>&1 ||
+    not_ok "make install: $(tail -5 "$tmp/out")"
+for f in usr/sbin/mta-stsd usr/sbin/mta-stsctl; do
+	check "install: $f executable" test -x "$dest/$f"
+done
+for f in usr/share/man/man8/mta-stsd.8 usr/share/man/man8/mta-stsctl.8 \
+    usr/share/man/man5/mta-stsd.conf.5 usr/lib/systemd/system/mta-stsd.service \
+    etc/mta-stsd/mta-stsd.conf; do
+	check "install: $f" test -f "$dest/$f"
+done
+check "install: policy and certificate directories" test -d "$dest/etc/mta-stsd/policies" -a -d "$dest/etc/mta-stsd/certs"
+unit=$dest/usr/lib/systemd/system/mta-stsd.service
+check "unit: ExecStart names the installed binary" grep -qx 'ExecStart=/usr/sbin/mta-stsd -d -f /etc/mta-stsd/mta-stsd.conf' "$unit"
+check "unit: Type=notify" grep -qx 'Type=notify' "$unit"
+check "unit: reload by SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"
+
+# The example configuration loads (its directories exist in the tree).
+sed "s|/etc/mta-stsd|$dest/etc/mta-stsd|" "$dest/etc/mta-stsd/mta-stsd.conf" >"$tmp/conf"
+out=$("$dest/usr/sbin/mta-stsd" -n -f "$tmp/conf" 2>&1)
+case $out in *"0 domains served, 0 failed"*) ok "the example configuration loads" ;; *) not_ok "example configuration: $out" ;; esac
+
+if command -v systemd-analyze >/dev/null; then
+	# verify checks that ExecStart and the man pages exist: a copy of
+	# the unit made for the tree's paths, and man looking in the tree.
+	mkdir -p "$tmp/unit"
+	sed "s|@SBINDIR@|$dest/usr/sbin|; s|@SYSCONFDIR@|$dest/etc|" \
+	    systemd/mta-stsd.service.in >"$tmp/unit/mta-stsd.service"
+	if out=$(MANPATH=$dest/usr/share/man systemd-analyze verify \
+	    "$tmp/unit/mta-stsd.service" 2>&1) && [ -z "$out" ]; then
+		ok "systemd-analyze verify"
+	else
+		not_ok "systemd-analyze verify: $out"
+	fi
+	score=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null |
+	    sed -n 's/.*Overall exposure level for mta-stsd.service: \([0-9.]*\).*/\1/p')
+	if [ -n "$score" ] && awk "BEGIN { exit !($score <= 2.0) }"; then
+		ok "systemd-analyze security: $score (2.0 or better)"
+	else
+		not_ok "systemd-analyze security: '$score'"
+	fi
+else
+	not_ok "systemd-analyze is missing"
+fi
+
+# A second install keeps an edited configuration.
+echo '; edited' >>"$dest/etc/mta-stsd/mta-stsd.conf"
+make -s install DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1
+check "install keeps an existing configuration" grep -q '^; edited' "$dest/etc/mta-stsd/mta-stsd.conf"
+
+make -s uninstall DESTDIR="$dest" PREFIX=/usr >"$tmp/out" 2>&1 ||
+    not_ok "make uninstall: $(tail -5 "$tmp/out")"
+left=$(cd "$dest" && find . -type f | sort | tr '\n' ' ')
+check "uninstall removes what install put, keeps the configuration" test "$left" = "./etc/mta-stsd/mta-stsd.conf "
+summary
