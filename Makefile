@@ -20,7 +20,7 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 DEBS		 = make gcc clang libclang-rt-dev pkg-config libbearssl-dev \
 		   libmicrohttpd-dev libinih-dev libcmocka-dev mandoc openssl \
 		   curl python3 iproute2 dnsmasq-base postfix-mta-sts-resolver \
-		   nodejs systemd man-db
+		   nodejs systemd man-db pebble lego
 
 S		 = server
 T		 = tests

@@ -548,7 +548,7 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct http			*h = cls;
 	struct MHD_Response		*r;
 	const union MHD_ConnectionInfo	*ci;
-	const char			*tok = url + strlen(ACME_PREFIX);
+	const char			*tok = "";
 	char				 path[4096], *body = NULL, addr[64] = "?";
 	size_t				 len = 0, tl;
 	unsigned			 status = MHD_HTTP_NOT_FOUND;
@@ -556,17 +556,21 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	(void)upload_data;
+	/* As handler(): other methods at once, a body read and dropped. */
 	if (*req_cls == NULL) {
 		*req_cls = &request_seen;
+		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+			return MHD_YES;
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (*upload_data_size != 0) {
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	*upload_data_size = 0;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    answers.bad_method);
-	tl = strncmp(url, ACME_PREFIX, strlen(ACME_PREFIX)) == 0 ?
-	    strlen(tok) : 0;
+	if (status == MHD_HTTP_NOT_FOUND &&
+	    strncmp(url, ACME_PREFIX, strlen(ACME_PREFIX)) == 0)
+		tok = url + strlen(ACME_PREFIX);
+	tl = strlen(tok);
 	if (tl > 0 && tl <= ACME_TOKEN_MAX && strspn(tok, "ABCDEFGHIJKLMNOPQRS"
 	    "TUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == tl &&
 	    (size_t)snprintf(path, sizeof(path), "%s" ACME_PREFIX "%s",
@@ -586,7 +590,8 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 		log_info("acme: %s \"%s %s\" %u", addr, method, url, status);
 	}
 	if (status != MHD_HTTP_OK)
-		return MHD_queue_response(c, status, answers.not_found);
+		return MHD_queue_response(c, status, status ==
+		    MHD_HTTP_NOT_FOUND ? answers.not_found : answers.bad_method);
 	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
 	free(body);
 	if (r == NULL || MHD_add_response_header(r,
