@@ -45,7 +45,6 @@ struct ctx {
 	char		 idfile[POLICY_HOST_MAX + 8];	/* DOMAIN.id */
 	int		 dirfd;		/* policy_dir */
 	int		 idsfd;		/* policy_dir/.ids */
-	int		 lockfd;
 	int		 dry_run;
 	char		*src;		/* the policy source, if any */
 	size_t		 srclen;
@@ -53,6 +52,8 @@ struct ctx {
 	struct idrec	 rec;
 	int		 has_rec;
 };
+
+static void	clean_temps(int, const char *);
 
 static const char *
 cfg_path(const char *path)
@@ -63,12 +64,10 @@ cfg_path(const char *path)
 static void
 ctx_free(struct ctx *c)
 {
-	if (c->lockfd != -1)
-		close(c->lockfd);	/* releases the lock */
 	if (c->idsfd != -1)
 		close(c->idsfd);
 	if (c->dirfd != -1)
-		close(c->dirfd);
+		close(c->dirfd);	/* releases the lock */
 	free(c->src);
 	policy_free(&c->pol);
 	config_free(&c->cfg);
@@ -82,11 +81,11 @@ ctx_free(struct ctx *c)
 static int
 ctx_open(struct ctx *c, const char *path, const char *domain, int readonly)
 {
-	char		 err[512], lock[POLICY_HOST_MAX + 16];
+	char		 err[512];
 	const char	*why;
 
 	memset(c, 0, sizeof(*c));
-	c->dirfd = c->idsfd = c->lockfd = -1;
+	c->dirfd = c->idsfd = -1;
 	c->cfgpath = cfg_path(path);
 	if (domain != NULL) {
 		/* Names are case-insensitive; files are named in lower case. */
@@ -118,36 +117,29 @@ ctx_open(struct ctx *c, const char *path, const char *domain, int readonly)
 		    strerror(errno));
 		return -1;
 	}
-	if (!readonly && mkdirat(c->dirfd, IDS_DIR, 0755) == -1 &&
-	    errno != EEXIST) {
-		fprintf(stderr, "mta-stsctl: %s/%s: %s\n", c->cfg.policy_dir,
-		    IDS_DIR, strerror(errno));
-		return -1;
-	}
 	c->idsfd = openat(c->dirfd, IDS_DIR, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC);
-	if (domain == NULL || (readonly && c->idsfd == -1))
+	if (domain == NULL || readonly)
 		return 0;
-	if (c->idsfd == -1) {
-		fprintf(stderr, "mta-stsctl: %s/%s: %s\n", c->cfg.policy_dir,
-		    IDS_DIR, strerror(errno));
-		return -1;
-	}
-	if (readonly)
-		return 0;
-	snprintf(lock, sizeof(lock), "%s.lock", domain);
-	c->lockfd = openat(c->idsfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (c->lockfd == -1 || flock(c->lockfd, LOCK_EX | LOCK_NB) == -1) {
-		if (c->lockfd == -1 || errno != EWOULDBLOCK) {
-			fprintf(stderr, "mta-stsctl: %s/%s/%s: %s\n",
-			    c->cfg.policy_dir, IDS_DIR, lock, strerror(errno));
+	/*
+	 * One lock on the policy directory itself: two runs wait for each
+	 * other instead of losing a change, and no lock file is left.
+	 */
+	if (flock(c->dirfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			fprintf(stderr, "mta-stsctl: %s: lock: %s\n",
+			    c->cfg.policy_dir, strerror(errno));
 			return -1;
 		}
 		fprintf(stderr, "mta-stsctl: waiting for another mta-stsctl "
-		    "working on %s\n", domain);
-		if (flock(c->lockfd, LOCK_EX) == -1)
+		    "working in %s\n", c->cfg.policy_dir);
+		if (flock(c->dirfd, LOCK_EX) == -1)
 			return -1;
 	}
+	/* Under the lock: what a killed run left is stale. */
+	clean_temps(c->dirfd, c->file);
+	if (c->idsfd != -1)
+		clean_temps(c->idsfd, c->idfile);
 	return 0;
 }
 
@@ -223,6 +215,7 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len,
     int noreplace)
 {
 	char		 tmp[512];
+	const char	*fault;
 	struct stat	 st;
 	size_t		 off = 0;
 	ssize_t		 n;
@@ -251,9 +244,13 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len,
 		goto fail;
 	}
 	fd = -1;
-	/* Fault injection for the tests: a kill between write and rename. */
-	if (getenv("MTA_STSCTL_FAULT") != NULL &&
-	    strcmp(getenv("MTA_STSCTL_FAULT"), "rename") == 0)
+	/*
+	 * Fault injection for the tests: a kill between the write and the
+	 * rename of a policy ("rename") or of an id record ("rename-id").
+	 */
+	if ((fault = getenv("MTA_STSCTL_FAULT")) != NULL &&
+	    ((strcmp(fault, "rename") == 0 && strstr(name, ".txt") != NULL) ||
+	    (strcmp(fault, "rename-id") == 0 && strstr(name, ".id") != NULL)))
 		raise(SIGKILL);
 	rc = noreplace ? renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) :
 	    renameat(dirfd, tmp, dirfd, name);
@@ -466,14 +463,24 @@ write_record(struct ctx *c)
 	char	*text;
 	int	 rc;
 
+	if (c->idsfd == -1) {
+		if (mkdirat(c->dirfd, IDS_DIR, 0755) == -1 && errno != EEXIST)
+			goto fail;
+		c->idsfd = openat(c->dirfd, IDS_DIR, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (c->idsfd == -1)
+			goto fail;
+	}
 	if ((text = ids_format(&c->rec, c->domain)) == NULL)
 		return -1;
 	rc = write_atomic(c->idsfd, c->idfile, text, strlen(text), 0);
 	free(text);
-	if (rc == -1)
-		fprintf(stderr, "mta-stsctl: %s/%s/%s: %s\n",
-		    c->cfg.policy_dir, IDS_DIR, c->idfile, strerror(errno));
-	return rc;
+	if (rc == 0)
+		return 0;
+fail:
+	fprintf(stderr, "mta-stsctl: %s/%s/%s: %s\n", c->cfg.policy_dir,
+	    IDS_DIR, c->idfile, strerror(errno));
+	return -1;
 }
 
 /*
@@ -581,8 +588,6 @@ change(struct ctx *c, char *newsrc)
 		fprintf(stderr, "mta-stsctl: %s: nothing changed\n", c->domain);
 		goto out;
 	}
-	clean_temps(c->dirfd, c->file);
-	clean_temps(c->idsfd, c->idfile);
 	tls_sha256_hex(np.body, np.bodylen, sha);
 	if (mark_pending(c, sha) == -1) {
 		fprintf(stderr, "mta-stsctl: %s: nothing changed\n", c->domain);
@@ -597,14 +602,18 @@ change(struct ctx *c, char *newsrc)
 	if (reload_until_served(c, pid, cred, np.body, np.bodylen) == -1) {
 		mark_pending(c, NULL);
 		/* Put the old policy back: never an id for an unserved one. */
-		if (write_atomic(c->dirfd, c->file, c->src, c->srclen, 0) ==
-		    0 && kill(pid, SIGHUP) == 0)
-			fprintf(stderr, "mta-stsctl: %s: the previous policy "
-			    "was restored; no new id\n", c->domain);
-		else
+		if (write_atomic(c->dirfd, c->file, c->src, c->srclen, 0) == -1)
 			fprintf(stderr, "mta-stsctl: %s: could not restore "
 			    "the previous policy: %s\n", c->domain,
 			    strerror(errno));
+		else if (kill(pid, SIGHUP) == -1)
+			fprintf(stderr, "mta-stsctl: %s: the previous policy "
+			    "was restored on disk, but the server could not be "
+			    "told (%s); no new id\n", c->domain,
+			    strerror(errno));
+		else
+			fprintf(stderr, "mta-stsctl: %s: the previous policy "
+			    "was restored; no new id\n", c->domain);
 		goto out;
 	}
 	if (issue_id(c, &np, id) == -1) {
@@ -781,7 +790,7 @@ begin(int argc, char **argv, struct opts *o, struct ctx *c, int nargs,
 	int	 i, helped;
 
 	memset(c, 0, sizeof(*c));
-	c->dirfd = c->idsfd = c->lockfd = -1;
+	c->dirfd = c->idsfd = -1;
 	if ((i = parse_opts(argc, argv, o, &helped)) == -1) {
 		*rc = helped ? ctl_help(argv[0]) : ctl_usage(argv[0]);
 		return -1;
@@ -791,7 +800,7 @@ begin(int argc, char **argv, struct opts *o, struct ctx *c, int nargs,
 		return -1;
 	}
 	*rc = 1;
-	if (ctx_open(c, o->config, argv[i], 0) == -1 ||
+	if (ctx_open(c, o->config, argv[i], o->dry_run) == -1 ||
 	    (read && (read_policy(c, 1) == -1 || read_record(c) == -1)))
 		return -1;
 	c->dry_run = o->dry_run;

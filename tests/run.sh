@@ -35,7 +35,7 @@ for t in tests/unit/test_*; do
 	tally "unit $(basename "$t")"
 done
 
-for suite in golden cli man e2e fetchers acme install; do
+for suite in golden cli man e2e life fetchers acme install; do
 	sh "tests/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
 	tally "$suite"
@@ -55,7 +55,7 @@ for t in server/san/test_*; do
 	echo "${p:-0} passed, ${f:-0} failed" >>"$out"
 	tally "sanitizers: unit $(basename "$t")"
 done
-for suite in golden cli e2e; do
+for suite in golden cli e2e life; do
 	MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \
 	    sh "tests/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
