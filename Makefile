@@ -16,11 +16,13 @@ ALL_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
 		   $(HARDENING) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 
-# Debian packages that the build and the tests need.
-DEBS		 = make gcc clang libclang-rt-dev pkg-config libbearssl-dev \
-		   libmicrohttpd-dev libinih-dev libcmocka-dev mandoc openssl \
-		   curl python3 iproute2 dnsmasq-base postfix-mta-sts-resolver \
-		   nodejs systemd man-db pebble lego
+# Debian packages that the build needs, and those the tests need too.
+BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
+		   libinih-dev libseccomp-dev
+TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
+		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
+		   systemd man-db pebble lego
+DEBS		 = $(BUILD_DEBS)
 
 S		 = server
 T		 = tests
@@ -63,11 +65,15 @@ INSTALL		?= install
 DEV		 = certs/dev
 RUN_PORT	?= 8443
 
-.PHONY: all deps certs run test install uninstall check-unit check-golden check-cli check-man \
+.PHONY: all deps test-deps certs run test install uninstall check-unit check-golden check-cli check-man \
 	check-fuzz fuzz clean
 
 all: deps
 	@$(MAKE) --no-print-directory $(PROGS)
+
+# make test and make run need the test tools too.
+test-deps:
+	@$(MAKE) --no-print-directory deps DEBS="$(BUILD_DEBS) $(TEST_DEBS)"
 
 # Installs what is missing with apt-get when root; otherwise says how.
 deps:
@@ -138,7 +144,7 @@ $(DEV)/org-net.pem: $(DEV)/ca.pem
 	    mta-sts.example.org mta-sts.example.net
 
 # Serves policies/ on 127.0.0.1 and ::1, port RUN_PORT, in the foreground.
-run: all certs
+run: test-deps all certs
 	@printf '[server]\nlisten = 127.0.0.1:$(RUN_PORT) [::1]:$(RUN_PORT)\npolicy_dir = %s\ncert_dir = %s\nuser = nobody\nlog_level = info\ndefault_domain = example.com\n' \
 	    "$(CURDIR)/policies" "$(CURDIR)/$(DEV)" >$(DEV)/mta-stsd.conf
 	@if [ "$$(id -u)" = 0 ]; then chgrp -R nogroup $(DEV) && \
@@ -148,12 +154,12 @@ run: all certs
 	@echo "run: Ctrl-C stops it"
 	@exec $(S)/mta-stsd -d -f $(DEV)/mta-stsd.conf
 
-test: all certs
+test: test-deps all certs
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS) \
 	    $(SAN_PROGS) $(UNIT_TESTS:$(T)/unit/%=$(SAN)/%)
 	@sh $(T)/run.sh
 
-fuzz: all
+fuzz: test-deps all
 	@$(MAKE) --no-print-directory $(FUZZERS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/run.sh
 

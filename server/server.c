@@ -564,9 +564,10 @@ watch_dir(const char *dir, int depth)
 	char		 sub[4096];
 	struct stat	 st;
 
+	/* cert_dir itself may be a link; the directories below are not. */
 	if (inotify_add_watch(S.watchfd, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
-	    IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |
-	    IN_DONT_FOLLOW | IN_ONLYDIR) == -1) {
+	    IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_ONLYDIR |
+	    (depth > 0 ? IN_DONT_FOLLOW : 0)) == -1) {
 		log_warn("watch: %s: %s", dir, strerror(errno));
 		return;
 	}
@@ -642,10 +643,12 @@ reload(void)
 		    nc.keepalive_timeout != S.cfg->keepalive_timeout ||
 		    nc.session_cache != S.cfg->session_cache ||
 		    strcmp(nc.user, S.cfg->user) != 0 ||
-		    strcmp(nc.pid_file, S.cfg->pid_file) != 0)
+		    strcmp(nc.pid_file, S.cfg->pid_file) != 0 ||
+		    strcmp(nc.acme_webroot, S.cfg->acme_webroot) != 0 ||
+		    nc.nacme_listen != S.cfg->nacme_listen)
 			log_warn("reload: max_connections, max_header_size, "
-			    "keepalive_timeout, session_cache, user and "
-			    "pid_file take effect at the next start");
+			    "keepalive_timeout, session_cache, user, pid_file "
+			    "and [acme] take effect at the next start");
 		nc.max_connections = S.cfg->max_connections;
 		nc.max_header_size = S.cfg->max_header_size;
 		nc.keepalive_timeout = S.cfg->keepalive_timeout;
