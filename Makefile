@@ -32,11 +32,13 @@ SHARED_OBJS	 = $(S)/tls.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
 CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(SHARED_OBJS)
 CTL_LIBS	 = -lbearssl -linih
 DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/http.o \
-		   $(SHARED_OBJS)
-DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih
+		   $(S)/sandbox.o $(SHARED_OBJS)
+DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
-UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt
+UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_sandbox
+# The sanitizer pass leaves out the sandbox test: seccomp is off there.
+SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt
 FUZZERS		 = $(T)/fuzz/fuzz_policy $(T)/fuzz/fuzz_txt
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
@@ -116,6 +118,10 @@ $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 	$(SAN_CC) $(SAN_CFLAGS) -I$(S) -fsanitize=address,undefined -o $@ $^ \
 	    -lcmocka
 
+$(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o $(S)/log.o
+	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(S)/sandbox.o \
+	    $(S)/log.o -lseccomp -lcmocka
+
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) \
 	    -lcmocka
@@ -156,7 +162,7 @@ run: test-deps all certs
 
 test: test-deps all certs
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS) \
-	    $(SAN_PROGS) $(UNIT_TESTS:$(T)/unit/%=$(SAN)/%)
+	    $(SAN_PROGS) $(SAN_UNIT_TESTS)
 	@sh $(T)/run.sh
 
 fuzz: test-deps all

@@ -68,6 +68,7 @@ static const struct key keys[] = {
 	{ "server", "session_cache",	T_COUNT,   OFF(session_cache), "16384",
 	    0, 4194304 },
 	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0 },
+	{ "server", "sandbox",		T_BOOL,    OFF(sandbox), "yes", 0, 0 },
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0 },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0 },

@@ -34,6 +34,7 @@ struct config {
 	size_t		 nacme_listen;
 	char		*acme_webroot;		/* "" for none */
 	int		 watch_certs;		/* reload on cert_dir changes */
+	int		 sandbox;		/* Landlock and seccomp */
 };
 
 /*

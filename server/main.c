@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sandbox.h"
 #include "server.h"
 #include "store.h"
 #include "tls.h"
@@ -281,6 +282,9 @@ main(int argc, char *argv[])
 	if (cfg.pid_file[0] != '\0' && write_pid(cfg.pid_file) == -1)
 		log_warn("pid_file %s: %s", cfg.pid_file, strerror(errno));
 	drop_privileges(&cfg, foreground);
+	if (cfg.sandbox && sandbox_enter(&cfg, abspath) == -1)
+		fatal("cannot confine the process; stopping (sandbox = no "
+		    "turns this off)");
 	rc = server_run(abspath, &cfg, snap, foreground);
 	if (pidfile[0] != '\0' && unlink(pidfile) == -1 && errno != ENOENT)
 		log_warn("pid_file %s: %s", pidfile, strerror(errno));
