@@ -24,8 +24,9 @@
 #include "sandbox.h"
 
 /*
- * AddressSanitizer's leak check runs a thread at exit and makes calls the
- * filter refuses: sanitizer builds keep Landlock but skip seccomp.
+ * AddressSanitizer's leak check runs a thread at exit, makes calls the
+ * filter refuses and reads /proc: sanitizer builds skip seccomp and let
+ * Landlock allow /proc.
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -154,6 +155,10 @@ landlock(const struct config *c, const char *config_path)
 	    attr.handled_access_fs) == -1)
 		goto out;
 	allow_link_targets(rs, c->cert_dir, 0, attr.handled_access_fs);
+	/* LeakSanitizer reads /proc/self at exit. */
+	if (SANITIZED && allow(rs, "/proc", FS_READ,
+	    attr.handled_access_fs) == -1)
+		goto out;
 	if (c->acme_webroot[0] != '\0' && allow(rs, c->acme_webroot, FS_READ,
 	    attr.handled_access_fs) == -1)
 		goto out;

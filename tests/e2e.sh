@@ -354,5 +354,5 @@ write_conf a.test
 out=$(python3 tests/notify.py "$d" "$conf" | tr '\n' ' ')
 check "systemd: READY=1, RELOADING=1, READY=1, STOPPING=1, exit 0" test "$out" = "READY=1 RELOADING=1 READY=1 STOPPING=1 exit 0 "
 
-check "no crash or sanitizer report in the log" sh -c "! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' '$tmp/log'"
+check "no crash or sanitizer report in the log" sh -c "! grep -q 'Sanitizer\|runtime error' '$tmp/log'"
 summary

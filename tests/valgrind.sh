@@ -1,0 +1,70 @@
+#!/bin/sh
+# tests/valgrind.sh: a short end-to-end run of mta-stsd under valgrind
+# memcheck (handshakes, resumption, GET, HEAD, errors, hostile bytes, a
+# reload, SIGTERM): no error and no leak.  The sandbox is off: valgrind
+# makes system calls the filter refuses.
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+
+d=${MTA_STSD:-$PWD/server/mta-stsd}
+tmp=$(mktemp -d /tmp/mta-stsd-vg.XXXXXX)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+
+if ! command -v valgrind >/dev/null; then
+	not_ok "valgrind is missing"
+	summary
+	exit 1
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+c=$tmp/certs
+sh certs/mkcert.sh "$c" ca >/dev/null
+sh certs/mkcert.sh "$c" cert a ec256 90 mta-sts.a.test >/dev/null
+sh certs/mkcert.sh "$c" cert r rsa2048 90 mta-sts.a.test >/dev/null
+mv "$c/ca.key" "$tmp/"
+mkdir -p "$tmp/p"
+printf 'version: STSv1\nmode: enforce\nmx: mx.a.test\nmax_age: 1209600\n' >"$tmp/p/a.test.txt"
+chmod -R a+rX "$tmp"
+cat >"$tmp/conf" <<EOC
+[server]
+listen = 127.0.0.1:$port
+policy_dir = $tmp/p
+cert_dir = $c
+user = nobody
+sandbox = no
+EOC
+
+valgrind --quiet --vgdb=no --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+    --log-file="$tmp/vg" "$d" -d -f "$tmp/conf" 2>"$tmp/log" &
+pid=$!
+url="https://mta-sts.a.test:$port/.well-known/mta-sts.txt"
+cu() { curl -s -o /dev/null -w '%{http_code}' --cacert "$c/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "$@"; }
+i=0
+until [ "$(cu "$url")" = 200 ] || [ $i -ge 100 ]; do sleep 0.2; i=$((i + 1)); done
+check "starts under valgrind" test "$(cu "$url")" = 200
+check "HEAD" test "$(cu -I "$url")" = 200
+check "404" test "$(cu "https://mta-sts.a.test:$port/x")" = 404
+check "405" test "$(cu -X POST -d x "$url")" = 405
+check "RSA" test "$(cu --ciphers ECDHE-RSA-AES128-GCM-SHA256 "$url")" = 200
+echo Q | openssl s_client -connect "127.0.0.1:$port" -servername mta-sts.a.test -sess_out "$tmp/s" >/dev/null 2>&1
+out=$(echo Q | openssl s_client -connect "127.0.0.1:$port" -servername mta-sts.a.test -sess_in "$tmp/s" 2>&1)
+case $out in *Reused*) ok "resumption" ;; *) not_ok "resumption" ;; esac
+echo Q | openssl s_client -connect "127.0.0.1:$port" -servername unknown.test >/dev/null 2>&1
+printf 'GET / HTTP/1.1\r\nHost: x\0y\r\n\r\n' | timeout 5 openssl s_client -quiet -connect "127.0.0.1:$port" -servername mta-sts.a.test >/dev/null 2>&1
+printf 'garbage that is not TLS\r\n' | timeout 5 openssl s_client -quiet -connect "127.0.0.1:$port" >/dev/null 2>&1
+printf 'version: STSv1\nmode: testing\nmx: mx.a.test\nmax_age: 86400\n' >"$tmp/p/a.test.txt"
+kill -HUP "$pid"
+sleep 2
+case $(curl -s --cacert "$c/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "$url") in
+*"mode: testing"*) ok "reload" ;; *) not_ok "reload" ;; esac
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+if [ "$rc" = 0 ] && [ ! -s "$tmp/vg" ]; then
+	ok "valgrind memcheck: no error, no leak"
+else
+	not_ok "valgrind (exit $rc): $(head -40 "$tmp/vg")"
+fi
+summary
