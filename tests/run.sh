@@ -22,17 +22,22 @@ tally() {
 	total_fail=$((total_fail + f))
 }
 
-# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)."
-for t in tests/unit/test_*; do
-	case $t in *.c) continue ;; esac
-	"$t" >"$out" 2>&1
+# unit NAME PROGRAM: runs a cmocka program, which prints
+# "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s).", and tallies it.
+unit() {
+	"$2" >"$out" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out")
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out")
 	[ "$rc" -ne 0 ] && [ -z "$f" ] && f=1
 	[ "$rc" -ne 0 ] && cat "$out"
 	echo "${p:-0} passed, ${f:-0} failed" >>"$out"
-	tally "unit $(basename "$t")"
+	tally "$1 $(basename "$2")"
+}
+
+for t in tests/unit/test_*; do
+	case $t in *.c) continue ;; esac
+	unit unit "$t"
 done
 
 for suite in golden cli man e2e life fetchers acme install valgrind; do
@@ -46,14 +51,7 @@ done
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for t in server/san/test_*; do
-	"$t" >"$out" 2>&1
-	rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out")
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out")
-	[ "$rc" -ne 0 ] && [ -z "$f" ] && f=1
-	[ "$rc" -ne 0 ] && cat "$out"
-	echo "${p:-0} passed, ${f:-0} failed" >>"$out"
-	tally "sanitizers: unit $(basename "$t")"
+	unit "sanitizers: unit" "$t"
 done
 for suite in golden cli e2e life; do
 	MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \
