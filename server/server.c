@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +122,7 @@ static struct {
 	time_t			 stop_deadline;
 	int			 http_due;	/* run libmicrohttpd this turn */
 	int			 foreground;	/* -d: log to stderr only */
+	int			 trim_due;	/* memory freed since the last trim */
 	unsigned long		 refused;
 } S;
 
@@ -383,6 +385,7 @@ conn_close(struct conn *c, const char *why)
 		c->next->prev = c->prev;
 	S.nconns--;
 	S.http_due = 1;
+	S.trim_due = 1;
 	conn_unref(c);
 }
 
@@ -510,6 +513,14 @@ sweep(void)
 	}
 	if (S.listen_paused && !S.stopping)
 		listeners_arm(1);
+	/*
+	 * After a burst, give the freed connection memory back: glibc keeps
+	 * it otherwise (2,000 connections left 17 MB behind).
+	 */
+	if (S.nconns == 0 && S.trim_due) {
+		malloc_trim(0);
+		S.trim_due = 0;
+	}
 }
 
 /* ------------------------------------------------------------------ */

@@ -1351,6 +1351,12 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			} else if (n == -1 && !would_block() && errno != EINTR)
 				return -1;
 		}
+		/*
+		 * The state is read again before each step: BearSSL's one
+		 * buffer turns from input to output as a step completes, and
+		 * a stale state would ask it for a buffer it no longer has.
+		 */
+		st = br_ssl_engine_current_state(eng);
 		if ((st & BR_SSL_RECVAPP) && tc->reject == 0 &&
 		    nul_reply != NULL) {
 			buf = br_ssl_engine_recvapp_buf(eng, &len);
@@ -1370,6 +1376,7 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			st &= ~BR_SSL_RECVAPP;
 			progress = 1;
 		}
+		st = br_ssl_engine_current_state(eng);
 		if ((st & BR_SSL_SENDAPP) && tc->reject == 1) {
 			buf = br_ssl_engine_sendapp_buf(eng, &len);
 			if (len >= nul_reply_len) {
@@ -1381,7 +1388,8 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			tc->reject = 2;
 			progress = 1;
 		}
-		if (st & BR_SSL_RECVAPP) {
+		st = br_ssl_engine_current_state(eng);
+		if ((st & BR_SSL_RECVAPP) && tc->reject == 0) {
 			if (*appfd == -1 &&
 			    (*appfd = tc->open_app(tc->arg)) == -1)
 				return -1;
@@ -1398,9 +1406,10 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				progress = 1;
 			}
 		}
+		st = br_ssl_engine_current_state(eng);
 		if ((st & BR_SSL_SENDAPP) && *appfd != -1 && !tc->app_eof) {
 			buf = br_ssl_engine_sendapp_buf(eng, &len);
-			n = recv(*appfd, buf, len, 0);
+			n = len > 0 ? recv(*appfd, buf, len, 0) : -2;
 			if (n > 0) {
 				br_ssl_engine_sendapp_ack(eng, (size_t)n);
 				br_ssl_engine_flush(eng, 0);
@@ -1413,17 +1422,19 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				progress = 1;
 			}
 		}
+		st = br_ssl_engine_current_state(eng);
 		if ((st & BR_SSL_RECVREC) && !tc->hello_seen)
 			peek_hello(tc, netfd);
 		if (st & BR_SSL_RECVREC) {
 			buf = br_ssl_engine_recvrec_buf(eng, &len);
-			n = recv(netfd, buf, len, 0);
+			/* recv() of 0 bytes would read as the client's EOF. */
+			n = len > 0 ? recv(netfd, buf, len, 0) : -2;
 			if (n > 0) {
 				br_ssl_engine_recvrec_ack(eng, (size_t)n);
 				progress = 1;
 			} else if (n == 0)
 				return -1;
-			else if (!would_block() && errno != EINTR)
+			else if (n == -1 && !would_block() && errno != EINTR)
 				return -1;
 		}
 	} while (progress);

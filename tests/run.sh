@@ -40,7 +40,7 @@ for t in tests/unit/test_*; do
 	unit unit "$t"
 done
 
-for suite in golden cli man e2e life fetchers acme install valgrind; do
+for suite in golden cli man e2e life fetchers acme install valgrind stress; do
 	sh "tests/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
 	tally "$suite"
