@@ -39,7 +39,12 @@ PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_sandbox
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
 SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt
-FUZZERS		 = $(T)/fuzz/fuzz_policy $(T)/fuzz/fuzz_txt
+FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
+# Every fuzzer links the same pure and I/O modules; none has a main().
+FUZZ_SRCS	 = $(S)/policy.c $(S)/txt.c $(S)/file.c $(S)/der.c \
+		   $(S)/map.c $(S)/log.c $(S)/config.c $(S)/ids.c $(S)/edit.c \
+		   $(S)/tls.c $(S)/http.c
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -127,7 +132,7 @@ $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	    -lcmocka
 
 $(T)/fuzz/fuzz_%: $(T)/fuzz/fuzz_%.c $(S)/*.c $(wildcard $(S)/*.h)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(S) -o $@ $< $(S)/policy.c $(S)/txt.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(S) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
 
 # A development CA and certificates for the example domains: ECDSA and RSA
 # for example.com, one ECDSA P-384 certificate for example.org and .net.

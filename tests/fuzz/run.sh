@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/fuzz/run.sh: runs every fuzzer for FUZZ_SECONDS (default 60),
-# each from its committed seed corpus plus the golden files, keeping what
-# it finds in tests/fuzz/work/ (not committed).  Prints one line per
-# target and the closing "N passed, N failed".
+# each from its committed seed corpus plus the golden files or another
+# target's seeds, keeping what it finds in tests/fuzz/work/ (not
+# committed).  Prints one line per target and the closing "N passed,
+# N failed".
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
@@ -29,4 +30,11 @@ run_target() {
 
 run_target policy tests/golden/policy
 run_target txt tests/golden/txt
+run_target config
+run_target der
+run_target pem
+run_target hello tests/fuzz/corpus/tls
+run_target ids
+run_target tls tests/fuzz/corpus/hello
+run_target http
 summary

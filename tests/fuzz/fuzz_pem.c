@@ -1,0 +1,288 @@
+/*
+ * fuzz_pem.c: libFuzzer target for the certificate and key loader.
+ *
+ * tls.c reads PEM files only through tls_certs_scan(DIR): its PEM, DER
+ * (der_cert_parse), key (br_skey_decoder) and certificate key
+ * (br_x509_decoder) paths have no entry point for bytes.  So the bytes
+ * are written, each run, as the one file of a directory made once per
+ * process under tests/fuzz/work/ (removed at exit, or by the next run
+ * when this one dies on a finding), and the directory is scanned: the
+ * real code path, pairing included.  About 400 runs a second, against
+ * some 100,000 for a parser given bytes: file_read() takes 1 MB for each
+ * file, which AddressSanitizer maps afresh.
+ *
+ * Beyond "no crash", with the file decoded again here with BearSSL's PEM
+ * decoder as scan_file() does:
+ *   - one file gives at most one credential;
+ *   - a credential comes from a file with a certificate and a private
+ *     key and no PEM error;
+ *   - each dNSName of its leaf (1 to 253 bytes, no NUL) finds it with
+ *     tls_certs_find() at its notBefore, of a kind tls.c serves (ECDSA
+ *     P-256/384/521 or RSA 2048 to 4096 bits), with this file's path.
+ * With FUZZ_STRICT=1, also: the scan returns a result (tls.h: NULL only
+ * when the directory cannot be read or memory runs out).  That fails
+ * today for a certificate whose subjectAltName is malformed (see the
+ * report that came with this file), so it is off by default.
+ *
+ * Seeds: tests/fuzz/corpus/pem/, TEST keys and certificates made with
+ * certs/mkcert.sh for this corpus only.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+
+#include "der.h"
+#include "log.h"
+#include "tls.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static char	 dir[PATH_MAX], file[PATH_MAX + 16];
+static int	 strict;
+
+static void
+check(int ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_pem: invariant broken: %s\n", what);
+		abort();
+	}
+}
+
+static void
+cleanup(void)
+{
+	unlink(file);
+	rmdir(dir);
+}
+
+/* Removes the directories of runs that died (a finding aborts). */
+static void
+sweep(const char *work)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[PATH_MAX + 300];
+	long		 pid;
+	char		*end;
+
+	if ((d = opendir(work)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "pem-scan.", 9) != 0)
+			continue;
+		pid = strtol(de->d_name + 9, &end, 10);
+		if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;	/* not ours, or still running */
+		snprintf(path, sizeof(path), "%s/%s/f.pem", work, de->d_name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", work, de->d_name);
+		rmdir(path);
+	}
+	closedir(d);
+}
+
+/* A directory of its own under tests/fuzz/work/, beside this binary. */
+static void
+setup(void)
+{
+	char	 exe[PATH_MAX], *slash;
+	ssize_t	 n;
+	const char *s = getenv("FUZZ_STRICT");
+
+	strict = s != NULL && strcmp(s, "1") == 0;
+	log_set_level(LOG_LVL_ERROR);	/* one warning per bad file */
+	if (tls_init(0) == -1)		/* the scan uses its EC code */
+		abort();
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
+		perror("fuzz_pem: /proc/self/exe");
+		abort();
+	}
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	snprintf(dir, sizeof(dir), "%s/work", exe);
+	mkdir(dir, 0755);
+	sweep(dir);
+	snprintf(dir, sizeof(dir), "%s/work/pem-scan.%ld", exe,
+	    (long)getpid());
+	if (mkdir(dir, 0700) == -1) {
+		perror(dir);
+		abort();
+	}
+	snprintf(file, sizeof(file), "%s/f.pem", dir);
+	atexit(cleanup);
+}
+
+/* What scan_file() sees in the file, decoded again here. */
+struct seen {
+	int		 kind;		/* of the current object */
+	size_t		 certs, keys;
+	int		 error, inobj;
+	uint8_t		*leaf;		/* the first certificate */
+	size_t		 leaflen, cap;
+	int		 inleaf;
+};
+
+static void
+append(void *ctx, const void *data, size_t len)
+{
+	struct seen	*s = ctx;
+	uint8_t		*nv;
+
+	if (!s->inleaf)
+		return;
+	if (s->leaflen + len > s->cap) {
+		size_t cap = (s->leaflen + len) * 2;
+
+		if ((nv = realloc(s->leaf, cap)) == NULL)
+			abort();
+		s->leaf = nv;
+		s->cap = cap;
+	}
+	memcpy(s->leaf + s->leaflen, data, len);
+	s->leaflen += len;
+}
+
+static void
+push(struct seen *s, br_pem_decoder_context *pc, const char *data,
+    size_t len)
+{
+	const char	*name;
+
+	while (len > 0 && !s->error) {
+		size_t n = br_pem_decoder_push(pc, data, len);
+
+		data += n;
+		len -= n;
+		switch (br_pem_decoder_event(pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			name = br_pem_decoder_name(pc);
+			s->inobj = 1;
+			s->kind = strcmp(name, "CERTIFICATE") == 0 ? 1 :
+			    strcmp(name, "PRIVATE KEY") == 0 ||
+			    strcmp(name, "EC PRIVATE KEY") == 0 ||
+			    strcmp(name, "RSA PRIVATE KEY") == 0 ? 2 : 0;
+			s->inleaf = s->kind == 1 && s->certs == 0;
+			br_pem_decoder_setdest(pc, append, s);
+			break;
+		case BR_PEM_END_OBJ:
+			s->inobj = 0;
+			s->inleaf = 0;
+			if (s->kind == 1)
+				s->certs++;
+			else if (s->kind == 2)
+				s->keys++;
+			break;
+		case BR_PEM_ERROR:
+			s->error = 1;
+			break;
+		}
+	}
+}
+
+struct found {
+	const struct tls_certs	*cs;
+	time_t			 now;
+	size_t			 names;
+};
+
+static int
+name_found(void *arg, const char *name, size_t len)
+{
+	struct found	*f = arg;
+	struct tls_cred	*ec, *rsa, *c;
+	char		 host[254], why[256];
+	const char	*kind;
+
+	if (len == 0 || len > 253 || memchr(name, '\0', len) != NULL)
+		return 0;
+	memcpy(host, name, len);
+	host[len] = '\0';
+	tls_certs_find(f->cs, host, f->now, &ec, &rsa, why, sizeof(why));
+	check(ec != NULL || rsa != NULL,
+	    "a loaded credential is not found by one of its names");
+	check(ec == NULL || rsa == NULL, "one file gave two credentials");
+	c = ec != NULL ? ec : rsa;
+	check(strcmp(tls_cred_path(c), file) == 0, "credential path");
+	kind = tls_cred_kind(c);
+	if (ec != NULL)
+		check(strcmp(kind, "ECDSA P-256") == 0 ||
+		    strcmp(kind, "ECDSA P-384") == 0 ||
+		    strcmp(kind, "ECDSA P-521") == 0, "ECDSA kind");
+	else
+		check(strncmp(kind, "RSA ", 4) == 0 && atoi(kind + 4) >= 2048 &&
+		    atoi(kind + 4) <= 4096, "RSA kind");
+	check(tls_cred_subject(c) != NULL, "subject");
+	f->names++;
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int		 fd = -1;
+	struct tls_certs	*cs;
+	struct seen		 s;
+	struct der_cert		 dc;
+	struct found		 f;
+	br_pem_decoder_context	 pc;
+	size_t			 n;
+
+	if (fd == -1) {
+		setup();
+		if ((fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600)) == -1) {
+			perror(file);
+			abort();
+		}
+	}
+	/*
+	 * Write, then cut to size: ext4 flushes a file truncated to 0 when
+	 * it is next closed (auto_da_alloc), which would cost a disk write
+	 * per run.
+	 */
+	if ((size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size) ||
+	    ftruncate(fd, (off_t)size) == -1) {
+		perror("fuzz_pem: write");
+		abort();
+	}
+	cs = tls_certs_scan(dir);
+	if (cs == NULL) {
+		check(!strict, "tls_certs_scan returned NULL for a readable "
+		    "directory");
+		return 0;
+	}
+	n = tls_certs_count(cs);
+	check(n <= 1, "one file gave more than one credential");
+	if (n == 1) {
+		memset(&s, 0, sizeof(s));
+		br_pem_decoder_init(&pc);
+		push(&s, &pc, (const char *)data, size);
+		push(&s, &pc, "\n", 1);
+		check(!s.error && !s.inobj && s.certs > 0 && s.keys > 0,
+		    "a credential from a file without certificate and key");
+		if (der_cert_parse(s.leaf, s.leaflen, &dc) == 0 &&
+		    dc.not_before <= dc.not_after) {
+			f.cs = cs;
+			f.now = dc.not_before;
+			f.names = 0;
+			(void)der_cert_dns_names(&dc, name_found, &f);
+		}
+		free(s.leaf);
+	}
+	tls_certs_free(cs);
+	return 0;
+}
