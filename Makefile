@@ -58,7 +58,7 @@ SAN_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
 		   -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN		 = $(S)/san
 SAN_PROGS	 = $(SAN)/mta-stsd $(SAN)/mta-stsctl
-FUZZ_SMOKE	?= 5
+FUZZ_SMOKE	?= 3
 
 # make install: PREFIX and DESTDIR as usual; the configuration goes to
 # SYSCONFDIR (/etc), the unit to UNITDIR.

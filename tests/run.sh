@@ -54,7 +54,9 @@ for t in server/san/test_*; do
 	unit "sanitizers: unit" "$t"
 done
 for suite in golden cli e2e life; do
-	MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \
+	# Sanitized programs run several times slower: a larger time budget.
+	LIFE_TIMEOUT=300 \
+	    MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \
 	    sh "tests/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
 	tally "sanitizers: $suite"
