@@ -168,7 +168,7 @@ run: test-deps all certs
 test: test-deps all certs
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS) \
 	    $(SAN_PROGS) $(SAN_UNIT_TESTS)
-	@sh $(T)/run.sh
+	@FUZZ_SMOKE=$(FUZZ_SMOKE) sh $(T)/run.sh
 
 fuzz: test-deps all
 	@$(MAKE) --no-print-directory $(FUZZERS)
