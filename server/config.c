@@ -3,6 +3,8 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -102,9 +104,11 @@ reader(char *str, int num, void *stream)
 	if (strchr(r, '\n') == NULL && !feof(st->fp)) {
 		int ch;
 
+		/* Short of the buffer yet no newline: a NUL stopped strchr. */
 		if (st->why[0] == '\0') {
-			snprintf(st->why, sizeof(st->why), "line longer than %d "
-			    "characters", num - 2);
+			snprintf(st->why, sizeof(st->why), strlen(r) <
+			    (size_t)num - 1 ? "NUL byte on the line" : "line "
+			    "longer than %d characters", num - 2);
 			st->err_line = st->line;
 		}
 		while ((ch = getc(st->fp)) != EOF && ch != '\n')
@@ -135,6 +139,7 @@ config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
     size_t portsz)
 {
 	const char	*colon, *h;
+	unsigned char	 buf[sizeof(struct in6_addr)];
 	size_t		 hl, pl;
 
 	if (spec[0] == '[') {
@@ -152,8 +157,6 @@ config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
 		hl = (size_t)(colon - spec);
 		if (memchr(spec, ':', hl) != NULL)
 			return -1;	/* IPv6 needs brackets */
-		if (strspn(h, "0123456789.*") < hl)
-			return -1;	/* addresses, not names */
 	}
 	pl = strlen(colon + 1);
 	if (hl >= hostsz || pl == 0 || pl >= portsz || pl > 5 ||
@@ -163,6 +166,10 @@ config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
 	memcpy(host, h, hl);
 	host[hl] = '\0';
 	memcpy(port, colon + 1, pl + 1);
+	/* Addresses, not names: "", "*", or what inet_pton() reads. */
+	if (host[0] != '\0' && strcmp(host, "*") != 0 &&
+	    inet_pton(spec[0] == '[' ? AF_INET6 : AF_INET, host, buf) != 1)
+		return -1;
 	return 0;
 }
 
@@ -361,7 +368,8 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 		if (line == -1 || line == -2)
 			snprintf(err, errsz, "%s: cannot read", path);
 		else if (st.why[0] != '\0' && st.err_line <= line)
-			snprintf(err, errsz, "%s:%d: %s", path, line, st.why);
+			snprintf(err, errsz, "%s:%d: %s", path, st.err_line,
+			    st.why);
 		else
 			snprintf(err, errsz, "%s:%d: syntax error (expected "
 			    "'[section]' or 'key = value')", path, line);

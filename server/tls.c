@@ -410,11 +410,15 @@ add_name(void *arg, const char *name, size_t len)
 	/* Only names that could be host names; others are ignored. */
 	if (len == 0 || len > 253 || memchr(name, '\0', len) != NULL)
 		return 0;
-	if ((nv = realloc(c->names, (c->nnames + 1) * sizeof(*nv))) == NULL)
+	if ((nv = realloc(c->names, (c->nnames + 1) * sizeof(*nv))) == NULL) {
+		errno = ENOMEM;
 		return -1;
+	}
 	c->names = nv;
-	if ((s = malloc(len + 1)) == NULL)
+	if ((s = malloc(len + 1)) == NULL) {
+		errno = ENOMEM;
 		return -1;
+	}
 	for (size_t i = 0; i < len; i++)
 		s[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
 		    (char)(name[i] + 32) : name[i];
@@ -568,8 +572,16 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 	c->not_before = dc.not_before;
 	c->not_after = dc.not_after;
 	memcpy(c->cn, dc.cn, sizeof(c->cn));
-	if (der_cert_dns_names(&dc, add_name, c) == -1 ||
-	    (c->path = strdup(path)) == NULL) {
+	errno = 0;
+	if (der_cert_dns_names(&dc, add_name, c) == -1) {
+		tls_cred_unref(c);
+		if (errno == ENOMEM)
+			goto oom;
+		/* One bad file is skipped, never the whole scan. */
+		log_warn("certs: %s: malformed subjectAltName", path);
+		goto fail;
+	}
+	if ((c->path = strdup(path)) == NULL) {
 		tls_cred_unref(c);
 		goto oom;
 	}

@@ -40,6 +40,9 @@ mkdir -p "$c/live/w"
 cat "$c/w.key" "$c/w.pem" >"$c/live/w/combined.pem" && rm "$c/w.key" "$c/w.pem"
 cp "$c/ca.pem" "$tmp/ca.pem"
 mv "$c/ca.key" "$tmp/ca.key.keep"
+# A certificate whose subjectAltName is malformed (found by fuzz_pem): it
+# is skipped, never the whole scan.
+cp tests/e2e/bad-san.pem "$c/"
 
 p=$tmp/policies
 mkdir -p "$p"
@@ -93,6 +96,13 @@ if [ "$rc" = 1 ] && echo "$out" | grep -q '^mta-sts.a.test: mode enforce, max_ag
 else
 	not_ok "-n: rc=$rc [$out] [$(cat "$tmp/n.err")]"
 fi
+check "a malformed certificate file is logged and skipped" grep -q 'bad-san.pem: malformed subjectAltName' "$tmp/n.err"
+printf '[server]\n# %s\nbogus = 1\n' "$(head -c 230 /dev/zero | tr '\0' x)" >"$tmp/bad.conf"
+out=$("$d" -n -f "$tmp/bad.conf" 2>&1)
+check "an over-long config line is named by its own number" test "$out" = "mta-stsd: $tmp/bad.conf:2: line longer than 198 characters"
+printf '[server]\nlisten = 1*2.3:443\n' >"$tmp/bad.conf"
+out=$("$d" -n -f "$tmp/bad.conf" 2>&1)
+check "a listen address that is no address is refused" test "$out" = "mta-stsd: $tmp/bad.conf:2: listen: '1*2.3:443' is not ADDRESS:PORT, [IPv6]:PORT or :PORT"
 sed 's/^user = nobody/user = root/' "$conf" >"$tmp/root.conf"
 out=$(timeout 5 "$d" -d -f "$tmp/root.conf" 2>&1)
 case $out in
