@@ -145,13 +145,6 @@ http_body_new(const char *body, size_t len)
 
 /* see http.h */
 void
-http_body_ref(struct http_body *b)
-{
-	b->refs++;
-}
-
-/* see http.h */
-void
 http_body_unref(struct http_body *b)
 {
 	if (b == NULL || --b->refs > 0)

@@ -81,7 +81,6 @@ const char	*http_raw_bad_request(size_t *len);
 
 /* A prepared 200 response with this body (copied).  NULL on ENOMEM. */
 struct http_body *http_body_new(const char *body, size_t len);
-void		 http_body_ref(struct http_body *b);
 void		 http_body_unref(struct http_body *b);
 
 #endif /* HTTP_H */

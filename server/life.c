@@ -51,6 +51,7 @@ struct ctx {
 	struct policy	 pol;		/* parsed, if src */
 	struct idrec	 rec;
 	int		 has_rec;
+	int		 borrowed;	/* cfg and fds belong to another ctx */
 };
 
 static void	clean_temps(int, const char *);
@@ -64,13 +65,41 @@ cfg_path(const char *path)
 static void
 ctx_free(struct ctx *c)
 {
+	free(c->src);
+	policy_free(&c->pol);
+	if (c->borrowed)
+		return;
 	if (c->idsfd != -1)
 		close(c->idsfd);
 	if (c->dirfd != -1)
 		close(c->dirfd);	/* releases the lock */
-	free(c->src);
-	policy_free(&c->pol);
 	config_free(&c->cfg);
+}
+
+/*
+ * Names the domain: checked, lower-cased (names are case-insensitive,
+ * files are named in lower case), and its file names.  -1 after saying
+ * why.
+ */
+static int
+ctx_set_domain(struct ctx *c, const char *domain)
+{
+	const char *why;
+
+	snprintf(c->name, sizeof(c->name), "%s", domain);
+	for (char *p = c->name; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	c->domain = c->name;
+	if ((why = policy_check_host(c->name, strlen(c->name), 0)) != NULL) {
+		fprintf(stderr, "mta-stsctl: invalid domain '%s': %s\n",
+		    domain, why);
+		return -1;
+	}
+	snprintf(c->host, sizeof(c->host), "mta-sts.%s", c->name);
+	snprintf(c->file, sizeof(c->file), "%s.txt", c->name);
+	snprintf(c->idfile, sizeof(c->idfile), "%s.id", c->name);
+	return 0;
 }
 
 /*
@@ -82,35 +111,16 @@ static int
 ctx_open(struct ctx *c, const char *path, const char *domain, int readonly)
 {
 	char		 err[512];
-	const char	*why;
 
 	memset(c, 0, sizeof(*c));
 	c->dirfd = c->idsfd = -1;
 	c->cfgpath = cfg_path(path);
-	if (domain != NULL) {
-		/* Names are case-insensitive; files are named in lower case. */
-		snprintf(c->name, sizeof(c->name), "%s", domain);
-		for (char *p = c->name; *p != '\0'; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p += 'a' - 'A';
-		domain = c->name;
-	}
-	c->domain = domain;
 	if (config_load(c->cfgpath, &c->cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mta-stsctl: %s\n", err);
 		return -1;
 	}
-	if (domain != NULL) {
-		if ((why = policy_check_host(domain, strlen(domain), 0)) !=
-		    NULL) {
-			fprintf(stderr, "mta-stsctl: invalid domain '%s': %s\n",
-			    domain, why);
-			return -1;
-		}
-		snprintf(c->host, sizeof(c->host), "mta-sts.%s", domain);
-		snprintf(c->file, sizeof(c->file), "%s.txt", domain);
-		snprintf(c->idfile, sizeof(c->idfile), "%s.id", domain);
-	}
+	if (domain != NULL && ctx_set_domain(c, domain) == -1)
+		return -1;
 	c->dirfd = open(c->cfg.policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd == -1) {
 		fprintf(stderr, "mta-stsctl: %s: %s\n", c->cfg.policy_dir,
@@ -1152,13 +1162,7 @@ life_current_id(const char *path, const char *domain, char id[33])
 		ctx_free(&c);
 		return -1;
 	}
-	snprintf(c.name, sizeof(c.name), "%s", domain);
-	for (char *p = c.name; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p += 'a' - 'A';
-	c.domain = c.name;
-	snprintf(c.idfile, sizeof(c.idfile), "%s.id", c.name);
-	rc = c.idsfd == -1 ? 0 : read_record(&c);
+	rc = ctx_set_domain(&c, domain) == -1 ? -1 : read_record(&c);
 	if (rc == 0 && c.has_rec) {
 		memcpy(id, c.rec.id, sizeof(c.rec.id));
 		rc = 1;
@@ -1187,9 +1191,10 @@ json_str(const char *s)
 
 /* One domain of status: human text or a JSON object. */
 static int
-status_one(const struct config *cfg, const char *cfgpath, const char *domain,
+status_one(const struct ctx *base, const char *domain,
     const struct tls_certs *cs, pid_t pid, int json, int *printed)
 {
+	const struct config *cfg = &base->cfg;
 	struct ctx	 c;
 	struct tls_cred	*ec, *rsa, *cred;
 	char		 sha[65], next[16], why[512] = "", served_s[600];
@@ -1197,7 +1202,14 @@ status_one(const struct config *cfg, const char *cfgpath, const char *domain,
 	long		 left = 0;
 	int		 ok, problems = 0;
 
-	if (ctx_open(&c, cfgpath, domain, 1) == -1 ||
+	/* The configuration and directories status opened once, shared. */
+	memset(&c, 0, sizeof(c));
+	c.cfg = base->cfg;
+	c.cfgpath = base->cfgpath;
+	c.dirfd = base->dirfd;
+	c.idsfd = base->idsfd;
+	c.borrowed = 1;
+	if (ctx_set_domain(&c, domain) == -1 ||
 	    read_policy(&c, 1) == -1 || read_record(&c) == -1) {
 		if (json) {
 			printf("%s\n  {\"domain\": ", *printed ? "," : "");
@@ -1368,8 +1380,7 @@ life_status(int argc, char **argv)
 	if (o.json)
 		printf("[");
 	for (size_t k = 0; k < n; k++) {
-		if (status_one(&c.cfg, c.cfgpath, names[k], cs, pid, o.json,
-		    &printed) != 0)
+		if (status_one(&c, names[k], cs, pid, o.json, &printed) != 0)
 			rc = 1;
 		free(names[k]);
 	}

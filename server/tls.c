@@ -1454,13 +1454,6 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 }
 
 /* see tls.h */
-void
-tls_conn_close(struct tls_conn *tc)
-{
-	br_ssl_engine_close(&tc->sc.eng);
-}
-
-/* see tls.h */
 int
 tls_conn_established(const struct tls_conn *tc)
 {

@@ -102,8 +102,6 @@ void		 tls_set_nul_reply(const char *reply, size_t len);
 int		 tls_hello_name(const unsigned char *p, size_t n, char *out,
 		    size_t outsz);
 
-/* Starts a clean close (close_notify); keep pumping until -1. */
-void		 tls_conn_close(struct tls_conn *tc);
 /* Has the handshake completed? */
 int		 tls_conn_established(const struct tls_conn *tc);
 /* The SNI name the client sent, "" if none. */

@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # A free loopback port.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 
 # --- certificates: ECDSA and RSA for a.test, one certificate for b and c,
 # a wildcard for w, an expired one for d; keys as SEC1, PKCS#1, PKCS#8.

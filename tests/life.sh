@@ -181,7 +181,7 @@ wait_log() {
 
 # --- set-up: CA, certificates, a hand-written policy, configuration
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkcert() { sh certs/mkcert.sh "$c" "$@" || exit 1; }
 mkcert ca
 mkcert cert a ec256 90 mta-sts.a.test

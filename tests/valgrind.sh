@@ -16,7 +16,7 @@ if ! command -v valgrind >/dev/null; then
 	summary
 	exit 1
 fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 c=$tmp/certs
 sh certs/mkcert.sh "$c" ca >/dev/null
 sh certs/mkcert.sh "$c" cert a ec256 90 mta-sts.a.test >/dev/null
