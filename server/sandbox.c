@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <netinet/in.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -199,7 +201,7 @@ seccomp(void)
 		"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "tgkill",
 		"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 		"poll", "ppoll", "accept4", "recvfrom", "sendto", "recvmsg",
-		"sendmsg", "socketpair", "setsockopt", "getsockopt",
+		"sendmsg", "socketpair", "getsockopt",
 		"getsockname", "getpeername", "shutdown", "fcntl", "ioctl",
 		"inotify_init1", "inotify_add_watch", "inotify_rm_watch",
 		"signalfd4", "eventfd2", "pipe2", "dup", "dup2", "dup3",
@@ -235,6 +237,18 @@ seccomp(void)
 		    __NR_SCMP_ERROR &&
 		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0) < 0)
 			goto out;
+	/*
+	 * TCP options are set on the listeners before this point.  After
+	 * it, libmicrohttpd tries TCP_NODELAY and TCP_CORK on each answer;
+	 * on our socketpairs that fails with EOPNOTSUPP, which it takes for
+	 * a passing error and retries every time (two calls a request).
+	 * ENOPROTOOPT tells it the socket has no TCP options at all.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
+	    SCMP_A1(SCMP_CMP_NE, IPPROTO_TCP)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
+	    SCMP_SYS(setsockopt), 1, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP)) < 0)
+		goto out;
 	/* Sockets: only Unix ones (systemd's notification). */
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    &unix_only) < 0)

@@ -89,6 +89,8 @@ struct conn {
 	int64_t			 last_active;	/* last answer */
 	int			 refs;
 	int			 closed;	/* network side done */
+	unsigned		 net_ev;	/* TLS_* seen, not yet pumped */
+	unsigned		 app_ev;
 	struct conn		*prev, *next;	/* the live list */
 };
 
@@ -336,12 +338,30 @@ site_closed(void *arg, struct http_site *site)
 	conn_unref(c);
 }
 
+/* What an epoll event says, for the TLS layer. */
+static unsigned
+tls_flags(uint32_t events)
+{
+	unsigned f = 0;
+
+	if (events & EPOLLIN)
+		f |= TLS_RD;
+	if (events & EPOLLOUT)
+		f |= TLS_WR;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		f |= TLS_HUP;
+	return f;
+}
+
 static void
 conn_pump(struct conn *c)
 {
 	struct tls_events ev;
 
 	memset(&ev, 0, sizeof(ev));
+	ev.net = c->net_ev;
+	ev.app = c->app_ev;
+	c->net_ev = c->app_ev = 0;
 	if (tls_conn_pump(c->tls, c->netfd, &c->appfd, &ev) == -1) {
 		conn_close(c, tls_conn_error(c->tls));
 		return;
@@ -811,6 +831,7 @@ server_run(const char *config_path, struct config *c, struct store *snap,
     int foreground)
 {
 	struct epoll_event	 evs[256];
+	struct conn		*cn;
 	long			 timeout, ht;
 	int			 n;
 
@@ -862,8 +883,14 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 				break;
 			case EV_NET:
 			case EV_APP:
-				if (!((struct conn *)r->ptr)->closed)
-					conn_pump(r->ptr);
+				cn = r->ptr;
+				if (cn->closed)
+					break;
+				if (r->kind == EV_NET)
+					cn->net_ev |= tls_flags(evs[i].events);
+				else
+					cn->app_ev |= tls_flags(evs[i].events);
+				conn_pump(cn);
 				break;
 			case EV_HTTP:
 				S.http_due = 1;

@@ -1,6 +1,7 @@
 /*
  * tls.c: TLS with BearSSL.  See tls.h.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -182,8 +183,23 @@ struct tls_conn {
 	unsigned		 reject:2;	/* 1: NUL seen, 2: answered */
 	unsigned		 established:1;
 	unsigned		 app_eof:1;
+	unsigned		 net_rd:1;	/* may have bytes to read */
+	unsigned		 net_wr:1;	/* may take bytes */
+	unsigned		 app_rd:1;
+	unsigned		 app_wr:1;
+	unsigned char		*held;		/* read ahead, not yet taken */
+	size_t			 heldlen;
 	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
 };
+
+/*
+ * Network bytes are read ahead of BearSSL, which asks for a record's
+ * header and then for its body: one recv() takes what the socket holds,
+ * and a short read tells that it is empty, so that no call is made only
+ * to hear EAGAIN (events are edge-triggered: new bytes bring a new one).
+ * What a connection cannot take at once is kept in its held buffer.
+ */
+static _Thread_local unsigned char stage[BR_SSL_BUFSIZE_INPUT];
 
 /* ------------------------------------------------------------------ */
 /* Session cache                                                       */
@@ -1037,8 +1053,7 @@ static unsigned
 choose_hash(uint32_t bf)
 {
 	static const unsigned pref[] = {
-		br_sha256_ID, br_sha384_ID, br_sha512_ID, br_sha224_ID,
-		br_sha1_ID
+		br_sha256_ID, br_sha384_ID, br_sha1_ID
 	};
 
 	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
@@ -1139,6 +1154,52 @@ static const br_ssl_server_policy_class policy_vtable = {
 	sp_do_sign
 };
 
+/*
+ * Each engine's generator is seeded from this one, an AES-CTR DRBG (AES-
+ * NI: a fraction of a microsecond).  BearSSL would otherwise seed every
+ * connection from the system (RDRAND, whose CPUID probe traps to the
+ * hypervisor: 6% of a resumed handshake here).  It is seeded from
+ * getrandom() at first use and again every RESEED_EVERY connections;
+ * one per thread.
+ */
+#define RESEED_EVERY	4096
+
+static _Thread_local br_aesctr_drbg_context	 drbg;
+static _Thread_local unsigned			 drbg_left;
+
+static int
+seed_engine(br_ssl_engine_context *eng)
+{
+	unsigned char	 seed[32];
+
+	if (drbg_left == 0) {
+		if (getrandom(seed, sizeof(seed), 0) != sizeof(seed))
+			return -1;
+		if (drbg.vtable == NULL)
+			br_aesctr_drbg_init(&drbg, g.aes_ctr, seed,
+			    sizeof(seed));
+		else
+			br_aesctr_drbg_update(&drbg, seed, sizeof(seed));
+		drbg_left = RESEED_EVERY;
+	}
+	drbg_left--;
+	/*
+	 * An HMAC_DRBG state is its key and value: random ones make a
+	 * seeded generator, without the dozen SHA-256 compressions that
+	 * seeding through br_ssl_engine_inject_entropy() costs (10% of a
+	 * resumed handshake).  Then BearSSL takes it as seeded and asks
+	 * no system seeder at the handshake's start.
+	 */
+	eng->rng.vtable = &br_hmac_drbg_vtable;
+	eng->rng.digest_class = &br_sha256_vtable;
+	br_aesctr_drbg_generate(&drbg, eng->rng.K, br_sha256_SIZE);
+	br_aesctr_drbg_generate(&drbg, eng->rng.V, br_sha256_SIZE);
+	eng->rng_init_done = 2;
+	eng->rng_os_rand_done = 1;
+	explicit_bzero(seed, sizeof(seed));
+	return 0;
+}
+
 /* see tls.h */
 struct tls_conn *
 tls_conn_new(void)
@@ -1150,8 +1211,10 @@ tls_conn_new(void)
 void
 tls_conn_free(struct tls_conn *tc)
 {
-	if (tc != NULL)
+	if (tc != NULL) {
 		explicit_bzero(&tc->sc, sizeof(tc->sc));
+		free(tc->held);
+	}
 	free(tc);
 }
 
@@ -1169,8 +1232,18 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	br_ssl_engine_set_all_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
 	    BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_ec(eng, g.ec);
-	for (int id = br_sha1_ID; id <= br_sha512_ID; id++)
-		br_ssl_engine_set_hash(eng, id, hash_impls[id]);
+	/*
+	 * Every handshake message goes through each hash set here: only
+	 * those that can be used.  SHA-256 and SHA-384 for the PRFs and
+	 * signatures, SHA-1 for signatures to clients that name no other
+	 * (TLS 1.2 without signature_algorithms); SHA-224 and SHA-512 cost
+	 * 5% of a resumed handshake and no client needs them.
+	 */
+	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	if (seed_engine(eng) == -1)
+		return -1;
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_aes_ctr(eng, g.aes_ctr);
@@ -1198,6 +1271,11 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->resumed_name = 0;
 	tc->established = 0;
 	tc->app_eof = 0;
+	tc->held = NULL;
+	tc->heldlen = 0;
+	tc->net_rd = tc->net_wr = 1;
+	tc->app_rd = 0;
+	tc->app_wr = 1;
 	return br_ssl_server_reset(&tc->sc) ? 0 : -1;
 }
 
@@ -1287,23 +1365,42 @@ tls_hello_name(const unsigned char *p, size_t n, char *out, size_t outsz)
 }
 
 /*
- * Reads the SNI name ahead of BearSSL, which reads the record header
- * alone first: a peek at the socket sees the whole ClientHello when it
- * came in one piece (it nearly always does; when not, the client just
- * gets no resumption).
+ * The SNI name, read from the first bytes of the connection before
+ * BearSSL parses them: they hold the whole ClientHello when it came in
+ * one piece (it nearly always does; when not, the client just gets no
+ * resumption).
  */
 static void
-peek_hello(struct tls_conn *tc, int netfd)
+look_at_hello(struct tls_conn *tc, const unsigned char *p, size_t n)
 {
-	unsigned char	 buf[4096];
-	ssize_t		 n;
-
-	n = recv(netfd, buf, sizeof(buf), MSG_PEEK);
-	if (n <= 0)
-		return;
 	tc->hello_seen = 1;
-	tc->hello_ok = tls_hello_name(buf, (size_t)n, tc->hello_name,
+	tc->hello_ok = tls_hello_name(p, n, tc->hello_name,
 	    sizeof(tc->hello_name)) == 1;
+}
+
+/*
+ * Keeps what BearSSL did not take of the bytes read ahead, as the stage
+ * is shared by every connection.  Returns -1 when out of memory.
+ */
+static int
+keep_held(struct tls_conn *tc, const unsigned char *in, size_t inlen)
+{
+	unsigned char *h;
+
+	if (inlen == 0) {
+		free(tc->held);
+		tc->held = NULL;
+	} else if (in >= stage && in < stage + sizeof(stage)) {
+		/* Read from the network only once the held bytes were gone. */
+		if ((h = malloc(inlen)) == NULL)
+			return -1;
+		memcpy(h, in, inlen);
+		free(tc->held);
+		tc->held = h;
+	} else
+		memmove(tc->held, in, inlen);
+	tc->heldlen = inlen;
+	return 0;
 }
 
 /*
@@ -1331,12 +1428,27 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
     struct tls_events *ev)
 {
 	br_ssl_engine_context	*eng = &tc->sc.eng;
+	const unsigned char	*in = tc->held;
+	size_t			 inlen = tc->heldlen;
 	unsigned		 st;
 	unsigned char		*buf;
 	size_t			 len;
 	ssize_t			 n;
-	int			 progress;
+	int			 progress, rc = 0;
 
+	/*
+	 * Readiness, kept between pumps: a side is read (or written) until
+	 * a short read (or write) or EAGAIN, then not again before the
+	 * event loop says it changed.  After a hang-up, read to EOF.
+	 */
+	if (ev->net & (TLS_RD | TLS_HUP))
+		tc->net_rd = 1;
+	if (ev->net & (TLS_WR | TLS_HUP))
+		tc->net_wr = 1;
+	if (ev->app & (TLS_RD | TLS_HUP))
+		tc->app_rd = 1;
+	if (ev->app & (TLS_WR | TLS_HUP))
+		tc->app_wr = 1;
 	do {
 		progress = 0;
 		if (tc->unknown_name) {
@@ -1354,14 +1466,17 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			if (tc->cred == NULL && resumed_check(tc) == -1)
 				return -1;
 		}
-		if (st & BR_SSL_SENDREC) {
+		if ((st & BR_SSL_SENDREC) && tc->net_wr) {
 			buf = br_ssl_engine_sendrec_buf(eng, &len);
 			n = send(netfd, buf, len, MSG_NOSIGNAL);
 			if (n > 0) {
 				br_ssl_engine_sendrec_ack(eng, (size_t)n);
 				progress = 1;
+				tc->net_wr = (size_t)n == len;
 			} else if (n == -1 && !would_block() && errno != EINTR)
 				return -1;
+			else if (n == -1 && errno != EINTR)
+				tc->net_wr = 0;
 		}
 		/*
 		 * The state is read again before each step: BearSSL's one
@@ -1406,12 +1521,16 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			    (*appfd = tc->open_app(tc->arg)) == -1)
 				return -1;
 			buf = br_ssl_engine_recvapp_buf(eng, &len);
-			n = send(*appfd, buf, len, MSG_NOSIGNAL);
+			n = tc->app_wr ? send(*appfd, buf, len, MSG_NOSIGNAL) :
+			    -2;
 			if (n > 0) {
 				br_ssl_engine_recvapp_ack(eng, (size_t)n);
 				ev->app_in += (size_t)n;
 				progress = 1;
-			} else if (n == -1 && !would_block() && errno != EINTR) {
+				tc->app_wr = (size_t)n == len;
+			} else if (n == -1 && errno != EINTR && would_block())
+				tc->app_wr = 0;
+			else if (n == -1 && !would_block() && errno != EINTR) {
 				/* The HTTP side is gone: close cleanly. */
 				br_ssl_engine_recvapp_ack(eng, len);
 				br_ssl_engine_close(eng);
@@ -1419,7 +1538,8 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			}
 		}
 		st = br_ssl_engine_current_state(eng);
-		if ((st & BR_SSL_SENDAPP) && *appfd != -1 && !tc->app_eof) {
+		if ((st & BR_SSL_SENDAPP) && *appfd != -1 && !tc->app_eof &&
+		    tc->app_rd) {
 			buf = br_ssl_engine_sendapp_buf(eng, &len);
 			n = len > 0 ? recv(*appfd, buf, len, 0) : -2;
 			if (n > 0) {
@@ -1427,30 +1547,53 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				br_ssl_engine_flush(eng, 0);
 				ev->app_out += (size_t)n;
 				progress = 1;
+				/* A short read emptied the socket. */
+				tc->app_rd = (size_t)n == len ||
+				    (ev->app & TLS_HUP);
 			} else if (n == 0 || (n == -1 && !would_block() &&
 			    errno != EINTR)) {
 				tc->app_eof = 1;
 				br_ssl_engine_close(eng);
 				progress = 1;
-			}
+			} else if (n == -1 && errno != EINTR)
+				tc->app_rd = 0;
 		}
 		st = br_ssl_engine_current_state(eng);
-		if ((st & BR_SSL_RECVREC) && !tc->hello_seen)
-			peek_hello(tc, netfd);
-		if (st & BR_SSL_RECVREC) {
-			buf = br_ssl_engine_recvrec_buf(eng, &len);
-			/* recv() of 0 bytes would read as the client's EOF. */
-			n = len > 0 ? recv(netfd, buf, len, 0) : -2;
-			if (n > 0) {
-				br_ssl_engine_recvrec_ack(eng, (size_t)n);
-				progress = 1;
-			} else if (n == 0)
-				return -1;
-			else if (n == -1 && !would_block() && errno != EINTR)
-				return -1;
+		if (!(st & BR_SSL_RECVREC))
+			continue;
+		buf = br_ssl_engine_recvrec_buf(eng, &len);
+		if (len == 0)
+			continue;
+		if (inlen == 0 && tc->net_rd) {
+			n = recv(netfd, stage, sizeof(stage), 0);
+			if (n == 0)
+				return -1;	/* the client's EOF */
+			if (n == -1) {
+				if (!would_block() && errno != EINTR)
+					return -1;
+				tc->net_rd = errno == EINTR;
+				continue;
+			}
+			in = stage;
+			inlen = (size_t)n;
+			tc->net_rd = inlen == sizeof(stage) ||
+			    (ev->net & TLS_HUP);
+			if (!tc->hello_seen)
+				look_at_hello(tc, in, inlen);
+		}
+		if (inlen > 0) {
+			if (len > inlen)
+				len = inlen;
+			memcpy(buf, in, len);
+			br_ssl_engine_recvrec_ack(eng, len);
+			in += len;
+			inlen -= len;
+			progress = 1;
 		}
 	} while (progress);
-	return 0;
+	if (keep_held(tc, in, inlen) == -1)
+		rc = -1;
+	return rc;
 }
 
 /* see tls.h */

@@ -73,7 +73,18 @@ int		 tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 		    tls_open_fn open_app, void *arg);
 
 /* What one pump moved, for the connection's timers and the log. */
+/*
+ * What the event loop saw on each socket since the last pump (in), so
+ * that no call is made only to hear EAGAIN: TLS_RD readable, TLS_WR
+ * writable, TLS_HUP the peer shut its side (then read to EOF).
+ */
+#define TLS_RD		0x1
+#define TLS_WR		0x2
+#define TLS_HUP		0x4
+
 struct tls_events {
+	unsigned net;		/* in: TLS_* seen on the client socket */
+	unsigned app;		/* in: TLS_* seen on the plaintext socket */
 	size_t	 app_in;	/* plaintext bytes from the client */
 	size_t	 app_out;	/* plaintext bytes to the client */
 	int	 established;	/* the handshake completed in this pump */
