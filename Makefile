@@ -33,7 +33,7 @@ CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(SHARED_OBJS)
 CTL_LIBS	 = -lbearssl -linih
 DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/http.o \
 		   $(S)/sandbox.o $(SHARED_OBJS)
-DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp
+DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -pthread
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_sandbox

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -248,6 +249,16 @@ seccomp(void)
 	    SCMP_A1(SCMP_CMP_NE, IPPROTO_TCP)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
 	    SCMP_SYS(setsockopt), 1, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP)) < 0)
+		goto out;
+	/*
+	 * Threads (the workers), and no other kind of clone: clone3 says
+	 * ENOSYS, so that glibc falls back to clone, whose flags can be
+	 * checked.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0) < 0)
 		goto out;
 	/* Sockets: only Unix ones (systemd's notification). */
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,

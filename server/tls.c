@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +97,9 @@ struct scache {
 	size_t		 mask;		/* entries - 1, a power of two */
 };
 
+/* The cache is shared by the worker threads. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /*
  * The implementations, resolved once: asking BearSSL for its defaults on
  * every connection probes CPU features each time, which traps to the
@@ -114,7 +119,7 @@ static struct {
 } g;
 
 struct tls_cred {
-	int			 refs;
+	atomic_int		 refs;
 	int			 type;		/* BR_KEYTYPE_EC or _RSA */
 	br_x509_certificate	 chain[CHAIN_MAX];
 	size_t			 nchain;
@@ -235,16 +240,22 @@ cache_save(const br_ssl_session_cache_class **ctx,
 	const struct scache	*sc = (const struct scache *)(void *)ctx;
 	struct session		*s;
 
+	uint64_t		 name;
+	time_t			 expires = time(NULL) + SESSION_LIFE;
+
 	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
 		return;
+	name = name_hash(br_ssl_engine_get_server_name(&server_ctx->eng));
+	pthread_mutex_lock(&cache_lock);
 	s = slot(sc, p->session_id, p->session_id_len);
 	memcpy(s->id, p->session_id, p->session_id_len);
 	s->idlen = p->session_id_len;
 	s->version = p->version;
 	s->suite = p->cipher_suite;
 	memcpy(s->master, p->master_secret, sizeof(s->master));
-	s->name = name_hash(br_ssl_engine_get_server_name(&server_ctx->eng));
-	s->expires = time(NULL) + SESSION_LIFE;
+	s->name = name;
+	s->expires = expires;
+	pthread_mutex_unlock(&cache_lock);
 }
 
 static int
@@ -253,14 +264,12 @@ cache_load(const br_ssl_session_cache_class **ctx,
 {
 	const struct scache	*sc = (const struct scache *)(void *)ctx;
 	struct session		*s;
-	struct tls_conn		*tc;
+	struct tls_conn		*tc = (struct tls_conn *)(void *)server_ctx;
+	uint64_t		 name;
+	time_t			 now = time(NULL);
+	int			 found = 0;
 
 	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
-		return 0;
-	s = slot(sc, p->session_id, p->session_id_len);
-	if (s->idlen != p->session_id_len ||
-	    memcmp(s->id, p->session_id, s->idlen) != 0 ||
-	    s->expires < time(NULL))
 		return 0;
 	/*
 	 * BearSSL looks the session up before it has read the SNI
@@ -268,14 +277,22 @@ cache_load(const br_ssl_session_cache_class **ctx,
 	 * ClientHello, so that a session is never resumed under another
 	 * name (RFC 6066 section 3); that client gets a full handshake.
 	 */
-	tc = (struct tls_conn *)(void *)server_ctx;
-	if (!tc->hello_ok || name_hash(tc->hello_name) != s->name)
+	if (!tc->hello_ok)
 		return 0;
-	tc->resumed_name = s->name;
-	p->version = s->version;
-	p->cipher_suite = s->suite;
-	memcpy(p->master_secret, s->master, sizeof(s->master));
-	return 1;
+	name = name_hash(tc->hello_name);
+	pthread_mutex_lock(&cache_lock);
+	s = slot(sc, p->session_id, p->session_id_len);
+	if (s->idlen == p->session_id_len &&
+	    memcmp(s->id, p->session_id, s->idlen) == 0 &&
+	    s->expires >= now && s->name == name) {
+		tc->resumed_name = s->name;
+		p->version = s->version;
+		p->cipher_suite = s->suite;
+		memcpy(p->master_secret, s->master, sizeof(s->master));
+		found = 1;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return found;
 }
 
 static const br_ssl_session_cache_class cache_vtable = {
@@ -1622,8 +1639,8 @@ tls_conn_pending(const struct tls_conn *tc)
 const char *
 tls_conn_error(const struct tls_conn *tc)
 {
-	static char	 buf[64];
-	int		 err = br_ssl_engine_last_error(&tc->sc.eng);
+	static _Thread_local char	 buf[64];
+	int				 err = br_ssl_engine_last_error(&tc->sc.eng);
 
 	if (tc->unknown_name)
 		return "server name not served";
