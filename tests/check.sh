@@ -6,7 +6,9 @@
 # policies on 127.0.0.1:443; tests/check/https.py is a policy host that
 # misbehaves (127.0.0.3:443); tests/check/smtpd.py runs STARTTLS SMTP
 # servers with python3-aiosmtpd (127.0.0.20: a good certificate,
-# 127.0.0.21: an expired one, 127.0.0.22: a server that never answers).
+# 127.0.0.21: an expired one, 127.0.0.22: a server that never answers,
+# 127.0.0.23: no STARTTLS, 127.0.0.24: a certificate valid 5 more days,
+# 127.0.0.25: a greeting that never ends).
 # Certificates come from a test CA (given with --ca-file), and one from
 # another CA for the untrusted case.
 #
@@ -21,6 +23,10 @@
 #   nomx.test      no MX records
 #   badrpt.test    an invalid TLS-RPT record
 #   hang.test      an MX that accepts and never answers (--timeout)
+#   flood.test     an MX whose greeting never ends
+#   plain.test     an MX without STARTTLS
+#   wrongmx.test   an MX whose certificate names another host
+#   soon.test      an MX whose certificate expires in 5 days
 #   redirect.test, html.test, big.test, hazard.test, broken.test,
 #   mismatch.test  served by https.py: a redirect, text/html, a body over
 #                  64 KiB, a body with sender hazards, an invalid policy,
@@ -78,7 +84,8 @@ mk() {
 	sh certs/mkcert.sh "$@" >>"$tmp/mkcert.log" 2>&1 ||
 	    { not_ok "mkcert.sh $*"; show "$tmp/mkcert.log"; summary; exit; }
 }
-served="good testing expired uncovered twotxt stale drift v6only nomx badrpt hang"
+mxonly="flood plain wrongmx soon"
+served="good testing expired uncovered twotxt stale drift v6only nomx badrpt hang $mxonly"
 names=
 for d in $served; do names="$names mta-sts.$d.test"; done
 mk "$tmp/ca" ca
@@ -88,6 +95,7 @@ mk "$tmp/ca" cert odd rsa2048 90 mta-sts.redirect.test mta-sts.html.test \
     mta-sts.big.test mta-sts.hazard.test mta-sts.broken.test
 mk "$tmp/ca" cert mx-good ec256 90 mx.good.test
 mk "$tmp/ca" cert mx-expired ec256 -2 mx.expired.test
+mk "$tmp/ca" cert mx-soon ec256 5 mx.soon.test
 mk "$tmp/badca" ca
 ca=$tmp/ca/ca.pem
 
@@ -109,6 +117,7 @@ pol testing.test testing mx.expired.test
 pol expired.test enforce mx.expired.test
 pol uncovered.test enforce mx.other.test
 pol hang.test enforce mx.hang.test
+for d in $mxonly; do pol $d.test enforce "mx.$d.test"; done
 
 # The ids recorded for good.test and stale.test (as mta-stsctl writes them).
 record() {	# DOMAIN ID
@@ -130,7 +139,8 @@ chmod 0640 "$tmp/certs"/* "$tmp/policies"/*.txt
 
 # ---- the namespace and its servers ----------------------------------------
 
-netns_up 127.0.0.2 127.0.0.3 127.0.0.20 127.0.0.21 127.0.0.22 ||
+netns_up 127.0.0.2 127.0.0.3 127.0.0.20 127.0.0.21 127.0.0.22 127.0.0.23 \
+    127.0.0.24 127.0.0.25 ||
     missing "check: cannot make network namespace $ns"
 
 txt() {	# DOMAIN ID
@@ -138,8 +148,7 @@ txt() {	# DOMAIN ID
 }
 rpt="--txt-record=_smtp._tls.%s,v=TLSRPTv1; rua=mailto:tlsrpt@%s"
 set --
-for d in good testing expired uncovered twotxt stale drift v6only nomx \
-    badrpt hang redirect html big hazard broken mismatch; do
+for d in $served redirect html big hazard broken mismatch; do
 	set -- "$@" "$(txt $d.test 20240101000000Z)" "--local=/$d.test/"
 	case $d in v6only|redirect|html|big|hazard|broken|mismatch) ;;
 	*) set -- "$@" "--host-record=mta-sts.$d.test,127.0.0.1" ;; esac
@@ -147,7 +156,8 @@ for d in good testing expired uncovered twotxt stale drift v6only nomx \
 		set -- "$@" "--host-record=mta-sts.$d.test,127.0.0.3" ;; esac
 	case $d in nomx) ;;
 	testing|expired) set -- "$@" "--mx-host=$d.test,mx.expired.test,10" ;;
-	hang) set -- "$@" "--mx-host=$d.test,mx.hang.test,10" ;;
+	hang|flood|plain|wrongmx|soon)
+		set -- "$@" "--mx-host=$d.test,mx.$d.test,10" ;;
 	*) set -- "$@" "--mx-host=$d.test,mx.good.test,10" ;; esac
 	case $d in testing|badrpt) ;;
 	# shellcheck disable=SC2059
@@ -158,17 +168,21 @@ bg "$tmp/dnsmasq.log" dnsmasq $(dnsmasq_args) "$@" \
     "--txt-record=_mta-sts.twotxt.test,v=STSv1; id=20230101000000Z;" \
     "--txt-record=_smtp._tls.badrpt.test,v=TLSRPTv1; rua=ftp://x.test" \
     --host-record=mta-sts.v6only.test,::1 \
-    --local=/mx.good.test/ --local=/mx.expired.test/ --local=/mx.hang.test/ \
     --host-record=mx.good.test,127.0.0.20 \
     --host-record=mx.expired.test,127.0.0.21 \
-    --host-record=mx.hang.test,127.0.0.22
+    --host-record=mx.hang.test,127.0.0.22 \
+    --host-record=mx.plain.test,127.0.0.23 \
+    --host-record=mx.soon.test,127.0.0.24 \
+    --host-record=mx.flood.test,127.0.0.25 \
+    --host-record=mx.wrongmx.test,127.0.0.20
 bg "$tmp/mta-stsd.log" "$daemon" -d -f "$conf"
 bg "$tmp/https.log" "$PY" tests/check/https.py 127.0.0.3 \
     "$tmp/ca/odd.pem" "$tmp/ca/odd.key"
 bg "$tmp/smtpd.log" "$PY" tests/check/smtpd.py \
     "127.0.0.20:$tmp/ca/mx-good.pem:$tmp/ca/mx-good.key" \
     "127.0.0.21:$tmp/ca/mx-expired.pem:$tmp/ca/mx-expired.key" \
-    hang=127.0.0.22
+    "127.0.0.24:$tmp/ca/mx-soon.pem:$tmp/ca/mx-soon.key" \
+    plain=127.0.0.23 hang=127.0.0.22 flood=127.0.0.25
 # A DNS server that never answers: a bound UDP socket nobody reads.
 bg "$tmp/mute.log" "$PY" -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -360,6 +374,20 @@ has '^FAIL policy: line 1: ' '^FAIL policy: the served policy is invalid'
 run 2 mismatch.test
 has '^FAIL https: .*TLS handshake: certificate not valid for mta-sts.mismatch.test' \
     '^     fix: get a certificate whose subjectAltName holds this host name'
+
+# MX hosts: no STARTTLS, a certificate for another name, one close to
+# its expiry (a warning even in enforce), a greeting that never ends.
+run 2 plain.test
+has '^FAIL mx.tls: mx.plain.test port 25: EHLO: STARTTLS not offered' \
+    '^     fix: offer STARTTLS on port 25'
+run 2 wrongmx.test
+has '^FAIL mx.tls: mx.wrongmx.test: TLS handshake: certificate not valid for mx.wrongmx.test' \
+    '^     fix: get a certificate whose subjectAltName holds this host name'
+run 1 soon.test
+has '^WARN mx.tls: mx.soon.test: TLS 1.2 .*certificate for mx.soon.test valid 4 more days' \
+    '^     fix: renew the certificate'
+run 2 flood.test
+has '^FAIL mx.tls: mx.flood.test port 25: greeting: reply longer than 64 lines'
 
 # Timeouts: an MX that never speaks, a DNS server that never answers.
 t0=$(date +%s)
