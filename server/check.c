@@ -389,7 +389,7 @@ check_https(struct run *r, const struct sockaddr_storage *ss, socklen_t sl)
 		report(r, SEV_FAIL, "https", peer.established ? (strstr(err,
 		    "longer than") != NULL || strstr(err, "over") != NULL ?
 		    "keep the policy under 64 KiB" : "serve the policy with "
-		    "status 200, a Content-Length and no transfer coding") :
+		    "status 200 and a Content-Length (or a chunked body)") :
 		    tls_fix(&peer), "https://%s/.well-known/mta-sts.txt: %s",
 		    r->host, err);
 		return;

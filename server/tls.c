@@ -1827,19 +1827,106 @@ fetch_hdr_is(const unsigned char *name, size_t len, const char *want)
 	    strncasecmp((const char *)name, want, len) == 0;
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static int
+fetch_hex(unsigned char c)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const char		*d;
+
+	if (c >= 'A' && c <= 'F')
+		c += 'a' - 'A';
+	d = c != '\0' ? strchr(digits, c) : NULL;
+	return d != NULL ? (int)(d - digits) : -1;
+}
+
+/*
+ * Decodes a chunked body (RFC 9112 section 7.1), n bytes at p, into
+ * out->body: chunk extensions and trailers are skipped, the whole must
+ * end with the last chunk and the empty line, and fit the body cap.
+ */
+static int
+fetch_dechunk(const unsigned char *p, size_t n, struct tls_fetch *out,
+    char *why, size_t whysz)
+{
+	const unsigned char	*eol;
+	size_t			 i = 0, k, size, blen = 0;
+	int			 h;
+
+	for (;;) {
+		/* chunk-size [ chunk-ext ] CRLF */
+		if ((eol = memmem(p + i, n - i, "\r\n", 2)) == NULL)
+			goto cut;
+		size = 0;
+		for (k = 0; p + i + k < eol && (h = fetch_hex(p[i + k])) != -1;
+		    k++) {
+			if (k == 8) {
+				snprintf(why, whysz, "chunk size too long");
+				return -1;
+			}
+			size = size * 16 + (size_t)h;
+		}
+		if (k == 0 || (p + i + k < eol && p[i + k] != ';' &&
+		    p[i + k] != ' ' && p[i + k] != '\t')) {
+			snprintf(why, whysz, "malformed chunk size");
+			return -1;
+		}
+		i = (size_t)(eol - p) + 2;
+		if (size == 0)
+			break;
+		if (size > TLS_FETCH_BODY_MAX - blen) {
+			snprintf(why, whysz, "body longer than %d bytes",
+			    TLS_FETCH_BODY_MAX);
+			return -1;
+		}
+		if (n - i < size + 2)
+			goto cut;
+		memcpy(out->body + blen, p + i, size);
+		blen += size;
+		i += size;
+		if (p[i] != '\r' || p[i + 1] != '\n') {
+			snprintf(why, whysz, "chunk not followed by CRLF");
+			return -1;
+		}
+		i += 2;
+	}
+	/* Trailer lines, up to the empty one. */
+	for (;;) {
+		if ((eol = memmem(p + i, n - i, "\r\n", 2)) == NULL)
+			goto cut;
+		k = (size_t)(eol - p) + 2;
+		if (eol == p + i) {
+			i = k;
+			break;
+		}
+		i = k;
+	}
+	if (i != n) {
+		snprintf(why, whysz, "%zu bytes after the chunked body", n - i);
+		return -1;
+	}
+	out->body[blen] = '\0';
+	out->bodylen = blen;
+	return 0;
+cut:
+	snprintf(why, whysz, "chunked body cut off");
+	return -1;
+}
+
 /*
  * Parses the response r[0..len), read until the server closed.  clean
  * says whether the close was a TLS close_notify: without one, only a
  * Content-Length shows that nothing was cut off.  The server's bytes are
  * never echoed into why.
  */
-static int
-fetch_parse(const unsigned char *r, size_t len, int clean,
+/* see tls.h */
+int
+tls_fetch_parse(const unsigned char *r, size_t len, int clean,
     struct tls_fetch *out, char *why, size_t whysz)
 {
 	const unsigned char	*end, *p, *eol, *colon, *v, *ve;
 	size_t			 hlen, blen, clen = 0, n;
-	int			 have_clen = 0, have_ctype = 0;
+	int			 have_clen = 0, have_ctype = 0, chunked = 0;
 
 	if (len == 0) {
 		snprintf(why, whysz, "server closed the connection without "
@@ -1954,12 +2041,22 @@ fetch_parse(const unsigned char *r, size_t len, int clean,
 			clen = cl;
 		} else if (fetch_hdr_is(p, (size_t)(colon - p),
 		    "transfer-encoding")) {
-			snprintf(why, whysz, "Transfer-Encoding (chunked?) not "
-			    "supported");
-			return -1;
+			if (chunked++ || n != 7 ||
+			    strncasecmp((const char *)v, "chunked", 7) != 0) {
+				snprintf(why, whysz, "Transfer-Encoding other "
+				    "than one chunked");
+				return -1;
+			}
 		}
 	}
 
+	if (chunked && have_clen) {
+		snprintf(why, whysz, "both Content-Length and "
+		    "Transfer-Encoding");
+		return -1;
+	}
+	if (chunked)
+		return fetch_dechunk(r + hlen, len - hlen, out, why, whysz);
 	blen = len - hlen;
 	if (have_clen && blen < clen) {
 		snprintf(why, whysz, "response cut off after %zu of %zu body "
@@ -2120,7 +2217,8 @@ fetch_get(struct fetch *f, const char *host, const char **phase,
 		return -1;
 
 	*phase = "HTTP response";
-	if (fetch_parse(f->resp, f->resplen, clean, out, why, whysz) == -1)
+	if (tls_fetch_parse(f->resp, f->resplen, clean, out, why, whysz) ==
+	    -1)
 		return -2;
 	return 0;
 }

@@ -130,6 +130,18 @@ struct tls_fetch {
 };
 
 /*
+ * Parses a whole HTTP/1.x response, len bytes at r, read until the server
+ * closed (clean: with a TLS close_notify; without one, only a
+ * Content-Length or a chunked body shows nothing was cut off), into *out.
+ * Headers must fit TLS_FETCH_HEAD_MAX, the body TLS_FETCH_BODY_MAX; a
+ * chunked body is decoded, any other transfer coding refused.  Returns
+ * 0, or -1 with why (the server's bytes are never echoed into it).
+ * Pure; exposed for the fuzzer.
+ */
+int		 tls_fetch_parse(const unsigned char *r, size_t len, int clean,
+		    struct tls_fetch *out, char *why, size_t whysz);
+
+/*
  * Fetches https://HOST/.well-known/mta-sts.txt from the server at addr
  * (not from what HOST resolves to) with TLS 1.2 and SNI host, accepting
  * only a server that proves it holds the key of expect's leaf certificate.
@@ -138,8 +150,7 @@ struct tls_fetch {
  * suites for expect's key type (ECDSA or RSA) are offered, so that the
  * server presents that credential.  Blocking; everything, from connect to
  * the server's close, within timeout_ms (> 0) milliseconds.  The response
- * must fit TLS_FETCH_HEAD_MAX and TLS_FETCH_BODY_MAX and may not use a
- * transfer coding; a Content-Length is honoured.
+ * is parsed by tls_fetch_parse().
  *
  * Returns 0 with *out filled in, whatever the status code, or -1 with
  * why in err ("connect to 127.0.0.1:443: Connection refused", "TLS
@@ -184,6 +195,18 @@ struct tls_peer {
 	time_t		 not_after;		/* of the leaf certificate */
 	char		 names[256];		/* its dNSNames, ", " between */
 };
+
+/*
+ * Parses a whole HTTP/1.x response, len bytes at r, read until the server
+ * closed (clean: with a TLS close_notify; without one, only a
+ * Content-Length or a chunked body shows nothing was cut off), into *out.
+ * Headers must fit TLS_FETCH_HEAD_MAX, the body TLS_FETCH_BODY_MAX; a
+ * chunked body is decoded, any other transfer coding refused.  Returns
+ * 0, or -1 with why (the server's bytes are never echoed into it).
+ * Pure; exposed for the fuzzer.
+ */
+int		 tls_fetch_parse(const unsigned char *r, size_t len, int clean,
+		    struct tls_fetch *out, char *why, size_t whysz);
 
 /*
  * Fetches https://HOST/.well-known/mta-sts.txt from the server at addr

@@ -28,9 +28,11 @@
 #   wrongmx.test   an MX whose certificate names another host
 #   soon.test      an MX whose certificate expires in 5 days
 #   redirect.test, html.test, big.test, hazard.test, broken.test,
-#   mismatch.test  served by https.py: a redirect, text/html, a body over
+#   mismatch.test, chunked.test
+#                  served by https.py: a redirect, text/html, a body over
 #                  64 KiB, a body with sender hazards, an invalid policy,
-#                  a certificate without the policy host's name
+#                  a certificate without the policy host's name, a good
+#                  policy in a chunked body
 #
 # Needs root (namespace, ports 25, 53 and 443), dnsmasq (dnsmasq-base),
 # python3-aiosmtpd, openssl.  Without them: a failure, or only a SKIP
@@ -92,7 +94,8 @@ mk "$tmp/ca" ca
 # shellcheck disable=SC2086
 mk "$tmp/ca" cert sts ec256 90 $names
 mk "$tmp/ca" cert odd rsa2048 90 mta-sts.redirect.test mta-sts.html.test \
-    mta-sts.big.test mta-sts.hazard.test mta-sts.broken.test
+    mta-sts.big.test mta-sts.hazard.test mta-sts.broken.test \
+    mta-sts.chunked.test
 mk "$tmp/ca" cert mx-good ec256 90 mx.good.test
 mk "$tmp/ca" cert mx-expired ec256 -2 mx.expired.test
 mk "$tmp/ca" cert mx-soon ec256 5 mx.soon.test
@@ -148,11 +151,13 @@ txt() {	# DOMAIN ID
 }
 rpt="--txt-record=_smtp._tls.%s,v=TLSRPTv1; rua=mailto:tlsrpt@%s"
 set --
-for d in $served redirect html big hazard broken mismatch; do
+odd="redirect html big hazard broken mismatch chunked"
+for d in $served $odd; do
 	set -- "$@" "$(txt $d.test 20240101000000Z)" "--local=/$d.test/"
-	case $d in v6only|redirect|html|big|hazard|broken|mismatch) ;;
+	case " $odd v6only " in
+	*" $d "*) ;;
 	*) set -- "$@" "--host-record=mta-sts.$d.test,127.0.0.1" ;; esac
-	case $d in redirect|html|big|hazard|broken|mismatch)
+	case " $odd " in *" $d "*)
 		set -- "$@" "--host-record=mta-sts.$d.test,127.0.0.3" ;; esac
 	case $d in nomx) ;;
 	testing|expired) set -- "$@" "--mx-host=$d.test,mx.expired.test,10" ;;
@@ -370,6 +375,11 @@ has '^WARN policy.compat: line 1: ends with LF, not CRLF' \
 
 run 2 broken.test
 has '^FAIL policy: line 1: ' '^FAIL policy: the served policy is invalid'
+
+run 0 chunked.test
+has '^OK   https.status: status 200, 67 bytes' \
+    '^OK   https.type: Content-Type text/plain; charset=utf-8' \
+    '^OK   policy: mode enforce, 1 mx, max_age 1209600$'
 
 run 2 mismatch.test
 has '^FAIL https: .*TLS handshake: certificate not valid for mta-sts.mismatch.test' \

@@ -9,6 +9,7 @@
 #   mta-sts.hazard.test    a valid policy with LF line ends, a blank line
 #                          and a comment
 #   mta-sts.broken.test    an invalid policy (version STSv2)
+#   mta-sts.chunked.test   the good.test policy in a chunked body
 #   anything else          the good.test policy (for a name mismatch)
 #
 #   https.py ADDRESS CERT KEY
@@ -41,6 +42,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.send_header("Connection", "close")
             self.end_headers()
+            return
+        if host == "mta-sts.chunked.test":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for part in (GOOD[:20], GOOD[20:]):
+                self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\nX-Trailer: 1\r\n\r\n")
             return
         ctype, body = BODIES.get(host, ("text/plain", GOOD))
         self.send_response(200)

@@ -1,12 +1,13 @@
 /*
  * fuzz_check.c: libFuzzer target for what mta-stsctl check reads from the
- * network: DNS responses, SMTP replies, TLS-RPT records, served policy
- * bodies.
+ * network: DNS responses, SMTP replies, HTTP responses, TLS-RPT records,
+ * served policy bodies.
  *
  * The first byte picks the parser; the rest is its input.  Every parser
  * must stay within its input and say why it refuses one: a DNS answer
  * keeps at most DNS_RR_MAX records, each NUL-terminated within bounds; an
- * SMTP reply never claims more bytes than it was given.
+ * SMTP reply never claims more bytes than it was given; an HTTP response
+ * that parses has a status code and a NUL-terminated body within the cap.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "dns.h"
 #include "policy.h"
 #include "smtp.h"
+#include "tls.h"
 #include "txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -52,6 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int	 types[] = { DNS_T_TXT, DNS_T_A, DNS_T_AAAA,
 				    DNS_T_MX };
+	static struct tls_fetch	 f;
 	struct smtp_reply	 r;
 	char			 why[256];
 	size_t			 n = 0;
@@ -59,9 +62,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0: case 1: case 2: case 3:
-		fuzz_dns(data + 1, size - 1, types[data[0] % 7]);
+		fuzz_dns(data + 1, size - 1, types[data[0] % 8]);
 		break;
 	case 4:
 		used = smtp_reply_parse((const char *)data + 1, size - 1, &r,
@@ -74,6 +77,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5:
 		if (txt_parse_tlsrpt((const char *)data + 1, size - 1, why,
 		    sizeof(why)) == -1 && why[0] == '\0')
+			abort();
+		break;
+	case 6:
+		if (tls_fetch_parse(data + 1, size - 1, data[0] & 0x80, &f, why,
+		    sizeof(why)) == 0 && (f.status < 200 || f.status > 599 ||
+		    f.bodylen > TLS_FETCH_BODY_MAX || f.body[f.bodylen] != '\0' ||
+		    strlen(f.ctype) >= sizeof(f.ctype)))
 			abort();
 		break;
 	default:
