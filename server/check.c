@@ -386,9 +386,9 @@ check_https(struct run *r, const struct sockaddr_storage *ss, socklen_t sl)
 	if (peer.established)
 		report_cert(r, "https.tls", r->host, &peer, SEV_WARN);
 	if (rc == -1) {
-		report(r, SEV_FAIL, "https", peer.established ? (strstr(err,
-		    "longer than") != NULL || strstr(err, "over") != NULL ?
-		    "keep the policy under 64 KiB" : "serve the policy with "
+		report(r, SEV_FAIL, "https", peer.established ?
+		    (r->fetch->toolarge ? "keep the policy under 64 KiB, "
+		    "headers included" : "serve the policy with "
 		    "status 200 and a Content-Length (or a chunked body)") :
 		    tls_fix(&peer), "https://%s/.well-known/mta-sts.txt: %s",
 		    r->host, err);

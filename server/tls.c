@@ -1877,6 +1877,7 @@ fetch_dechunk(const unsigned char *p, size_t n, struct tls_fetch *out,
 		if (size > TLS_FETCH_BODY_MAX - blen) {
 			snprintf(why, whysz, "body longer than %d bytes",
 			    TLS_FETCH_BODY_MAX);
+			out->toolarge = 1;
 			return -1;
 		}
 		if (n - i < size + 2)
@@ -1928,6 +1929,10 @@ tls_fetch_parse(const unsigned char *r, size_t len, int clean,
 	size_t			 hlen, blen, clen = 0, n;
 	int			 have_clen = 0, have_ctype = 0, chunked = 0;
 
+	out->status = 0;
+	out->ctype[0] = out->location[0] = '\0';
+	out->bodylen = 0;
+	out->toolarge = 0;
 	if (len == 0) {
 		snprintf(why, whysz, "server closed the connection without "
 		    "a response");
@@ -1935,10 +1940,11 @@ tls_fetch_parse(const unsigned char *r, size_t len, int clean,
 	}
 	n = len < TLS_FETCH_HEAD_MAX ? len : TLS_FETCH_HEAD_MAX;
 	if ((end = memmem(r, n, "\r\n\r\n", 4)) == NULL) {
-		if (len >= TLS_FETCH_HEAD_MAX)
+		if (len >= TLS_FETCH_HEAD_MAX) {
 			snprintf(why, whysz, "status line and headers longer "
 			    "than %d bytes", TLS_FETCH_HEAD_MAX);
-		else
+			out->toolarge = 1;
+		} else
 			snprintf(why, whysz, "response ends within the "
 			    "headers");
 		return -1;
@@ -2035,6 +2041,7 @@ tls_fetch_parse(const unsigned char *r, size_t len, int clean,
 			if (cl > TLS_FETCH_BODY_MAX) {
 				snprintf(why, whysz, "Content-Length over %d "
 				    "bytes", TLS_FETCH_BODY_MAX);
+				out->toolarge = 1;
 				return -1;
 			}
 			have_clen = 1;
@@ -2076,6 +2083,7 @@ tls_fetch_parse(const unsigned char *r, size_t len, int clean,
 	if (blen > TLS_FETCH_BODY_MAX) {
 		snprintf(why, whysz, "body longer than %d bytes",
 		    TLS_FETCH_BODY_MAX);
+		out->toolarge = 1;
 		return -1;
 	}
 	memcpy(out->body, r + hlen, blen);
@@ -2207,6 +2215,7 @@ fetch_get(struct fetch *f, const char *host, const char **phase,
 		if (room == 0) {
 			snprintf(why, whysz, "response longer than %d bytes",
 			    FETCH_RESP_MAX);
+			out->toolarge = 1;
 			return -2;
 		}
 		f->resplen += (size_t)n;
@@ -2223,6 +2232,7 @@ fetch_get(struct fetch *f, const char *host, const char **phase,
 	return 0;
 }
 
+/* Clears *out but for toolarge, which tells why it failed. */
 static void
 fetch_out_clear(struct tls_fetch *out)
 {
@@ -2293,6 +2303,7 @@ fetch_run(const struct sockaddr *addr, socklen_t addrlen, const char *host,
 	int			 rc = -1;
 
 	fetch_out_clear(out);
+	out->toolarge = 0;
 	fetch_where(addr, addrlen, where, sizeof(where));
 	if (!fetch_host_ok(host)) {
 		snprintf(why, sizeof(why), "invalid host name");

@@ -127,6 +127,7 @@ struct tls_fetch {
 	char		 location[256];		/* Location value, "" if none */
 	char		 body[TLS_FETCH_BODY_MAX + 1];	/* NUL-terminated */
 	size_t		 bodylen;
+	int		 toolarge;		/* failed: over a size cap */
 };
 
 /*
