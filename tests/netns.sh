@@ -10,7 +10,8 @@
 pids=
 netns_made=
 
-# Stops what this script started, by PID, within a bounded time.
+# Stops what this script started, by PID, within a bounded time.  A suite
+# may define its own after sourcing this file.
 stop_all() {
 	[ -n "$pids" ] || return 0
 	# shellcheck disable=SC2086
@@ -66,9 +67,9 @@ netns_up() {
 }
 
 # nsx [-t SECONDS] COMMAND...: runs COMMAND in the namespace, at most
-# SECONDS (default 30).
+# SECONDS (default $NSX_TIMEOUT, else 30).
 nsx() {
-	_t=30
+	_t=${NSX_TIMEOUT:-30}
 	if [ "$1" = -t ]; then
 		_t=$2
 		shift 2
