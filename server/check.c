@@ -557,7 +557,7 @@ static void
 check_mx(struct run *r)
 {
 	struct mx	*mx;
-	char		 helo[256];
+	char		 helo[256], list[400] = "";
 	size_t		 n;
 
 	if (ask(r, "dns.mx", r->domain, DNS_T_MX, "MX") == -1) {
@@ -584,8 +584,14 @@ check_mx(struct run *r)
 		free(mx);
 		return;
 	}
-	report(r, SEV_OK, "dns.mx", NULL, "%s: %zu MX: %s%s", r->domain,
-	    n + r->ans->more, mx[0].host, n > 1 ? " ..." : "");
+	for (size_t i = 0, len = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s "
+		    "(%u)", i > 0 ? ", " : "", mx[i].host, mx[i].pref);
+	report(r, SEV_OK, "dns.mx", NULL, "%s: %zu MX: %s", r->domain,
+	    n + r->ans->more, list);
+	if (n + r->ans->more > MX_MAX)
+		report(r, SEV_WARN, "dns.mx", "check the others by hand",
+		    "only the first %d MX hosts are checked", MX_MAX);
 	if (gethostname(helo, sizeof(helo)) == -1 || strchr(helo, '.') ==
 	    NULL || policy_check_host(helo, strlen(helo), 0) != NULL)
 		snprintf(helo, sizeof(helo), "mta-stsctl.invalid");

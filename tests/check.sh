@@ -266,7 +266,7 @@ has '^OK   dns.txt: _mta-sts.good.test: v=STSv1, id=20240101000000Z$' \
     '^OK   policy: mode enforce, 1 mx, max_age 1209600$' \
     '^OK   id: DNS has id 20240101000000Z, the one recorded for the local policy$' \
     '^OK   local: the served policy is the local one$' \
-    '^OK   dns.mx: good.test: 1 MX: mx.good.test$' \
+    '^OK   dns.mx: good.test: 1 MX: mx.good.test \(10\)$' \
     '^OK   mx.policy: mx.good.test matches mx mx.good.test$' \
     '^OK   mx.tls: mx.good.test: TLS 1.2 .*certificate for mx.good.test valid' \
     '^OK   dns.tlsrpt: _smtp._tls.good.test: v=TLSRPTv1; rua=mailto:tlsrpt@good.test$' \
