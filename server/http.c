@@ -358,6 +358,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		keep(s->path, sizeof(s->path), url);
 		s->status = 0;
 		s->bytes = 0;
+		s->active = 1;
 		/*
 		 * Refused at once, before any body is read (no "100
 		 * Continue"): malformed framing and other methods.
@@ -400,8 +401,10 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		return;
 	*req_cls = NULL;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci == NULL || (s = ci->socket_context) == NULL || s->status == 0 ||
-	    !log_enabled(LOG_LVL_INFO))
+	if (ci == NULL || (s = ci->socket_context) == NULL)
+		return;
+	s->active = 0;
+	if (s->status == 0 || !log_enabled(LOG_LVL_INFO))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (now.tv_sec - s->start.tv_sec) * 1000000L +
@@ -425,7 +428,10 @@ notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		*socket_context = ci != NULL ? h->site(h->arg,
 		    ci->connect_fd) : NULL;
 	} else if (*socket_context != NULL) {
-		h->closed(h->arg, *socket_context);
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		h->closed(h->arg, *socket_context, ci != NULL ?
+		    ci->connect_fd : -1);
 		*socket_context = NULL;
 	}
 }

@@ -38,12 +38,13 @@ struct http_site {
 	char			 method[12];
 	char			 path[96];
 	int			 bad_target;	/* %00 in the target */
+	int			 active;	/* a request is in progress */
 };
 
 /* Returns the site of the connection whose HTTP-side socket is fd. */
 typedef struct http_site *(*http_site_fn)(void *arg, int fd);
-/* libmicrohttpd is done with the site's connection. */
-typedef void	(*http_closed_fn)(void *arg, struct http_site *site);
+/* libmicrohttpd is done with the site's connection on socket fd. */
+typedef void	(*http_closed_fn)(void *arg, struct http_site *site, int fd);
 
 struct http_limits {
 	unsigned	 max_connections;

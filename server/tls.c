@@ -1,6 +1,7 @@
 /*
  * tls.c: TLS with BearSSL.  See tls.h.
  */
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -172,8 +173,14 @@ struct policy_ctx {
 	struct tls_conn		*tc;
 };
 
+/*
+ * One connection's TLS state, in pages of its own (tls_conn_new()): the
+ * record buffer first, page-aligned, so that an idle connection can give
+ * its pages back (tls_conn_trim()).
+ */
 struct tls_conn {
-	br_ssl_server_context	 sc;		/* first: see cache_load() */
+	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
+	br_ssl_server_context	 sc;
 	struct policy_ctx	 pol;
 	tls_resolve_fn		 resolve;
 	tls_open_fn		 open_app;
@@ -192,9 +199,9 @@ struct tls_conn {
 	unsigned		 net_wr:1;	/* may take bytes */
 	unsigned		 app_rd:1;
 	unsigned		 app_wr:1;
+	unsigned		 trimmed:1;	/* buffer pages given back */
 	unsigned char		*held;		/* read ahead, not yet taken */
 	size_t			 heldlen;
-	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
 };
 
 /*
@@ -264,7 +271,8 @@ cache_load(const br_ssl_session_cache_class **ctx,
 {
 	const struct scache	*sc = (const struct scache *)(void *)ctx;
 	struct session		*s;
-	struct tls_conn		*tc = (struct tls_conn *)(void *)server_ctx;
+	struct tls_conn		*tc = (struct tls_conn *)(void *)((char *)
+	    server_ctx - offsetof(struct tls_conn, sc));
 	uint64_t		 name;
 	time_t			 now = time(NULL);
 	int			 found = 0;
@@ -1221,18 +1229,48 @@ seed_engine(br_ssl_engine_context *eng)
 struct tls_conn *
 tls_conn_new(void)
 {
-	return malloc(sizeof(struct tls_conn));
+	void *p;
+
+	p = mmap(NULL, sizeof(struct tls_conn), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /* see tls.h */
 void
 tls_conn_free(struct tls_conn *tc)
 {
-	if (tc != NULL) {
-		explicit_bzero(&tc->sc, sizeof(tc->sc));
-		free(tc->held);
-	}
-	free(tc);
+	if (tc == NULL)
+		return;
+	explicit_bzero(&tc->sc, sizeof(tc->sc));
+	free(tc->held);
+	munmap(tc, sizeof(*tc));
+}
+
+/* see tls.h */
+int
+tls_conn_trim(struct tls_conn *tc)
+{
+	const br_ssl_engine_context	*e = &tc->sc.eng;
+	unsigned			 st = br_ssl_engine_current_state(e);
+	size_t				 page = (size_t)sysconf(_SC_PAGESIZE);
+
+	/*
+	 * Only when BearSSL keeps nothing in the buffer: no record to
+	 * send, no plaintext gathered or to deliver, and a fresh record
+	 * header awaited (see ssl_engine.c: ixa, ixb, ixc, oxa, oxb, oxc).
+	 * The pages then read as zeros when next used.
+	 */
+	if (tc->trimmed || !tc->established || tc->heldlen > 0 ||
+	    (st & (BR_SSL_CLOSED | BR_SSL_SENDREC | BR_SSL_RECVAPP)) ||
+	    e->ixa != 0 || e->ixb != 0 || e->ixc != 5 ||
+	    e->oxa != e->oxc || e->oxa == e->oxb)
+		return 0;
+	if (madvise(tc->buf, sizeof(tc->buf) / page * page,
+	    MADV_DONTNEED) == -1)
+		return 0;
+	tc->trimmed = 1;
+	return 1;
 }
 
 /* see tls.h */
@@ -1293,6 +1331,7 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->net_rd = tc->net_wr = 1;
 	tc->app_rd = 0;
 	tc->app_wr = 1;
+	tc->trimmed = 0;
 	return br_ssl_server_reset(&tc->sc) ? 0 : -1;
 }
 
@@ -1466,6 +1505,7 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 		tc->app_rd = 1;
 	if (ev->app & (TLS_WR | TLS_HUP))
 		tc->app_wr = 1;
+	tc->trimmed = 0;
 	do {
 		progress = 0;
 		if (tc->unknown_name) {
@@ -1534,9 +1574,13 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 		}
 		st = br_ssl_engine_current_state(eng);
 		if ((st & BR_SSL_RECVAPP) && tc->reject == 0) {
-			if (*appfd == -1 &&
-			    (*appfd = tc->open_app(tc->arg)) == -1)
-				return -1;
+			if (*appfd == -1) {
+				if ((*appfd = tc->open_app(tc->arg)) == -1)
+					return -1;
+				/* A new socketpair: empty, with room. */
+				tc->app_rd = 0;
+				tc->app_wr = 1;
+			}
 			buf = br_ssl_engine_recvapp_buf(eng, &len);
 			n = tc->app_wr ? send(*appfd, buf, len, MSG_NOSIGNAL) :
 			    -2;

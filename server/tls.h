@@ -122,6 +122,12 @@ const char	*tls_conn_error(const struct tls_conn *tc);
 /* Is there engine output not yet written to the client? */
 int		 tls_conn_pending(const struct tls_conn *tc);
 
+/*
+ * Gives back the pages of an idle connection's record buffer when
+ * BearSSL holds nothing in it.  Returns 1 if it did.
+ */
+int		 tls_conn_trim(struct tls_conn *tc);
+
 /* ------------------------------------------------------------------ */
 /* Control tool: checking what the local server serves                 */
 

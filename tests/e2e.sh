@@ -407,6 +407,34 @@ for i in range(20):
 print(reused)
 PY
 check "workers = 2: sessions resume whichever worker accepts (19 of 19)" test "$(cat "$tmp/resume")" = 19
+# An idle connection gives back its HTTP side and buffer pages after a
+# second; its next request, whole or split across the pause, is served.
+python3 - "$port" "$tmp/ca.pem" "$pid" >"$tmp/idle" 2>&1 <<'PY'
+import os, socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+fds = lambda: len(os.listdir("/proc/%s/fd" % sys.argv[3]))
+req = b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n"
+t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+    server_hostname="mta-sts.a.test")
+def get(parts):
+    for i, p in enumerate(parts):
+        if i:
+            time.sleep(2.5)
+        t.sendall(p)
+    buf = b""
+    while b"mode: testing" not in buf:
+        d = t.recv(4096)
+        if not d:
+            break
+        buf += d
+    return buf.startswith(b"HTTP/1.1 200 ")
+first = get([req])
+busy = fds()
+time.sleep(2.5)
+idle = fds()
+print(first, busy - idle, get([req]), get([req[:20], req[20:]]))
+PY
+check "idle connection: HTTP side released (2 fds), then served again, also across a split request" test "$(cat "$tmp/idle")" = "True 2 True True"
 kill -TERM "$pid"
 wait "$pid"
 check "workers = 2: SIGTERM stops every worker, exit 0" test "$?" = 0
