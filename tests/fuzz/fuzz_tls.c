@@ -154,15 +154,21 @@ setup(void)
 }
 
 /*
- * Seeds the engine's generator with a constant.  The engine is the first
- * member of struct tls_conn (tls.c, cache_load()); its policy pointer,
- * set by tls_conn_start(), points just past it, which is checked.
+ * Seeds the engine's generator with a constant.  The engine follows the
+ * record buffer at the start of struct tls_conn (tls.c); its policy
+ * pointer, set by tls_conn_start(), points just past it, which is
+ * checked.
  */
 static void
 reseed(struct tls_conn *tc)
 {
-	br_ssl_server_context	*sc = (br_ssl_server_context *)(void *)tc;
-	const unsigned char	*past = (const unsigned char *)tc + sizeof(*sc);
+	size_t			 al = _Alignof(br_ssl_server_context);
+	size_t			 off = (BR_SSL_BUFSIZE_MONO + al - 1) &
+				    ~(al - 1);
+	br_ssl_server_context	*sc = (br_ssl_server_context *)(void *)
+				    ((unsigned char *)tc + off);
+	const unsigned char	*past = (const unsigned char *)sc +
+				    sizeof(*sc);
 	const unsigned char	*pol;
 
 	pol = (const unsigned char *)(const void *)sc->policy_vtable;
