@@ -450,7 +450,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	 * the sandbox on, seccomp makes it stop trying after the first.)
 	 * Told by the format, before the cost of formatting.
 	 */
-	if (strncmp(fmt, "Setting %s option to %s state failed", 36) == 0)
+	if (strncmp(fmt, "Setting %s option to %s state failed", 36) == 0 ||
+	    strncmp(fmt, "Failed to push the data", 23) == 0)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (strstr(msg, "TCP_NODELAY") != NULL ||
