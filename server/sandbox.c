@@ -222,6 +222,10 @@ seccomp(void)
 		"kexec_load", "reboot", "personality", "unshare", "setns",
 	};
 	struct scmp_arg_cmp	 unix_only = { 0, SCMP_CMP_EQ, AF_UNIX, 0 };
+	struct scmp_arg_cmp	 tcp = { 1, SCMP_CMP_EQ, IPPROTO_TCP, 0 };
+	struct scmp_arg_cmp	 not_tcp = { 1, SCMP_CMP_NE, IPPROTO_TCP, 0 };
+	struct scmp_arg_cmp	 thread = { 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+				    CLONE_THREAD };
 	scmp_filter_ctx		 ctx;
 	int			 nr, rc = -1;
 
@@ -245,18 +249,18 @@ seccomp(void)
 	 * a passing error and retries every time (two calls a request).
 	 * ENOPROTOOPT tells it the socket has no TCP options at all.
 	 */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
-	    SCMP_A1(SCMP_CMP_NE, IPPROTO_TCP)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
-	    SCMP_SYS(setsockopt), 1, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP)) < 0)
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
+	    1, &not_tcp) < 0 ||
+	    seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
+	    SCMP_SYS(setsockopt), 1, &tcp) < 0)
 		goto out;
 	/*
 	 * Threads (the workers), and no other kind of clone: clone3 says
 	 * ENOSYS, so that glibc falls back to clone, whose flags can be
 	 * checked.
 	 */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0 ||
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    &thread) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
 	    0) < 0)
 		goto out;

@@ -654,6 +654,8 @@ sweep(void)
 	 * most once a second while connections are open.
 	 */
 	if (S.trim_due && (S.nconns == 0 || S.ms >= S.next_trim)) {
+		if (S.nconns == 0)
+			tls_conn_release();
 		malloc_trim(0);
 		S.trim_due = 0;
 		S.next_trim = S.ms + 1000;
@@ -1124,6 +1126,7 @@ loop(void)
 		conn_close(S.live, NULL);
 	http_stop(S.http);
 	free_dead();
+	tls_conn_release();
 	store_unref(S.snap);
 	S.snap = NULL;
 	free(S.byfd);

@@ -202,6 +202,8 @@ struct tls_conn {
 	unsigned		 trimmed:1;	/* buffer pages given back */
 	unsigned char		*held;		/* read ahead, not yet taken */
 	size_t			 heldlen;
+	unsigned char		*oheld;		/* records the socket refused */
+	size_t			 oheldlen;
 };
 
 /*
@@ -212,6 +214,15 @@ struct tls_conn {
  * What a connection cannot take at once is kept in its held buffer.
  */
 static _Thread_local unsigned char stage[BR_SSL_BUFSIZE_INPUT];
+
+/*
+ * Records are gathered here and sent together when BearSSL has no more:
+ * a server's first flight (four records) or the end of a connection
+ * (answer and close_notify) in one send() and one segment.  What the
+ * socket does not take waits in the connection's oheld.
+ */
+static _Thread_local unsigned char ostage[BR_SSL_BUFSIZE_OUTPUT * 2];
+static _Thread_local size_t ostagelen;
 
 /* ------------------------------------------------------------------ */
 /* Session cache                                                       */
@@ -1225,12 +1236,24 @@ seed_engine(br_ssl_engine_context *eng)
 	return 0;
 }
 
+/*
+ * Freed TLS states kept for the next connections, per thread: mapping
+ * and unmapping them costs more than a syscall each (the unmap flushes
+ * the TLB; 100 us under strace here).  Given back by tls_conn_release().
+ */
+#define SPARE_MAX	64
+
+static _Thread_local struct tls_conn	*spare[SPARE_MAX];
+static _Thread_local size_t		 nspare;
+
 /* see tls.h */
 struct tls_conn *
 tls_conn_new(void)
 {
 	void *p;
 
+	if (nspare > 0)
+		return spare[--nspare];
 	p = mmap(NULL, sizeof(struct tls_conn), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -1244,7 +1267,21 @@ tls_conn_free(struct tls_conn *tc)
 		return;
 	explicit_bzero(&tc->sc, sizeof(tc->sc));
 	free(tc->held);
-	munmap(tc, sizeof(*tc));
+	tc->held = NULL;
+	free(tc->oheld);
+	tc->oheld = NULL;
+	if (nspare < SPARE_MAX)
+		spare[nspare++] = tc;
+	else
+		munmap(tc, sizeof(*tc));
+}
+
+/* see tls.h */
+void
+tls_conn_release(void)
+{
+	while (nspare > 0)
+		munmap(spare[--nspare], sizeof(struct tls_conn));
 }
 
 /* see tls.h */
@@ -1328,6 +1365,8 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->app_eof = 0;
 	tc->held = NULL;
 	tc->heldlen = 0;
+	tc->oheld = NULL;
+	tc->oheldlen = 0;
 	tc->net_rd = tc->net_wr = 1;
 	tc->app_rd = 0;
 	tc->app_wr = 1;
@@ -1421,6 +1460,57 @@ tls_hello_name(const unsigned char *p, size_t n, char *out, size_t outsz)
 }
 
 /*
+ * Sends what waits: the connection's refused bytes first, then the
+ * gathered records.  What the socket does not take is kept in oheld.
+ * Returns -1 on a socket error or when out of memory.
+ */
+static int
+flush_out(struct tls_conn *tc, int netfd)
+{
+	unsigned char	*h;
+	ssize_t		 n;
+
+	if (tc->oheld != NULL && tc->net_wr) {
+		n = send(netfd, tc->oheld, tc->oheldlen, MSG_NOSIGNAL);
+		if (n == -1 && !would_block() && errno != EINTR)
+			return -1;
+		if (n > 0 && (size_t)n == tc->oheldlen) {
+			free(tc->oheld);
+			tc->oheld = NULL;
+			tc->oheldlen = 0;
+		} else {
+			if (n > 0) {
+				memmove(tc->oheld, tc->oheld + n,
+				    tc->oheldlen - (size_t)n);
+				tc->oheldlen -= (size_t)n;
+			}
+			tc->net_wr = 0;
+		}
+	}
+	if (ostagelen == 0)
+		return 0;
+	n = -1;
+	errno = EAGAIN;
+	if (tc->oheld == NULL && tc->net_wr)
+		n = send(netfd, ostage, ostagelen, MSG_NOSIGNAL);
+	if (n == -1 && !would_block() && errno != EINTR)
+		return -1;
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < ostagelen) {
+		tc->net_wr = 0;
+		if ((h = realloc(tc->oheld, tc->oheldlen + ostagelen -
+		    (size_t)n)) == NULL)
+			return -1;
+		memcpy(h + tc->oheldlen, ostage + n, ostagelen - (size_t)n);
+		tc->oheld = h;
+		tc->oheldlen += ostagelen - (size_t)n;
+	}
+	ostagelen = 0;
+	return 0;
+}
+
+/*
  * The SNI name, read from the first bytes of the connection before
  * BearSSL parses them: they hold the whole ClientHello when it came in
  * one piece (it nearly always does; when not, the client just gets no
@@ -1506,6 +1596,9 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 	if (ev->app & (TLS_WR | TLS_HUP))
 		tc->app_wr = 1;
 	tc->trimmed = 0;
+	ostagelen = 0;
+	if (tc->oheld != NULL && flush_out(tc, netfd) == -1)
+		return -1;
 	do {
 		progress = 0;
 		if (tc->unknown_name) {
@@ -1514,8 +1607,11 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			return -1;
 		}
 		st = br_ssl_engine_current_state(eng);
-		if (st & BR_SSL_CLOSED)
+		if (st & BR_SSL_CLOSED) {
+			/* The last records (answer, close_notify) go out. */
+			(void)flush_out(tc, netfd);
 			return -1;
+		}
 		if (!tc->established && (st & (BR_SSL_SENDAPP |
 		    BR_SSL_RECVAPP))) {
 			tc->established = 1;
@@ -1523,17 +1619,18 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			if (tc->cred == NULL && resumed_check(tc) == -1)
 				return -1;
 		}
-		if ((st & BR_SSL_SENDREC) && tc->net_wr) {
+		if ((st & BR_SSL_SENDREC) && tc->oheld == NULL) {
 			buf = br_ssl_engine_sendrec_buf(eng, &len);
-			n = send(netfd, buf, len, MSG_NOSIGNAL);
-			if (n > 0) {
-				br_ssl_engine_sendrec_ack(eng, (size_t)n);
-				progress = 1;
-				tc->net_wr = (size_t)n == len;
-			} else if (n == -1 && !would_block() && errno != EINTR)
+			if (len > sizeof(ostage) - ostagelen &&
+			    flush_out(tc, netfd) == -1)
 				return -1;
-			else if (n == -1 && errno != EINTR)
-				tc->net_wr = 0;
+			if (tc->oheld == NULL &&
+			    len <= sizeof(ostage) - ostagelen) {
+				memcpy(ostage + ostagelen, buf, len);
+				ostagelen += len;
+				br_ssl_engine_sendrec_ack(eng, len);
+				progress = 1;
+			}
 		}
 		/*
 		 * The state is read again before each step: BearSSL's one
@@ -1620,29 +1717,30 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				tc->app_rd = 0;
 		}
 		st = br_ssl_engine_current_state(eng);
-		if (!(st & BR_SSL_RECVREC))
-			continue;
-		buf = br_ssl_engine_recvrec_buf(eng, &len);
-		if (len == 0)
-			continue;
-		if (inlen == 0 && tc->net_rd) {
+		buf = (st & BR_SSL_RECVREC) ?
+		    br_ssl_engine_recvrec_buf(eng, &len) : NULL;
+		if (buf == NULL)
+			len = 0;
+		if (len > 0 && inlen == 0 && tc->net_rd) {
 			n = recv(netfd, stage, sizeof(stage), 0);
-			if (n == 0)
+			if (n == 0) {
+				(void)flush_out(tc, netfd);
 				return -1;	/* the client's EOF */
+			}
 			if (n == -1) {
 				if (!would_block() && errno != EINTR)
 					return -1;
-				tc->net_rd = errno == EINTR;
-				continue;
+				tc->net_rd = progress = errno == EINTR;
+			} else {
+				in = stage;
+				inlen = (size_t)n;
+				tc->net_rd = inlen == sizeof(stage) ||
+				    (ev->net & TLS_HUP);
+				if (!tc->hello_seen)
+					look_at_hello(tc, in, inlen);
 			}
-			in = stage;
-			inlen = (size_t)n;
-			tc->net_rd = inlen == sizeof(stage) ||
-			    (ev->net & TLS_HUP);
-			if (!tc->hello_seen)
-				look_at_hello(tc, in, inlen);
 		}
-		if (inlen > 0) {
+		if (len > 0 && inlen > 0) {
 			if (len > inlen)
 				len = inlen;
 			memcpy(buf, in, len);
@@ -1650,6 +1748,14 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			in += len;
 			inlen -= len;
 			progress = 1;
+		}
+		/* Nothing more to gather: what was gathered goes out. */
+		if (progress)
+			continue;
+		if (ostagelen > 0) {
+			if (flush_out(tc, netfd) == -1)
+				return -1;
+			progress = tc->oheld == NULL;
 		}
 	} while (progress);
 	if (keep_held(tc, in, inlen) == -1)
@@ -1675,8 +1781,8 @@ tls_conn_server_name(const struct tls_conn *tc)
 int
 tls_conn_pending(const struct tls_conn *tc)
 {
-	return (br_ssl_engine_current_state(&tc->sc.eng) & BR_SSL_SENDREC) !=
-	    0;
+	return tc->oheld != NULL ||
+	    (br_ssl_engine_current_state(&tc->sc.eng) & BR_SSL_SENDREC) != 0;
 }
 
 /* see tls.h */

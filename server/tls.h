@@ -122,6 +122,9 @@ const char	*tls_conn_error(const struct tls_conn *tc);
 /* Is there engine output not yet written to the client? */
 int		 tls_conn_pending(const struct tls_conn *tc);
 
+/* Unmaps the freed TLS states this thread keeps for reuse. */
+void		 tls_conn_release(void);
+
 /*
  * Gives back the pages of an idle connection's record buffer when
  * BearSSL holds nothing in it.  Returns 1 if it did.
