@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "tlsrpt.h"
 
 #define ACCEPT_BURST	64	/* accepts per listener per loop turn */
 #define STOP_GRACE	5	/* seconds for in-flight requests at exit */
@@ -124,6 +126,9 @@ static struct {
 	int			 foreground;	/* -d: log to stderr only */
 	int			 trim_due;	/* memory freed since the last trim */
 	unsigned long		 refused;
+	int			 rptfd;		/* tlsrpt_dir, or -1: off */
+	int64_t			 rptused;	/* its bytes, or -1: count again */
+	struct tlsrpt_rate	 rate;
 } S;
 
 static void	conn_close(struct conn *, const char *);
@@ -524,6 +529,120 @@ sweep(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* TLS-RPT                                                             */
+
+/*
+ * Would add more bytes take tlsrpt_dir past tlsrpt_dir_max?  The count is
+ * kept as reports are stored, and made again from the disk when the cap
+ * seems reached (the administrator may have removed old reports).
+ */
+static int
+rpt_full(size_t add)
+{
+	int64_t	 max = (int64_t)S.cfg->tlsrpt_dir_max * 1024 * 1024;
+
+	if (S.rptused < 0 || S.rptused + (int64_t)add > max)
+		S.rptused = tlsrpt_usage(S.rptfd);
+	if (S.rptused < 0) {
+		log_error("tlsrpt: %s: %s", S.cfg->tlsrpt_dir, strerror(errno));
+		return 1;
+	}
+	return S.rptused + (int64_t)add > max;
+}
+
+static unsigned
+rpt_admit(void *arg, struct http_site *site, unsigned *retry_after)
+{
+	(void)arg;
+	*retry_after = tlsrpt_rate_take(&S.rate, site->client, S.ms,
+	    S.cfg->tlsrpt_rate);
+	if (*retry_after != 0) {
+		log_warn("tlsrpt: %s: %s: more than %u reports an hour; "
+		    "refused", site->host, site->client, S.cfg->tlsrpt_rate);
+		return 429;
+	}
+	if (rpt_full(0)) {
+		log_error("tlsrpt: %s: tlsrpt_dir_max (%u MiB) reached; "
+		    "refusing reports", S.cfg->tlsrpt_dir, S.cfg->tlsrpt_dir_max);
+		return 507;
+	}
+	return 0;
+}
+
+static unsigned
+rpt_take(void *arg, struct http_site *site, int gzip, const char *body,
+    size_t len, char *why, size_t whysz)
+{
+	struct tlsrpt_caps	 caps;
+	struct tlsrpt_meta	 m;
+	struct timespec		 t0, t1;
+	const char		*err, *domain = site->host + strlen("mta-sts.");
+	char			*json = NULL;
+	size_t			 jl;
+	unsigned		 status;
+	int			 big, rc;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	caps.max_size = S.cfg->tlsrpt_max_size;
+	caps.max_json = S.cfg->tlsrpt_max_json;
+	caps.max_ratio = S.cfg->tlsrpt_max_ratio;
+	if ((err = tlsrpt_unpack(body, len, gzip ? TLSRPT_GZIP : TLSRPT_JSON,
+	    &caps, &json, &jl, &big)) != NULL ||
+	    (err = tlsrpt_check(json, jl, &m)) != NULL) {
+		snprintf(why, whysz, "malformed report: %s", err);
+		status = big ? 413 : 400;
+		log_info("tlsrpt: %s: %s: refused (%u): %s", site->host,
+		    site->client, status, err);
+		goto out;
+	}
+	if (rpt_full(jl)) {
+		snprintf(why, whysz, "report store full");
+		log_error("tlsrpt: %s: tlsrpt_dir_max (%u MiB) reached; "
+		    "refusing reports", S.cfg->tlsrpt_dir, S.cfg->tlsrpt_dir_max);
+		status = 507;
+		goto out;
+	}
+	if ((rc = tlsrpt_store(S.rptfd, domain, &m, json, jl)) == -1) {
+		log_error("tlsrpt: %s/%s/%s: %s", S.cfg->tlsrpt_dir, domain,
+		    m.name, strerror(errno));
+		snprintf(why, whysz, "cannot store the report");
+		status = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
+		goto out;
+	}
+	if (rc == 1)
+		S.rptused += (int64_t)jl;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(why, whysz, rc == 1 ? "stored" : "already stored");
+	status = rc == 1 ? 201 : 200;
+	log_info("tlsrpt: %s: %s: %s %s (%zu bytes of JSON, %ldus)",
+	    site->host, site->client, why, m.name, jl,
+	    (t1.tv_sec - t0.tv_sec) * 1000000L +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000);
+out:
+	free(json);
+	return status;
+}
+
+/* Tells the HTTP side where reports go, after start and each reload. */
+static void
+rpt_receiver(void)
+{
+	struct http_receiver	 rx;
+
+	memset(&rx, 0, sizeof(rx));
+	if (S.rptfd != -1) {
+		rx.path = S.cfg->tlsrpt_path;
+		rx.max_size = S.cfg->tlsrpt_max_size;
+		rx.admit = rpt_admit;
+		rx.take = rpt_take;
+	}
+	http_set_receiver(S.http, &rx);
+	tls_set_post_bodies(S.rptfd != -1);
+	S.rptused = -1;
+}
+
+/* ------------------------------------------------------------------ */
 /* Signals                                                             */
 
 static int
@@ -660,6 +779,12 @@ reload(void)
 			log_warn("reload: max_connections, max_header_size, "
 			    "keepalive_timeout, session_cache, user, pid_file "
 			    "and [acme] take effect at the next start");
+		if (strcmp(nc.tlsrpt_dir, S.cfg->tlsrpt_dir) != 0)
+			log_warn("reload: tlsrpt_dir changes take effect at "
+			    "the next start");
+		free(nc.tlsrpt_dir);
+		nc.tlsrpt_dir = S.cfg->tlsrpt_dir;
+		S.cfg->tlsrpt_dir = NULL;
 		nc.max_connections = S.cfg->max_connections;
 		nc.max_header_size = S.cfg->max_header_size;
 		nc.keepalive_timeout = S.cfg->keepalive_timeout;
@@ -672,6 +797,7 @@ reload(void)
 		config_free(S.cfg);
 		*S.cfg = nc;
 		log_set_level((enum log_level)S.cfg->log_level);
+		rpt_receiver();
 	}
 	/* Reopened for log rotation; -d keeps standard error. */
 	if (!S.foreground && log_open(S.cfg->log_file) == -1)
@@ -768,6 +894,21 @@ setup(void)
 		log_error("http: cannot start libmicrohttpd");
 		return -1;
 	}
+	S.rptfd = -1;
+	if (S.cfg->tlsrpt_dir[0] != '\0') {
+		if ((S.rptfd = open(S.cfg->tlsrpt_dir, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			log_error("tlsrpt_dir %s: %s", S.cfg->tlsrpt_dir,
+			    strerror(errno));
+			return -1;
+		}
+		if (access(S.cfg->tlsrpt_dir, W_OK) == -1)
+			log_warn("tlsrpt_dir %s: not writable by this user: "
+			    "reports will be refused", S.cfg->tlsrpt_dir);
+		log_info("tlsrpt: receiving reports at %s into %s",
+		    S.cfg->tlsrpt_path, S.cfg->tlsrpt_dir);
+	}
+	rpt_receiver();
 	raw = http_raw_bad_request(&rawlen);
 	tls_set_nul_reply(raw, rawlen);
 	S.ev_http.kind = EV_HTTP;
@@ -911,6 +1052,8 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	if (S.watchfd != -1)
 		close(S.watchfd);
 	store_unref(S.snap);
+	if (S.rptfd != -1)
+		close(S.rptfd);
 	free(S.byfd);
 	close(S.epfd);
 	close(S.sigfd);
