@@ -29,8 +29,8 @@ T		 = tests
 CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o
 SHARED_OBJS	 = $(S)/tls.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
 		   $(S)/ids.o $(CORE_OBJS)
-CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(S)/tlsrpt.o \
-		   $(SHARED_OBJS)
+CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(S)/reports.o \
+		   $(S)/tlsrpt.o $(SHARED_OBJS)
 CTL_LIBS	 = -lbearssl -linih -ljansson -lz
 DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/http.o \
 		   $(S)/sandbox.o $(S)/tlsrpt.o $(SHARED_OBJS)
