@@ -78,7 +78,7 @@ static const struct key keys[] = {
 	{ "server", "tlsrpt_max_size",	T_COUNT,   OFF(tlsrpt_max_size),
 	    "1048576", 1024, 16777216 },
 	{ "server", "tlsrpt_max_json",	T_COUNT,   OFF(tlsrpt_max_json),
-	    "4194304", 4096, 67108864 },
+	    "1048576", 4096, 67108864 },
 	{ "server", "tlsrpt_max_ratio",	T_COUNT,   OFF(tlsrpt_max_ratio),
 	    "100", 1, 1100 },
 	{ "server", "tlsrpt_dir_max",	T_COUNT,   OFF(tlsrpt_dir_max), "1024",

@@ -592,8 +592,10 @@ rpt_take(void *arg, struct http_site *site, int gzip, const char *body,
 	    (err = tlsrpt_check(json, jl, &m)) != NULL) {
 		snprintf(why, whysz, "malformed report: %s", err);
 		status = big ? 413 : 400;
-		log_info("tlsrpt: %s: %s: refused (%u): %s", site->host,
-		    site->client, status, err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_info("tlsrpt: %s: %s: refused (%u, %ldus): %s", site->host,
+		    site->client, status, (t1.tv_sec - t0.tv_sec) * 1000000L +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000, err);
 		goto out;
 	}
 	if (rpt_full(jl)) {

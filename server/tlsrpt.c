@@ -19,7 +19,7 @@
 #include "tls.h"
 #include "tlsrpt.h"
 
-#define INFLATE_STEP	(64 * 1024)	/* output grown by this much */
+#define INFLATE_STEP	(64 * 1024)	/* first output buffer, then doubled */
 #define RATIO_FLOOR	(64 * 1024)	/* a tiny report may expand to this */
 
 /* see tlsrpt.h */
@@ -77,7 +77,9 @@ tlsrpt_unpack(const void *in, size_t len, enum tlsrpt_packing packing,
 				why = "report decompresses beyond the limit";
 				goto fail;
 			}
-			cap += INFLATE_STEP;
+			cap = cap == 0 ? INFLATE_STEP : cap * 2;
+			if (cap > limit + 1)
+				cap = limit + 1;
 			if ((nb = realloc(buf, cap + 1)) == NULL) {
 				why = "out of memory";
 				goto fail;
