@@ -128,6 +128,7 @@ static struct {
 	unsigned long		 refused;
 	int			 rptfd;		/* tlsrpt_dir, or -1: off */
 	int64_t			 rptused;	/* its bytes, or -1: count again */
+	int64_t			 rptcount;	/* when last counted (ms) */
 	struct tlsrpt_rate	 rate;
 } S;
 
@@ -533,16 +534,21 @@ sweep(void)
 
 /*
  * Would add more bytes take tlsrpt_dir past tlsrpt_dir_max?  The count is
- * kept as reports are stored, and made again from the disk when the cap
- * seems reached (the administrator may have removed old reports).
+ * kept as reports are stored, and made again from the disk after a
+ * reload, and when the cap seems reached, at most once a minute (the
+ * administrator may have removed old reports; a scan costs a directory
+ * walk in the loop).
  */
 static int
 rpt_full(size_t add)
 {
 	int64_t	 max = (int64_t)S.cfg->tlsrpt_dir_max * 1024 * 1024;
 
-	if (S.rptused < 0 || S.rptused + (int64_t)add > max)
+	if (S.rptused < 0 || (S.rptused + (int64_t)add > max &&
+	    S.ms - S.rptcount >= 60000)) {
 		S.rptused = tlsrpt_usage(S.rptfd);
+		S.rptcount = S.ms;
+	}
 	if (S.rptused < 0) {
 		log_error("tlsrpt: %s: %s", S.cfg->tlsrpt_dir, strerror(errno));
 		return 1;

@@ -84,26 +84,54 @@ reload() {
 	done
 }
 
-# mk OUT ID DAY [DROP]: the RFC 8460 example report with this report-id
-# and day, gzipped when OUT ends in .gz; DROP removes a member
-# ("policies" or "policies.0.summary").
-mk() {
-	python3 - "$@" <<'EOF'
-import gzip, json, sys
-out, rid, day = sys.argv[1:4]
-r = json.load(open("tests/tlsrpt/rfc8460.json"))
-r["report-id"] = rid
-r["date-range"] = {"start-datetime": day + "T00:00:00Z",
-                   "end-datetime": day + "T23:59:59Z"}
-if len(sys.argv) > 4:
-    o, path = r, sys.argv[4].split(".")
-    for k in path[:-1]:
-        o = o[int(k)] if k.isdigit() else o[k]
-    del o[path[-1]]
-data = json.dumps(r, indent=1).encode()
-open(out, "wb").write(gzip.compress(data) if out.endswith(".gz") else data)
+# Every report the suite sends, made by one python3 run: the RFC 8460
+# example with another report-id and day (OUT ID DAY), gzipped when OUT
+# ends in .gz, without a member when DROP is given ("policies",
+# "policies.0.summary"); and the largest report taken, about 1 MiB of
+# JSON (tlsrpt_max_json), gzipped.
+python3 - "$tmp" <<'EOF'
+import gzip, json, os, sys
+tmp = sys.argv[1]
+base = json.load(open("tests/tlsrpt/rfc8460.json"))
+def mk(out, rid, day, drop=None):
+    r = json.loads(json.dumps(base))
+    r["report-id"] = rid
+    r["date-range"] = {"start-datetime": day + "T00:00:00Z",
+                       "end-datetime": day + "T23:59:59Z"}
+    if drop:
+        o, path = r, drop.split(".")
+        for k in path[:-1]:
+            o = o[int(k)] if k.isdigit() else o[k]
+        del o[path[-1]]
+    data = json.dumps(r, indent=1).encode()
+    open(os.path.join(tmp, out), "wb").write(
+        gzip.compress(data) if out.endswith(".gz") else data)
+mk("g1.json.gz", "gz-one", "2016-04-02")
+mk("g2.json.gz", "gz-two", "2016-04-03")
+mk("b.json", "b-one", "2016-04-02")
+mk("nopol.json", "no-policies", "2016-04-02", "policies")
+mk("nosum.json", "no-summary", "2016-04-02", "policies.0.summary")
+mk("noid.json", "x", "2016-04-02", "report-id")
+mk("noorg.json", "no-org", "2016-04-02", "organization-name")
+mk("disk.json", "disk-fail", "2016-04-05")
+for i in range(1, 9):
+    mk("c%d.json.gz" % i, "concurrent-%d" % i, "2016-04-1%d" % i)
+r = json.loads(json.dumps(base))
+r["report-id"] = "largest"
+one = len(json.dumps({"result-type": "validation-failure",
+                      "sending-mta-ip": "198.51.100.100",
+                      "receiving-mx-hostname": "mx10.mail.company-y.example",
+                      "failed-session-count": 1})) + 2
+n = (1040000 - len(json.dumps(r))) // one
+r["policies"][0]["failure-details"].extend(
+    {"result-type": "validation-failure",
+     "sending-mta-ip": "198.51.%d.%d" % (i // 250 % 250, i % 250),
+     "receiving-mx-hostname": "mx%d.mail.company-y.example" % (i % 97),
+     "failed-session-count": 1} for i in range(n))
+data = json.dumps(r).encode()
+assert len(data) <= 1048576, len(data)
+open(os.path.join(tmp, "big.json.gz"), "wb").write(gzip.compress(data))
 EOF
-}
 
 # post HOST TYPE FILE [CURL ARGS...]: POSTs FILE to HOST's receiver (the
 # path in $path, default /tlsrpt; from $addr, default 127.0.0.1); prints the status, leaves the answer in
@@ -169,17 +197,14 @@ check "one file for the report sent twice" test "$(nfiles)" = 1
 gzip -c "$rfc" >"$tmp/rfc.json.gz"
 code=$(post a.test "$G" "$tmp/rfc.json.gz" -H 'Expect: 100-continue')
 expect "the same report gzipped: 200" 200 "$code" 'already stored'
-mk "$tmp/g1.json.gz" gz-one 2016-04-02
 code=$(post a.test "$G" "$tmp/g1.json.gz" -H 'Expect: 100-continue')
 expect "gzipped report with Expect: 100-continue: 201" 201 "$code"
-mk "$tmp/g2.json.gz" gz-two 2016-04-03
 code=$(post a.test "$G" "$tmp/g2.json.gz" -H 'Expect:')
 expect "gzipped report without Expect: 201" 201 "$code"
 gunzip -c "$tmp/g2.json.gz" >"$tmp/g2.json"
 check "a gzipped report is stored decompressed" cmp -s "$tmp/g2.json" "$r/a.test/$(name_of gz-two).json"
 code=$(post a.test "application/tlsrpt+json; charset=utf-8" "$rfc")
 expect "media type parameters are ignored" 200 "$code"
-mk "$tmp/b.json" b-one 2016-04-02
 code=$(post b.test "$J" "$tmp/b.json")
 expect "a report to mta-sts.b.test: 201" 201 "$code"
 check "stored under b.test/" test -f "$r/b.test/$(name_of b-one).json"
@@ -209,16 +234,12 @@ expect "invalid JSON: 400" 400 "$code" 'invalid JSON'
 printf '[1, 2]' >"$tmp/array.json"
 code=$(post a.test "$J" "$tmp/array.json")
 expect "JSON that is no object: 400" 400 "$code" 'not a JSON object'
-mk "$tmp/nopol.json" no-policies 2016-04-02 policies
 code=$(post a.test "$J" "$tmp/nopol.json")
 expect "missing policies: 400 naming it" 400 "$code" 'policies: missing'
-mk "$tmp/nosum.json" no-summary 2016-04-02 policies.0.summary
 code=$(post a.test "$J" "$tmp/nosum.json")
 expect "missing summary: 400 naming it" 400 "$code" 'policies\[0\].summary: missing'
-mk "$tmp/noid.json" x 2016-04-02 report-id
 code=$(post a.test "$J" "$tmp/noid.json")
 expect "missing report-id: 400" 400 "$code" 'report-id: missing'
-mk "$tmp/noorg.json" no-org 2016-04-02 organization-name
 code=$(post a.test "$J" "$tmp/noorg.json")
 expect "missing organization-name: 400" 400 "$code" 'organization-name: missing'
 : >"$tmp/empty"
@@ -244,9 +265,6 @@ check "nothing stored by the hostile requests" test "$(nfiles)" = "$n0"
 check "no temporary file left" notmp
 
 # --- concurrent submissions: 8 reports and 4 copies of one
-for i in 1 2 3 4 5 6 7 8; do
-	mk "$tmp/c$i.json.gz" "concurrent-$i" "2016-04-1$i"
-done
 pids=
 for i in 1 2 3 4 5 6 7 8; do
 	post a.test "$G" "$tmp/c$i.json.gz" >"$tmp/c$i.code" &
@@ -266,20 +284,6 @@ check "concurrent: each stored once" test "$(nfiles)" = "$((n0 + 8))"
 check "concurrent: no temporary file left" notmp
 
 # --- the largest accepted report: about 1 MiB of JSON (tlsrpt_max_json)
-python3 - "$tmp/big.json.gz" <<'EOF'
-import gzip, json, sys
-r = json.load(open("tests/tlsrpt/rfc8460.json"))
-r["report-id"] = "largest"
-f = r["policies"][0]["failure-details"]
-i = 0
-while len(json.dumps(r)) < 1040000:
-    f.extend({"result-type": "validation-failure",
-              "sending-mta-ip": "198.51.%d.%d" % (i // 250 % 250, i % 250),
-              "receiving-mx-hostname": "mx%d.mail.company-y.example" % (i % 97),
-              "failed-session-count": 1} for i in range(i, i + 100))
-    i += 100
-open(sys.argv[1], "wb").write(gzip.compress(json.dumps(r).encode()))
-EOF
 code=$(post a.test "$G" "$tmp/big.json.gz")
 expect "largest report ($(wc -c <"$tmp/big.json.gz") bytes gzipped, 1 MB of JSON): 201" 201 "$code"
 big_us=$(sed -n 's/.*stored .* (\([0-9]*\) bytes of JSON, \([0-9]*\)us).*/\1 \2/p' "$tmp/log" | tail -1)
@@ -287,7 +291,6 @@ echo "# tlsrpt: largest report: ${big_us% *} bytes of JSON taken in ${big_us#* }
 rm -f "$r/a.test/$(name_of largest).json"
 
 # --- disk failures: nothing half-written
-mk "$tmp/disk.json" disk-fail 2016-04-05
 chmod 0555 "$r/a.test"
 code=$(post a.test "$J" "$tmp/disk.json")
 expect "read-only domain directory: 500" 500 "$code" 'cannot store'
@@ -308,8 +311,9 @@ reload
 code=$(post a.test "$J" "$tmp/disk.json")
 expect "tlsrpt_dir_max reached: 507" 507 "$code" 'store full'
 rm "$r/filler"
+reload
 code=$(post a.test "$J" "$tmp/disk.json")
-expect "room again after old files are removed: 201" 201 "$code"
+expect "room again after old files are removed and a reload: 201" 201 "$code"
 
 # --- the rate limit, for one client (::1) while another goes on
 write_conf "tlsrpt_rate = 2"
@@ -386,8 +390,9 @@ check "imported reports are summed" out_has '2024-05-01 Microsoft Corporation: 1
 # --- init --rua prints the matching _smtp._tls record
 mkdir "$tmp/p2"
 printf '[server]\npolicy_dir = %s\ncert_dir = %s\n' "$tmp/p2" "$c" >"$tmp/init.conf"
-out=$("$ctl" init -f "$tmp/init.conf" c.test --mx mx.c.test --rua https://mta-sts.c.test/tlsrpt 2>/dev/null)
+out=$("$ctl" init -f "$tmp/init.conf" c.test --mx mx.c.test --rua https://mta-sts.c.test/tlsrpt 2>"$tmp/init.err")
 check "init --rua https://mta-sts.DOMAIN/tlsrpt prints the _smtp._tls TXT" out_has -x '_smtp._tls.c.test. 3600 IN TXT "v=TLSRPTv1; rua=https://mta-sts.c.test/tlsrpt;"'
+check "init notes that tlsrpt_dir is not set" grep -q "note: https://mta-sts.c.test/tlsrpt: tlsrpt_dir is not set in $tmp/init.conf" "$tmp/init.err"
 
 # --- the receiver is off without tlsrpt_dir
 grep -v '^tlsrpt_' "$conf" >"$tmp/off.conf"
