@@ -331,10 +331,14 @@ tlsrpt_store(int dirfd, const char *domain, const struct tlsrpt_meta *m,
 		rc = 0;
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), ".tmp-%.16s-%ld", m->name, (long)getpid());
+	/* Unique to this thread: two may store the same report at once. */
+	snprintf(tmp, sizeof(tmp), ".tmp-%.16s-%ld-%ld", m->name,
+	    (long)getpid(), (long)gettid());
 	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0640)) == -1)
+	    O_CLOEXEC, 0640)) == -1) {
+		tmp[0] = '\0';		/* not ours to remove */
 		goto fail;
+	}
 	if ((geteuid() != top.st_uid && fchown(fd, top.st_uid, top.st_gid) ==
 	    -1) || write_all(fd, json, len) == -1 || fsync(fd) == -1)
 		goto fail;
