@@ -70,6 +70,7 @@ static const struct key keys[] = {
 	    "8192", 1024, 65536 },
 	{ "server", "session_cache",	T_COUNT,   OFF(session_cache), "16384",
 	    0, 4194304 },
+	{ "server", "workers",		T_COUNT,   OFF(workers), "0", 0, 64 },
 	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0 },
 	{ "server", "sandbox",		T_BOOL,    OFF(sandbox), "yes", 0, 0 },
 	{ "server", "tlsrpt_dir",	T_OPTPATH, OFF(tlsrpt_dir), "", 0, 0 },

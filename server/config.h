@@ -30,6 +30,7 @@ struct config {
 	unsigned	 max_connections;
 	unsigned	 max_header_size;	/* bytes of request line + headers */
 	unsigned	 session_cache;		/* TLS sessions kept */
+	unsigned	 workers;		/* threads; 0: one a CPU */
 	char		*acme_listen[CONFIG_MAX_LISTEN];	/* plain HTTP */
 	size_t		 nacme_listen;
 	char		*acme_webroot;		/* "" for none */

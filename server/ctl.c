@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "ctl.h"
 #include "file.h"
@@ -113,6 +114,27 @@ static const struct command commands[] = {
 	  "  -i, --id ID        the policy id (default: the id recorded for\n"
 	  "                     DOMAIN, else the id for now)\n"
 	  "  -T, --ttl SECONDS  the record's TTL (default: 3600)\n" },
+	{ "check", check_main, "check [-f CONFIG] [--json] [--resolver "
+	  "IP[:PORT]] [--timeout SECONDS] [--ca-file FILE] [--expect-id ID] "
+	  "DOMAIN",
+	  "Check DOMAIN's deployment as senders see it: the _mta-sts TXT\n"
+	  "record, the policy host's addresses, the policy fetched over HTTPS\n"
+	  "(certificate, status, Content-Type, every sender-compatibility\n"
+	  "hazard of the body), the id against the local policy's, every MX\n"
+	  "host (covered by the policy; STARTTLS on port 25 and its\n"
+	  "certificate) and the TLS-RPT record.  One OK, WARN or FAIL line per\n"
+	  "check, with the fix.  In mode testing, MX problems are warnings.\n"
+	  "Exit 0 all OK, 1 warnings, 2 failures.\n"
+	  "  -f, --config FILE      mta-stsd.conf, for the local policy and id\n"
+	  "  -j, --json             one JSON object, for scripts\n"
+	  "  -r, --resolver IP[:PORT]  ask this DNS server (IPv4), not the\n"
+	  "                         system's\n"
+	  "  -t, --timeout SECONDS  for each DNS question and connection\n"
+	  "                         (default 10)\n"
+	  "  -c, --ca-file FILE     trusted CAs, PEM (default\n"
+	  "                         /etc/ssl/certs/ca-certificates.crt)\n"
+	  "  -e, --expect-id ID     the id DNS should hold (default: the id\n"
+	  "                         recorded for the local policy)\n" },
 	{ "parse-txt", cmd_parse_txt, "parse-txt RECORD",
 	  "Check an _mta-sts TXT record (RFC 8461 section 3.1) and print its\n"
 	  "id.\n" },
@@ -172,6 +194,24 @@ int
 ctl_strcmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* see ctl.h */
+void
+ctl_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
 }
 
 static void

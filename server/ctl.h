@@ -13,4 +13,7 @@ const char	*ctl_config_path(void);
 /* strcmp() for qsort() over an array of strings. */
 int		 ctl_strcmp(const void *a, const void *b);
 
+/* Writes s on stdout as a JSON string, quotes and escapes included. */
+void		 ctl_json_str(const char *s);
+
 #endif /* CTL_H */

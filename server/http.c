@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@
 #define POOL_EXTRA	0
 
 struct http_body {
-	int			 refs;
+	atomic_int		 refs;
 	struct MHD_Response	*resp;
 	size_t			 len;
 };

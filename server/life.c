@@ -1179,22 +1179,31 @@ life_current_id(const char *path, const char *domain, char id[33])
 	return rc;
 }
 
-/* Writes s as a JSON string. */
-static void
-json_str(const char *s)
+/* see life.h */
+int
+life_local_policy(const char *path, const char *domain, struct policy *p,
+    char id[33])
 {
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
+	struct ctx	 c;
+	int		 rc;
 
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
+	id[0] = '\0';
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == -1)
+		return 0;
+	if (ctx_open(&c, path, domain, 1) == -1) {
+		ctx_free(&c);
+		return -1;
 	}
-	putchar('"');
+	if ((rc = read_policy(&c, 0)) == 0 && c.src != NULL)
+		rc = read_record(&c) == -1 ? -1 : 1;
+	if (rc == 1) {
+		if (c.has_rec)
+			memcpy(id, c.rec.id, sizeof(c.rec.id));
+		*p = c.pol;
+		memset(&c.pol, 0, sizeof(c.pol));
+	}
+	ctx_free(&c);
+	return rc;
 }
 
 /* One domain of status: human text or a JSON object. */
@@ -1221,7 +1230,7 @@ status_one(const struct ctx *base, const char *domain,
 	    read_policy(&c, 1) == -1 || read_record(&c) == -1) {
 		if (json) {
 			printf("%s\n  {\"domain\": ", *printed ? "," : "");
-			json_str(domain);
+			ctl_json_str(domain);
 			printf(", \"error\": \"unreadable policy or id "
 			    "record\"}");
 			(*printed)++;
@@ -1266,36 +1275,36 @@ status_one(const struct ctx *base, const char *domain,
 	if (json) {
 		printf("%s\n  {\"domain\": ", *printed ? "," : "");
 		(*printed)++;
-		json_str(c.domain);
+		ctl_json_str(c.domain);
 		printf(", \"mode\": \"%s\", \"max_age\": %lu, \"mx\": [",
 		    policy_mode_name(c.pol.mode), c.pol.max_age);
 		for (size_t k = 0; k < c.pol.nmx; k++) {
 			if (k > 0)
 				printf(", ");
-			json_str(c.pol.mx[k]);
+			ctl_json_str(c.pol.mx[k]);
 		}
 		printf("], \"id\": ");
 		if (c.has_rec)
-			json_str(c.rec.id);
+			ctl_json_str(c.rec.id);
 		else
 			printf("null");
 		printf(", \"changed_since_id\": %s, \"next_id\": ",
 		    drift != NULL ? "true" : "false");
 		if (drift != NULL)
-			json_str(next);
+			ctl_json_str(next);
 		else
 			printf("null");
 		printf(", \"certificate\": ");
 		if (cred != NULL) {
 			printf("{\"subject\": ");
-			json_str(tls_cred_subject(cred));
+			ctl_json_str(tls_cred_subject(cred));
 			printf(", \"kind\": ");
-			json_str(tls_cred_kind(cred));
+			ctl_json_str(tls_cred_kind(cred));
 			printf(", \"days_left\": %ld}", left);
 		} else
 			printf("null");
 		printf(", \"server\": ");
-		json_str(served_s);
+		ctl_json_str(served_s);
 		printf("}");
 	} else {
 		printf("%s: mode %s, max_age %lu, mx", c.domain,

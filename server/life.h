@@ -13,6 +13,8 @@
 #ifndef LIFE_H
 #define LIFE_H
 
+#include "policy.h"
+
 int	life_init(int argc, char **argv);
 int	life_mode(int argc, char **argv);
 int	life_set(int argc, char **argv);
@@ -25,5 +27,14 @@ int	life_status(int argc, char **argv);
  * (or no configuration at the default path), -1 after printing why.
  */
 int	life_current_id(const char *path, const char *domain, char id[33]);
+
+/*
+ * The local policy of domain, per the configuration at path (NULL: the
+ * default), parsed into *p (the caller frees it with policy_free()), and
+ * its recorded id ("" when none).  Returns 1, 0 when there is none (or no
+ * configuration at the default path), -1 after printing why.
+ */
+int	life_local_policy(const char *path, const char *domain,
+	    struct policy *p, char id[33]);
 
 #endif /* LIFE_H */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,9 @@
 
 #include "log.h"
 
-static int		 log_fd = STDERR_FILENO;
-static enum log_level	 log_max = LOG_LVL_INFO;
+/* Read by every worker thread; set by the main one. */
+static atomic_int	 log_fd = STDERR_FILENO;
+static atomic_int	 log_max = LOG_LVL_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -21,21 +23,29 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 int
 log_open(const char *path)
 {
-	int fd;
+	int fd, old = log_fd;
 
 	if (path == NULL || *path == '\0') {
-		if (log_fd != STDERR_FILENO)
-			close(log_fd);
 		log_fd = STDERR_FILENO;
+		if (old != STDERR_FILENO)
+			close(old);
 		return 0;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0640);
 	if (fd == -1)
 		return -1;
-	if (log_fd != STDERR_FILENO)
-		close(log_fd);
+	/*
+	 * Reopened in place: a worker thread writing a line meanwhile goes
+	 * to the old file or the new one, never to a closed descriptor.
+	 */
+	if (old != STDERR_FILENO && dup3(fd, old, O_CLOEXEC) != -1) {
+		close(fd);
+		return 0;
+	}
 	log_fd = fd;
+	if (old != STDERR_FILENO)
+		close(old);
 	return 0;
 }
 
@@ -63,7 +73,7 @@ log_level_parse(const char *s, enum log_level *level)
 int
 log_enabled(enum log_level level)
 {
-	return level <= log_max;
+	return (int)level <= log_max;
 }
 
 /*
@@ -79,7 +89,7 @@ vlog(enum log_level level, const char *fmt, va_list ap)
 	size_t		 n, i;
 	int		 saved = errno;
 
-	if (level > log_max)
+	if ((int)level > log_max)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	clock_gettime(CLOCK_REALTIME, &ts);

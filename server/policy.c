@@ -621,3 +621,39 @@ policy_diags_free(struct policy_diags *d)
 	free(d->v);
 	memset(d, 0, sizeof(*d));
 }
+
+/* see policy.h */
+size_t
+policy_served_hazards(const char *body, size_t len,
+    void (*fn)(void *, unsigned, const char *), void *arg)
+{
+	const char	*p = body, *end = body + len, *eol;
+	unsigned	 line = 0;
+	size_t		 n = 0;
+
+	while (p < end) {
+		line++;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL) {
+			fn(arg, line, "the last line has no CRLF: senders that "
+			    "split on CRLF may drop it");
+			n++;
+			eol = end;
+		} else if (eol == p || (eol == p + 1 && *p == '\r')) {
+			fn(arg, line, "blank line: mox and go-mtasts reject "
+			    "the policy, Stalwart misreads the next line");
+			n++;
+		} else if (eol[-1] != '\r') {
+			fn(arg, line, "ends with LF, not CRLF (RFC 8461 "
+			    "section 3.2)");
+			n++;
+		}
+		if (eol > p && *p == '#') {
+			fn(arg, line, "comment line: go-mtasts and mox reject "
+			    "a line without ':'");
+			n++;
+		}
+		p = eol + 1;
+	}
+	return n;
+}

@@ -103,4 +103,13 @@ const char	*policy_check_host(const char *s, size_t len,
  */
 int		 policy_mx_match(const char *pattern, const char *host);
 
+/*
+ * Finds what in a served policy body (len bytes, valid for the policy
+ * module) some sender reads differently: blank lines, comment lines,
+ * lines not ending in CRLF.  Calls fn for each with the 1-based line and
+ * a message; returns how many it found.  Pure.
+ */
+size_t		 policy_served_hazards(const char *body, size_t len,
+		    void (*fn)(void *, unsigned, const char *), void *arg);
+
 #endif /* POLICY_H */

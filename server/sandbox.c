@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <netinet/in.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -206,7 +209,7 @@ seccomp(void)
 		"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "tgkill",
 		"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 		"poll", "ppoll", "accept4", "recvfrom", "sendto", "recvmsg",
-		"sendmsg", "socketpair", "setsockopt", "getsockopt",
+		"sendmsg", "socketpair", "getsockopt",
 		"getsockname", "getpeername", "shutdown", "fcntl", "ioctl",
 		"inotify_init1", "inotify_add_watch", "inotify_rm_watch",
 		"signalfd4", "eventfd2", "pipe2", "dup", "dup2", "dup3",
@@ -242,6 +245,28 @@ seccomp(void)
 		    __NR_SCMP_ERROR &&
 		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0) < 0)
 			goto out;
+	/*
+	 * TCP options are set on the listeners before this point.  After
+	 * it, libmicrohttpd tries TCP_NODELAY and TCP_CORK on each answer;
+	 * on our socketpairs that fails with EOPNOTSUPP, which it takes for
+	 * a passing error and retries every time (two calls a request).
+	 * ENOPROTOOPT tells it the socket has no TCP options at all.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
+	    SCMP_A1(SCMP_CMP_NE, IPPROTO_TCP)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
+	    SCMP_SYS(setsockopt), 1, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP)) < 0)
+		goto out;
+	/*
+	 * Threads (the workers), and no other kind of clone: clone3 says
+	 * ENOSYS, so that glibc falls back to clone, whose flags can be
+	 * checked.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0) < 0)
+		goto out;
 	/* Sockets: only Unix ones (systemd's notification). */
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    &unix_only) < 0)

@@ -2,6 +2,7 @@
  * server.c: the event loop of mta-stsd.  See server.h.
  */
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -17,8 +18,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +45,7 @@
 #define EXPIRY_EVERY	86400	/* seconds between certificate checks */
 #define SWEEP_MS	250	/* milliseconds between deadline sweeps */
 #define CERTS_QUIET_MS	2000	/* after the last change in cert_dir */
+#define WORKERS_MAX	64
 
 enum ev_kind {
 	EV_LISTEN,
@@ -48,7 +54,8 @@ enum ev_kind {
 	EV_HTTP,
 	EV_ACME,
 	EV_SIGNAL,
-	EV_WATCH
+	EV_WATCH,
+	EV_WAKE
 };
 
 /* What an epoll event points at. */
@@ -61,6 +68,15 @@ struct listener {
 	int		 fd;
 	struct evref	 ev;
 	char		 name[64];
+};
+
+/* What a reload may change for running connections. */
+struct limits {
+	unsigned	 handshake_timeout;
+	unsigned	 request_timeout;
+	unsigned	 keepalive_timeout;
+	unsigned	 connection_lifetime;
+	unsigned	 max_connections;	/* over all workers */
 };
 
 /* A plain-HTTP listener for ACME challenges, run by its own daemon. */
@@ -91,11 +107,22 @@ struct conn {
 	int64_t			 last_active;	/* last answer */
 	int			 refs;
 	int			 closed;	/* network side done */
+	unsigned		 net_ev;	/* TLS_* seen, not yet pumped */
+	unsigned		 app_ev;
 	struct conn		*prev, *next;	/* the live list */
 };
 
-static struct {
+/*
+ * One event loop's state.  Each worker thread has its own (the main
+ * thread is worker 0 and also handles signals, reloads and ACME).
+ */
+static _Thread_local struct {
 	int			 epfd;
+	int			 is_main;
+	int			 wakefd;	/* eventfd: see refresh() */
+	struct evref		 ev_wake;
+	unsigned		 gen;		/* of W's snapshot held */
+	struct limits		 lim;
 	struct listener		 ls[CONFIG_MAX_LISTEN];
 	size_t			 nls;
 	int			 listen_paused;
@@ -126,11 +153,33 @@ static struct {
 	int			 foreground;	/* -d: log to stderr only */
 	int			 trim_due;	/* memory freed since the last trim */
 	unsigned long		 refused;
-	int			 rptfd;		/* tlsrpt_dir, or -1: off */
-	int64_t			 rptused;	/* its bytes, or -1: count again */
-	int64_t			 rptcount;	/* when last counted (ms) */
-	struct tlsrpt_rate	 rate;
 } S;
+
+/* A worker thread beyond the main one. */
+struct worker {
+	pthread_t		 tid;
+	int			 wakefd;
+	struct http		*http;
+	int			 started;
+};
+
+/*
+ * What the workers share: the snapshot and limits the main thread
+ * published last (W.gen counts publications), the listeners made for
+ * each before privileges were dropped, the connection count.
+ */
+static struct {
+	pthread_mutex_t		 lock;
+	struct store		*snap;		/* one reference held */
+	struct limits		 lim;
+	unsigned		 gen;
+	int			 stopping;
+	size_t			 n;		/* workers, the main one too */
+	struct listener		(*ls)[CONFIG_MAX_LISTEN];
+	size_t			 nls;
+	struct worker		*w;		/* [n]; w[0] is unused */
+	atomic_uint		 nconns;	/* over all workers */
+} W = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void	conn_close(struct conn *, const char *);
 
@@ -142,7 +191,7 @@ static void	conn_close(struct conn *, const char *);
  * (IPv6 and IPv4 on one socket).
  */
 static int
-listen_one(const char *spec, struct listener *l)
+listen_one(const char *spec, struct listener *l, int reuseport)
 {
 	struct addrinfo	 hints, *res = NULL;
 	char		 host[64], port[8];
@@ -168,6 +217,10 @@ listen_one(const char *spec, struct listener *l)
 	if (fd == -1)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* One listener per worker on the same address: the kernel spreads. */
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1)
+		goto fail;
 	/* Accepted sockets inherit it: small answers go out at once. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (res->ai_family == AF_INET6)
@@ -190,15 +243,41 @@ fail:
 	return -1;
 }
 
+/* The CPUs this process may run on. */
+static size_t
+cpus(void)
+{
+	cpu_set_t	 set;
+	int		 n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    (n = CPU_COUNT(&set)) > 0)
+		return (size_t)n;
+	return 1;
+}
+
 /* see server.h */
 int
 server_listen(const struct config *c)
 {
-	for (size_t i = 0; i < c->nlisten; i++, S.nls++)
-		if (listen_one(c->listen[i], &S.ls[S.nls]) == -1)
-			return -1;
+	W.n = c->workers != 0 ? c->workers : cpus();
+	if (W.n > WORKERS_MAX)
+		W.n = WORKERS_MAX;
+	if ((W.ls = calloc(W.n, sizeof(*W.ls))) == NULL ||
+	    (W.w = calloc(W.n, sizeof(*W.w))) == NULL) {
+		log_error("listen: out of memory");
+		return -1;
+	}
+	W.nls = c->nlisten;
+	for (size_t w = 0; w < W.n; w++)
+		for (size_t i = 0; i < c->nlisten; i++)
+			if (listen_one(c->listen[i], &W.ls[w][i], W.n > 1) ==
+			    -1)
+				return -1;
+	memcpy(S.ls, W.ls[0], sizeof(S.ls));
+	S.nls = W.nls;
 	for (size_t i = 0; i < c->nacme_listen; i++, S.nacme++)
-		if (listen_one(c->acme_listen[i], &S.acme[S.nacme].l) == -1)
+		if (listen_one(c->acme_listen[i], &S.acme[S.nacme].l, 0) == -1)
 			return -1;
 	return 0;
 }
@@ -342,12 +421,30 @@ site_closed(void *arg, struct http_site *site)
 	conn_unref(c);
 }
 
+/* What an epoll event says, for the TLS layer. */
+static unsigned
+tls_flags(uint32_t events)
+{
+	unsigned f = 0;
+
+	if (events & EPOLLIN)
+		f |= TLS_RD;
+	if (events & EPOLLOUT)
+		f |= TLS_WR;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		f |= TLS_HUP;
+	return f;
+}
+
 static void
 conn_pump(struct conn *c)
 {
 	struct tls_events ev;
 
 	memset(&ev, 0, sizeof(ev));
+	ev.net = c->net_ev;
+	ev.app = c->app_ev;
+	c->net_ev = c->app_ev = 0;
 	if (tls_conn_pump(c->tls, c->netfd, &c->appfd, &ev) == -1) {
 		conn_close(c, tls_conn_error(c->tls));
 		return;
@@ -390,6 +487,7 @@ conn_close(struct conn *c, const char *why)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	S.nconns--;
+	atomic_fetch_sub(&W.nconns, 1);
 	S.http_due = 1;
 	S.trim_due = 1;
 	conn_unref(c);
@@ -441,13 +539,14 @@ accept_on(struct listener *l)
 			}
 			return;
 		}
-		if (S.stopping || S.nconns >= S.cfg->max_connections) {
+		if (S.stopping || atomic_load(&W.nconns) >=
+		    S.lim.max_connections) {
 			/* Refused without harming the established ones. */
 			close(fd);
 			if (S.refused++ % 1000 == 0)
 				log_warn("listen: %s: connection limit (%u) "
 				    "reached; refusing (%lu so far)", l->name,
-				    S.cfg->max_connections, S.refused);
+				    S.lim.max_connections, S.refused);
 			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -480,6 +579,7 @@ accept_on(struct listener *l)
 			S.live->prev = c;
 		S.live = c;
 		S.nconns++;
+		atomic_fetch_add(&W.nconns, 1);
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
 		ev.data.ptr = &c->ev_net;
 		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
@@ -494,7 +594,7 @@ accept_on(struct listener *l)
 static void
 sweep(void)
 {
-	const struct config	*cf = S.cfg;
+	const struct limits	*cf = &S.lim;
 	struct conn		*c, *next;
 	const char		*why;
 
@@ -533,46 +633,114 @@ sweep(void)
 /* TLS-RPT                                                             */
 
 /*
+ * The receiver, shared by the workers.  The directory, path and size
+ * limit are fixed at start; the other limits follow reloads.  Each
+ * worker unpacks and checks its reports on its own; the rate table and
+ * the count of bytes stored are taken under the lock.
+ */
+static struct {
+	pthread_mutex_t		 lock;
+	int			 fd;		/* tlsrpt_dir, or -1: off */
+	char			 dir[PATH_MAX];	/* for the log */
+	char			 path[80];	/* tlsrpt_path */
+	size_t			 max_size;
+	struct tlsrpt_caps	 caps;
+	unsigned		 per_hour;	/* tlsrpt_rate */
+	int64_t			 max;		/* tlsrpt_dir_max, bytes */
+	int64_t			 used;		/* bytes, or -1: count again */
+	int64_t			 counted;	/* when last counted (ms) */
+	struct tlsrpt_rate	 rate;
+} R = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+/* The limits a reload may change; called with R.lock held or alone. */
+static void
+rpt_limits(const struct config *c)
+{
+	R.caps.max_size = R.max_size;
+	R.caps.max_json = c->tlsrpt_max_json;
+	R.caps.max_ratio = c->tlsrpt_max_ratio;
+	R.per_hour = c->tlsrpt_rate;
+	R.max = (int64_t)c->tlsrpt_dir_max * 1024 * 1024;
+	R.used = -1;
+}
+
+/* Opens tlsrpt_dir, if set, at start.  Returns 0 or -1 after logging. */
+static int
+rpt_open(const struct config *c)
+{
+	if (c->tlsrpt_dir[0] == '\0')
+		return 0;
+	if ((R.fd = open(c->tlsrpt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		log_error("tlsrpt_dir %s: %s", c->tlsrpt_dir, strerror(errno));
+		return -1;
+	}
+	if (access(c->tlsrpt_dir, W_OK) == -1)
+		log_warn("tlsrpt_dir %s: not writable by this user: reports "
+		    "will be refused", c->tlsrpt_dir);
+	snprintf(R.dir, sizeof(R.dir), "%s", c->tlsrpt_dir);
+	snprintf(R.path, sizeof(R.path), "%s", c->tlsrpt_path);
+	R.max_size = c->tlsrpt_max_size;
+	rpt_limits(c);
+	tls_set_post_bodies(1);
+	log_info("tlsrpt: receiving reports at %s into %s", R.path, R.dir);
+	return 0;
+}
+
+/*
  * Would add more bytes take tlsrpt_dir past tlsrpt_dir_max?  The count is
  * kept as reports are stored, and made again from the disk after a
  * reload, and when the cap seems reached, at most once a minute (the
  * administrator may have removed old reports; a scan costs a directory
- * walk in the loop).
+ * walk in the loop).  Called with R.lock held.
  */
 static int
 rpt_full(size_t add)
 {
-	int64_t	 max = (int64_t)S.cfg->tlsrpt_dir_max * 1024 * 1024;
-
-	if (S.rptused < 0 || (S.rptused + (int64_t)add > max &&
-	    S.ms - S.rptcount >= 60000)) {
-		S.rptused = tlsrpt_usage(S.rptfd);
-		S.rptcount = S.ms;
+	if (R.used < 0 || (R.used + (int64_t)add > R.max &&
+	    S.ms - R.counted >= 60000)) {
+		R.used = tlsrpt_usage(R.fd);
+		R.counted = S.ms;
 	}
-	if (S.rptused < 0) {
-		log_error("tlsrpt: %s: %s", S.cfg->tlsrpt_dir, strerror(errno));
+	if (R.used < 0) {
+		log_error("tlsrpt: %s: %s", R.dir, strerror(errno));
 		return 1;
 	}
-	return S.rptused + (int64_t)add > max;
+	if (R.used + (int64_t)add <= R.max)
+		return 0;
+	log_error("tlsrpt: %s: tlsrpt_dir_max (%lld MiB) reached; refusing "
+	    "reports", R.dir, (long long)(R.max / 1024 / 1024));
+	return 1;
 }
 
 static unsigned
 rpt_admit(void *arg, struct http_site *site, unsigned *retry_after)
 {
+	unsigned	 per_hour, status = 0;
+
 	(void)arg;
-	*retry_after = tlsrpt_rate_take(&S.rate, site->client, S.ms,
-	    S.cfg->tlsrpt_rate);
-	if (*retry_after != 0) {
+	pthread_mutex_lock(&R.lock);
+	per_hour = R.per_hour;
+	*retry_after = tlsrpt_rate_take(&R.rate, site->client, S.ms, per_hour);
+	if (*retry_after != 0)
+		status = 429;
+	else if (rpt_full(0))
+		status = 507;
+	pthread_mutex_unlock(&R.lock);
+	if (status == 429)
 		log_warn("tlsrpt: %s: %s: more than %u reports an hour; "
-		    "refused", site->host, site->client, S.cfg->tlsrpt_rate);
-		return 429;
-	}
-	if (rpt_full(0)) {
-		log_error("tlsrpt: %s: tlsrpt_dir_max (%u MiB) reached; "
-		    "refusing reports", S.cfg->tlsrpt_dir, S.cfg->tlsrpt_dir_max);
-		return 507;
-	}
-	return 0;
+		    "refused", site->host, site->client, per_hour);
+	return status;
+}
+
+static long
+us_since(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
 static unsigned
@@ -581,73 +749,72 @@ rpt_take(void *arg, struct http_site *site, int gzip, const char *body,
 {
 	struct tlsrpt_caps	 caps;
 	struct tlsrpt_meta	 m;
-	struct timespec		 t0, t1;
+	struct timespec		 t0;
 	const char		*err, *domain = site->host + strlen("mta-sts.");
 	char			*json = NULL;
 	size_t			 jl;
 	unsigned		 status;
-	int			 big, rc;
+	int			 big, full, rc;
 
 	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	caps.max_size = S.cfg->tlsrpt_max_size;
-	caps.max_json = S.cfg->tlsrpt_max_json;
-	caps.max_ratio = S.cfg->tlsrpt_max_ratio;
+	pthread_mutex_lock(&R.lock);
+	caps = R.caps;
+	pthread_mutex_unlock(&R.lock);
 	if ((err = tlsrpt_unpack(body, len, gzip ? TLSRPT_GZIP : TLSRPT_JSON,
 	    &caps, &json, &jl, &big)) != NULL ||
 	    (err = tlsrpt_check(json, jl, &m)) != NULL) {
 		snprintf(why, whysz, "malformed report: %s", err);
 		status = big ? 413 : 400;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_info("tlsrpt: %s: %s: refused (%u, %ldus): %s", site->host,
-		    site->client, status, (t1.tv_sec - t0.tv_sec) * 1000000L +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000, err);
+		    site->client, status, us_since(&t0), err);
 		goto out;
 	}
-	if (rpt_full(jl)) {
+	pthread_mutex_lock(&R.lock);
+	full = rpt_full(jl);
+	pthread_mutex_unlock(&R.lock);
+	if (full) {
 		snprintf(why, whysz, "report store full");
-		log_error("tlsrpt: %s: tlsrpt_dir_max (%u MiB) reached; "
-		    "refusing reports", S.cfg->tlsrpt_dir, S.cfg->tlsrpt_dir_max);
 		status = 507;
 		goto out;
 	}
-	if ((rc = tlsrpt_store(S.rptfd, domain, &m, json, jl)) == -1) {
-		log_error("tlsrpt: %s/%s/%s: %s", S.cfg->tlsrpt_dir, domain,
-		    m.name, strerror(errno));
+	/* Two workers may store at once: names are unique per thread. */
+	if ((rc = tlsrpt_store(R.fd, domain, &m, json, jl)) == -1) {
+		log_error("tlsrpt: %s/%s/%s: %s", R.dir, domain, m.name,
+		    strerror(errno));
 		snprintf(why, whysz, "cannot store the report");
 		status = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
 		goto out;
 	}
-	if (rc == 1)
-		S.rptused += (int64_t)jl;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc == 1) {
+		pthread_mutex_lock(&R.lock);
+		if (R.used >= 0)
+			R.used += (int64_t)jl;
+		pthread_mutex_unlock(&R.lock);
+	}
 	snprintf(why, whysz, rc == 1 ? "stored" : "already stored");
 	status = rc == 1 ? 201 : 200;
 	log_info("tlsrpt: %s: %s: %s %s (%zu bytes of JSON, %ldus)",
-	    site->host, site->client, why, m.name, jl,
-	    (t1.tv_sec - t0.tv_sec) * 1000000L +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000);
+	    site->host, site->client, why, m.name, jl, us_since(&t0));
 out:
 	free(json);
 	return status;
 }
 
-/* Tells the HTTP side where reports go, after start and each reload. */
+/* Tells a worker's HTTP side where reports go (fixed from the start). */
 static void
-rpt_receiver(void)
+rpt_receiver(struct http *h)
 {
 	struct http_receiver	 rx;
 
 	memset(&rx, 0, sizeof(rx));
-	if (S.rptfd != -1) {
-		rx.path = S.cfg->tlsrpt_path;
-		rx.max_size = S.cfg->tlsrpt_max_size;
+	if (R.fd != -1) {
+		rx.path = R.path;
+		rx.max_size = R.max_size;
 		rx.admit = rpt_admit;
 		rx.take = rpt_take;
 	}
-	http_set_receiver(S.http, &rx);
-	tls_set_post_bodies(S.rptfd != -1);
-	S.rptused = -1;
+	http_set_receiver(h, &rx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -760,6 +927,75 @@ on_watch(void)
 }
 
 static void
+limits_of(const struct config *c, struct limits *l)
+{
+	l->handshake_timeout = c->handshake_timeout;
+	l->request_timeout = c->request_timeout;
+	l->keepalive_timeout = c->keepalive_timeout;
+	l->connection_lifetime = c->connection_lifetime;
+	l->max_connections = c->max_connections;
+}
+
+static void
+wake_workers(void)
+{
+	uint64_t one = 1;
+
+	for (size_t i = 1; i < W.n; i++)
+		if (W.w[i].started)
+			(void)!write(W.w[i].wakefd, &one, sizeof(one));
+}
+
+/*
+ * Makes snap (whose reference it takes; NULL keeps the current one) and
+ * the limits of S.cfg what every worker serves from now on.
+ */
+static void
+publish(struct store *snap, int stopping)
+{
+	struct store *old = NULL;
+
+	pthread_mutex_lock(&W.lock);
+	if (snap != NULL) {
+		old = W.snap;
+		W.snap = snap;
+	}
+	limits_of(S.cfg, &W.lim);
+	W.stopping |= stopping;
+	W.gen++;
+	pthread_mutex_unlock(&W.lock);
+	store_unref(old);
+	wake_workers();
+}
+
+static void	begin_stop(const char *);
+
+/*
+ * Takes what the main thread published, if anything new: the snapshot
+ * for new connections (those open keep theirs), the limits, a stop.
+ */
+static void
+refresh(void)
+{
+	struct store	*old = NULL;
+	int		 stop = 0;
+
+	pthread_mutex_lock(&W.lock);
+	if (S.gen != W.gen) {
+		old = S.snap;
+		S.snap = W.snap;
+		store_ref(S.snap);
+		S.lim = W.lim;
+		S.gen = W.gen;
+		stop = W.stopping && !S.stopping;
+	}
+	pthread_mutex_unlock(&W.lock);
+	store_unref(old);
+	if (stop)
+		begin_stop(NULL);
+}
+
+static void
 reload(void)
 {
 	struct config	 nc;
@@ -780,23 +1016,24 @@ reload(void)
 		    nc.max_header_size != S.cfg->max_header_size ||
 		    nc.keepalive_timeout != S.cfg->keepalive_timeout ||
 		    nc.session_cache != S.cfg->session_cache ||
+		    nc.workers != S.cfg->workers ||
 		    strcmp(nc.user, S.cfg->user) != 0 ||
 		    strcmp(nc.pid_file, S.cfg->pid_file) != 0 ||
 		    strcmp(nc.acme_webroot, S.cfg->acme_webroot) != 0 ||
 		    nc.nacme_listen != S.cfg->nacme_listen)
 			log_warn("reload: max_connections, max_header_size, "
-			    "keepalive_timeout, session_cache, user, pid_file "
-			    "and [acme] take effect at the next start");
-		if (strcmp(nc.tlsrpt_dir, S.cfg->tlsrpt_dir) != 0)
-			log_warn("reload: tlsrpt_dir changes take effect at "
-			    "the next start");
-		free(nc.tlsrpt_dir);
-		nc.tlsrpt_dir = S.cfg->tlsrpt_dir;
-		S.cfg->tlsrpt_dir = NULL;
+			    "keepalive_timeout, session_cache, workers, user, "
+			    "pid_file and [acme] take effect at the next start");
+		if (strcmp(nc.tlsrpt_dir, S.cfg->tlsrpt_dir) != 0 ||
+		    strcmp(nc.tlsrpt_path, S.cfg->tlsrpt_path) != 0 ||
+		    nc.tlsrpt_max_size != S.cfg->tlsrpt_max_size)
+			log_warn("reload: tlsrpt_dir, tlsrpt_path and "
+			    "tlsrpt_max_size take effect at the next start");
 		nc.max_connections = S.cfg->max_connections;
 		nc.max_header_size = S.cfg->max_header_size;
 		nc.keepalive_timeout = S.cfg->keepalive_timeout;
 		nc.session_cache = S.cfg->session_cache;
+		nc.workers = S.cfg->workers;
 		free(nc.user);
 		free(nc.pid_file);
 		nc.user = S.cfg->user;
@@ -805,7 +1042,9 @@ reload(void)
 		config_free(S.cfg);
 		*S.cfg = nc;
 		log_set_level((enum log_level)S.cfg->log_level);
-		rpt_receiver();
+		pthread_mutex_lock(&R.lock);
+		rpt_limits(S.cfg);
+		pthread_mutex_unlock(&R.lock);
 	}
 	/* Reopened for log rotation; -d keeps standard error. */
 	if (!S.foreground && log_open(S.cfg->log_file) == -1)
@@ -815,22 +1054,28 @@ reload(void)
 	if (ns == NULL)
 		log_error("reload: failed; still serving the previous state");
 	else {
-		store_unref(S.snap);
-		S.snap = ns;
-		store_log_expiry(S.snap, S.now);
+		store_log_expiry(ns, S.now);
 		log_info("reload: %zu domains served, %zu failed", served,
 		    failed);
 	}
+	publish(ns, 0);
+	refresh();
+	/* What the previous snapshot alone held goes back to the system. */
+	S.trim_due = 1;
 	S.certs_due = 0;
 	watch_certs();
 	sd_notify("READY=1");
 }
 
+/* Stops accepting; open connections get STOP_GRACE seconds. */
 static void
-begin_stop(int sig)
+begin_stop(const char *why)
 {
-	log_info("stopping on signal %d", sig);
-	sd_notify("STOPPING=1");
+	if (why != NULL) {
+		log_info("stopping on %s", why);
+		sd_notify("STOPPING=1");
+		publish(NULL, 1);
+	}
 	S.stopping = 1;
 	S.stop_deadline = S.now + STOP_GRACE;
 	for (size_t i = 0; i < S.nls; i++)
@@ -848,7 +1093,8 @@ on_signal(void)
 		if (si.ssi_signo == SIGHUP && !S.stopping)
 			reload();
 		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			begin_stop((int)si.ssi_signo);
+			begin_stop(si.ssi_signo == SIGTERM ? "SIGTERM" :
+			    "SIGINT");
 	}
 }
 
@@ -864,30 +1110,13 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* What every loop needs: its epoll set, libmicrohttpd, its listeners. */
 static int
-setup(void)
+setup_loop(struct http *http)
 {
 	struct epoll_event	 ev;
-	struct http_limits	 lim;
 	struct rlimit		 rl;
-	sigset_t		 set;
-	const char		*raw;
-	size_t			 rawlen;
 
-	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * A connection's TLS state (about 21 kB) gets pages of its own, so
-	 * that closing it gives them back at once rather than leaving holes
-	 * in the heap after a burst.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
-	    (S.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		return -1;
 	if ((S.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -895,44 +1124,58 @@ setup(void)
 	S.nbyfd = rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : rl.rlim_cur;
 	if ((S.byfd = calloc(S.nbyfd, sizeof(*S.byfd))) == NULL)
 		return -1;
-	lim.max_connections = S.cfg->max_connections;
-	lim.max_header_size = S.cfg->max_header_size;
-	lim.idle_timeout = S.cfg->keepalive_timeout;
-	if ((S.http = http_start(&lim, site_of, site_closed, NULL)) == NULL) {
-		log_error("http: cannot start libmicrohttpd");
-		return -1;
-	}
-	S.rptfd = -1;
-	if (S.cfg->tlsrpt_dir[0] != '\0') {
-		if ((S.rptfd = open(S.cfg->tlsrpt_dir, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1) {
-			log_error("tlsrpt_dir %s: %s", S.cfg->tlsrpt_dir,
-			    strerror(errno));
-			return -1;
-		}
-		if (access(S.cfg->tlsrpt_dir, W_OK) == -1)
-			log_warn("tlsrpt_dir %s: not writable by this user: "
-			    "reports will be refused", S.cfg->tlsrpt_dir);
-		log_info("tlsrpt: receiving reports at %s into %s",
-		    S.cfg->tlsrpt_path, S.cfg->tlsrpt_dir);
-	}
-	rpt_receiver();
-	raw = http_raw_bad_request(&rawlen);
-	tls_set_nul_reply(raw, rawlen);
+	S.http = http;
 	S.ev_http.kind = EV_HTTP;
-	S.ev_sig.kind = EV_SIGNAL;
 	ev.events = EPOLLIN;
 	ev.data.ptr = &S.ev_http;
 	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, http_fd(S.http), &ev) == -1)
 		return -1;
-	ev.data.ptr = &S.ev_sig;
-	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.sigfd, &ev) == -1)
-		return -1;
 	for (size_t i = 0; i < S.nls; i++) {
+		S.ls[i].ev.ptr = &S.ls[i];
 		ev.data.ptr = &S.ls[i].ev;
 		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.ls[i].fd, &ev) == -1)
 			return -1;
 	}
+	if (S.wakefd != -1) {
+		S.ev_wake.kind = EV_WAKE;
+		ev.data.ptr = &S.ev_wake;
+		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.wakefd, &ev) == -1)
+			return -1;
+	}
+	S.now = time(NULL);
+	S.ms = monotonic_ms();
+	S.next_sweep = S.ms + SWEEP_MS;
+	refresh();
+	return 0;
+}
+
+static struct http *
+start_http(void)
+{
+	struct http_limits	 lim;
+	struct http		*h;
+
+	lim.max_connections = S.cfg->max_connections;
+	lim.max_header_size = S.cfg->max_header_size;
+	lim.idle_timeout = S.cfg->keepalive_timeout;
+	if ((h = http_start(&lim, site_of, site_closed, NULL)) == NULL)
+		log_error("http: cannot start libmicrohttpd");
+	else
+		rpt_receiver(h);
+	return h;
+}
+
+/* The main thread's part: signals, ACME, the certificate watch. */
+static int
+setup_main(void)
+{
+	struct epoll_event	 ev;
+
+	S.ev_sig.kind = EV_SIGNAL;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &S.ev_sig;
+	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.sigfd, &ev) == -1)
+		return -1;
 	for (size_t i = 0; i < S.nacme; i++) {
 		struct acme *a = &S.acme[i];
 
@@ -951,36 +1194,19 @@ setup(void)
 	S.watchfd = -1;
 	S.ev_watch.kind = EV_WATCH;
 	watch_certs();
+	S.next_expiry = S.now + EXPIRY_EVERY;
 	return 0;
 }
 
-/* see server.h */
-int
-server_run(const char *config_path, struct config *c, struct store *snap,
-    int foreground)
+/* One event loop, until stopped and its connections are done. */
+static void
+loop(void)
 {
 	struct epoll_event	 evs[256];
+	struct conn		*cn;
 	long			 timeout, ht;
+	uint64_t		 wake;
 	int			 n;
-
-	S.cfg = c;
-	S.cfg_path = config_path;
-	S.foreground = foreground;
-	S.snap = snap;
-	S.now = time(NULL);
-	S.ms = monotonic_ms();
-	if (setup() == -1) {
-		log_error("server: setup: %s", strerror(errno));
-		return 1;
-	}
-	S.next_sweep = S.ms + SWEEP_MS;
-	S.next_expiry = S.now + EXPIRY_EVERY;
-	for (size_t i = 0; i < S.nls; i++)
-		log_info("listening on %s", S.ls[i].name);
-	for (size_t i = 0; i < S.nacme; i++)
-		log_info("acme: listening on %s (plain HTTP, challenges only)",
-		    S.acme[i].l.name);
-	sd_notify("READY=1");
 
 	for (;;) {
 		timeout = (long)(S.next_sweep - S.ms);
@@ -1011,8 +1237,14 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 				break;
 			case EV_NET:
 			case EV_APP:
-				if (!((struct conn *)r->ptr)->closed)
-					conn_pump(r->ptr);
+				cn = r->ptr;
+				if (cn->closed)
+					break;
+				if (r->kind == EV_NET)
+					cn->net_ev |= tls_flags(evs[i].events);
+				else
+					cn->app_ev |= tls_flags(evs[i].events);
+				conn_pump(cn);
 				break;
 			case EV_HTTP:
 				S.http_due = 1;
@@ -1025,6 +1257,10 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 				break;
 			case EV_SIGNAL:
 				on_signal();
+				break;
+			case EV_WAKE:
+				(void)!read(S.wakefd, &wake, sizeof(wake));
+				refresh();
 				break;
 			}
 		}
@@ -1043,7 +1279,7 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 			sweep();
 			S.next_sweep = S.ms + SWEEP_MS;
 		}
-		if (S.now >= S.next_expiry) {
+		if (S.is_main && S.now >= S.next_expiry) {
 			store_log_expiry(S.snap, S.now);
 			S.next_expiry = S.now + EXPIRY_EVERY;
 		}
@@ -1054,16 +1290,126 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	while (S.live != NULL)
 		conn_close(S.live, NULL);
 	http_stop(S.http);
-	for (size_t i = 0; i < S.nacme; i++)
-		http_stop(S.acme[i].http);
 	free_dead();
-	if (S.watchfd != -1)
-		close(S.watchfd);
 	store_unref(S.snap);
-	if (S.rptfd != -1)
-		close(S.rptfd);
+	S.snap = NULL;
 	free(S.byfd);
 	close(S.epfd);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	S.wakefd = w->wakefd;
+	memcpy(S.ls, W.ls[w - W.w], sizeof(S.ls));
+	S.nls = W.nls;
+	if (setup_loop(w->http) == -1) {
+		log_error("server: worker %zu: setup: %s", (size_t)(w - W.w),
+		    strerror(errno));
+		return NULL;
+	}
+	loop();
+	return NULL;
+}
+
+/*
+ * Starts the workers beyond the main thread, each with its own
+ * listeners, epoll set and libmicrohttpd (made here, one thread at a
+ * time).  A worker that cannot start is logged; the others serve.
+ */
+static void
+start_workers(void)
+{
+	struct worker	*w;
+
+	for (size_t i = 1; i < W.n; i++) {
+		w = &W.w[i];
+		if ((w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+		    (w->http = start_http()) == NULL) {
+			log_error("server: worker %zu: %s", i, strerror(errno));
+			continue;
+		}
+		if ((errno = pthread_create(&w->tid, NULL, worker_main, w)) !=
+		    0) {
+			log_error("server: worker %zu: %s", i, strerror(errno));
+			http_stop(w->http);
+			continue;
+		}
+		w->started = 1;
+	}
+}
+
+/* see server.h */
+int
+server_run(const char *config_path, struct config *c, struct store *snap,
+    int foreground)
+{
+	sigset_t		 set;
+	const char		*raw;
+	size_t			 rawlen;
+	struct http		*http;
+
+	S.cfg = c;
+	S.cfg_path = config_path;
+	S.foreground = foreground;
+	S.is_main = 1;
+	S.wakefd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A connection's TLS state (about 21 kB) gets pages of its own, so
+	 * that closing it gives them back at once rather than leaving holes
+	 * in the heap after a burst.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+	/* Blocked in every thread: only the main one reads them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (S.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_error("server: signals: %s", strerror(errno));
+		return 1;
+	}
+	raw = http_raw_bad_request(&rawlen);
+	tls_set_nul_reply(raw, rawlen);
+	W.snap = snap;
+	limits_of(c, &W.lim);
+	W.gen = 1;
+	if (rpt_open(c) == -1)
+		return 1;
+	if ((http = start_http()) == NULL || setup_loop(http) == -1 ||
+	    setup_main() == -1) {
+		log_error("server: setup: %s", strerror(errno));
+		return 1;
+	}
+	start_workers();
+	for (size_t i = 0; i < S.nls; i++)
+		log_info("listening on %s%s", S.ls[i].name, W.n > 1 ?
+		    " (one listener a worker)" : "");
+	log_info("%zu worker%s", W.n, W.n == 1 ? "" : "s");
+	for (size_t i = 0; i < S.nacme; i++)
+		log_info("acme: listening on %s (plain HTTP, challenges only)",
+		    S.acme[i].l.name);
+	sd_notify("READY=1");
+	loop();
+	for (size_t i = 1; i < W.n; i++)
+		if (W.w[i].started) {
+			pthread_join(W.w[i].tid, NULL);
+			close(W.w[i].wakefd);
+		}
+	for (size_t i = 0; i < S.nacme; i++)
+		http_stop(S.acme[i].http);
+	if (S.watchfd != -1)
+		close(S.watchfd);
+	store_unref(W.snap);
+	W.snap = NULL;
+	free(W.ls);
+	free(W.w);
+	if (R.fd != -1)
+		close(R.fd);
 	close(S.sigfd);
 	log_info("stopped");
 	return 0;

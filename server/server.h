@@ -1,10 +1,14 @@
 /*
  * server.h: the event loop of mta-stsd.
  *
- * One thread, one epoll set: listening sockets, every client socket, the
- * plaintext side of every connection, libmicrohttpd's epoll fd and a
- * signalfd.  Each connection is one struct with its state and deadlines;
- * a sweep once a second closes those past a deadline.
+ * Worker threads (config: workers), each with one epoll set: its own
+ * listening sockets (SO_REUSEPORT), every client socket it accepted, the
+ * plaintext side of each of those connections and its own libmicrohttpd's
+ * epoll fd.  The main thread is worker 0 and also has the signalfd, the
+ * ACME listeners and the certificate watch; it reloads and publishes the
+ * new snapshot to the others.  Each connection is one struct with its
+ * state and deadlines; a sweep four times a second closes those past a
+ * deadline.
  */
 #ifndef SERVER_H
 #define SERVER_H
@@ -13,8 +17,8 @@ struct config;
 struct store;
 
 /*
- * Binds every listen address of c.  Called as root, before privileges
- * are dropped.  Returns 0, or -1 after logging why.
+ * Binds every listen address of c, once for each worker.  Called as
+ * root, before privileges are dropped.  Returns 0, or -1 after logging why.
  */
 int	server_listen(const struct config *c);
 

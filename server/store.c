@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #define EXPIRY_WARN	(14 * 86400)
 
 struct store {
-	int		 refs;
+	atomic_int	 refs;
 	struct domain	*v;
 	size_t		 n;
 	struct map	 hosts;		/* host -> struct domain */

@@ -11,6 +11,7 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -29,7 +30,7 @@ struct domain {
 
 /* A loaded policy and its response, shared by snapshots while unchanged. */
 struct dompolicy {
-	int			 refs;
+	atomic_int		 refs;
 	struct policy		 p;
 	struct http_body	*body;
 };

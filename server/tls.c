@@ -1,6 +1,7 @@
 /*
  * tls.c: TLS with BearSSL.  See tls.h.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -13,6 +14,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +97,9 @@ struct scache {
 	size_t		 mask;		/* entries - 1, a power of two */
 };
 
+/* The cache is shared by the worker threads. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /*
  * The implementations, resolved once: asking BearSSL for its defaults on
  * every connection probes CPU features each time, which traps to the
@@ -113,7 +119,7 @@ static struct {
 } g;
 
 struct tls_cred {
-	int			 refs;
+	atomic_int		 refs;
 	int			 type;		/* BR_KEYTYPE_EC or _RSA */
 	br_x509_certificate	 chain[CHAIN_MAX];
 	size_t			 nchain;
@@ -186,8 +192,23 @@ struct tls_conn {
 	char			 head_start[5];	/* of the request head */
 	unsigned		 established:1;
 	unsigned		 app_eof:1;
+	unsigned		 net_rd:1;	/* may have bytes to read */
+	unsigned		 net_wr:1;	/* may take bytes */
+	unsigned		 app_rd:1;
+	unsigned		 app_wr:1;
+	unsigned char		*held;		/* read ahead, not yet taken */
+	size_t			 heldlen;
 	unsigned char		 buf[BR_SSL_BUFSIZE_MONO];
 };
+
+/*
+ * Network bytes are read ahead of BearSSL, which asks for a record's
+ * header and then for its body: one recv() takes what the socket holds,
+ * and a short read tells that it is empty, so that no call is made only
+ * to hear EAGAIN (events are edge-triggered: new bytes bring a new one).
+ * What a connection cannot take at once is kept in its held buffer.
+ */
+static _Thread_local unsigned char stage[BR_SSL_BUFSIZE_INPUT];
 
 /* ------------------------------------------------------------------ */
 /* Session cache                                                       */
@@ -223,16 +244,22 @@ cache_save(const br_ssl_session_cache_class **ctx,
 	const struct scache	*sc = (const struct scache *)(void *)ctx;
 	struct session		*s;
 
+	uint64_t		 name;
+	time_t			 expires = time(NULL) + SESSION_LIFE;
+
 	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
 		return;
+	name = name_hash(br_ssl_engine_get_server_name(&server_ctx->eng));
+	pthread_mutex_lock(&cache_lock);
 	s = slot(sc, p->session_id, p->session_id_len);
 	memcpy(s->id, p->session_id, p->session_id_len);
 	s->idlen = p->session_id_len;
 	s->version = p->version;
 	s->suite = p->cipher_suite;
 	memcpy(s->master, p->master_secret, sizeof(s->master));
-	s->name = name_hash(br_ssl_engine_get_server_name(&server_ctx->eng));
-	s->expires = time(NULL) + SESSION_LIFE;
+	s->name = name;
+	s->expires = expires;
+	pthread_mutex_unlock(&cache_lock);
 }
 
 static int
@@ -241,14 +268,12 @@ cache_load(const br_ssl_session_cache_class **ctx,
 {
 	const struct scache	*sc = (const struct scache *)(void *)ctx;
 	struct session		*s;
-	struct tls_conn		*tc;
+	struct tls_conn		*tc = (struct tls_conn *)(void *)server_ctx;
+	uint64_t		 name;
+	time_t			 now = time(NULL);
+	int			 found = 0;
 
 	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
-		return 0;
-	s = slot(sc, p->session_id, p->session_id_len);
-	if (s->idlen != p->session_id_len ||
-	    memcmp(s->id, p->session_id, s->idlen) != 0 ||
-	    s->expires < time(NULL))
 		return 0;
 	/*
 	 * BearSSL looks the session up before it has read the SNI
@@ -256,14 +281,22 @@ cache_load(const br_ssl_session_cache_class **ctx,
 	 * ClientHello, so that a session is never resumed under another
 	 * name (RFC 6066 section 3); that client gets a full handshake.
 	 */
-	tc = (struct tls_conn *)(void *)server_ctx;
-	if (!tc->hello_ok || name_hash(tc->hello_name) != s->name)
+	if (!tc->hello_ok)
 		return 0;
-	tc->resumed_name = s->name;
-	p->version = s->version;
-	p->cipher_suite = s->suite;
-	memcpy(p->master_secret, s->master, sizeof(s->master));
-	return 1;
+	name = name_hash(tc->hello_name);
+	pthread_mutex_lock(&cache_lock);
+	s = slot(sc, p->session_id, p->session_id_len);
+	if (s->idlen == p->session_id_len &&
+	    memcmp(s->id, p->session_id, s->idlen) == 0 &&
+	    s->expires >= now && s->name == name) {
+		tc->resumed_name = s->name;
+		p->version = s->version;
+		p->cipher_suite = s->suite;
+		memcpy(p->master_secret, s->master, sizeof(s->master));
+		found = 1;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return found;
 }
 
 static const br_ssl_session_cache_class cache_vtable = {
@@ -1041,8 +1074,7 @@ static unsigned
 choose_hash(uint32_t bf)
 {
 	static const unsigned pref[] = {
-		br_sha256_ID, br_sha384_ID, br_sha512_ID, br_sha224_ID,
-		br_sha1_ID
+		br_sha256_ID, br_sha384_ID, br_sha1_ID
 	};
 
 	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
@@ -1143,6 +1175,52 @@ static const br_ssl_server_policy_class policy_vtable = {
 	sp_do_sign
 };
 
+/*
+ * Each engine's generator is seeded from this one, an AES-CTR DRBG (AES-
+ * NI: a fraction of a microsecond).  BearSSL would otherwise seed every
+ * connection from the system (RDRAND, whose CPUID probe traps to the
+ * hypervisor: 6% of a resumed handshake here).  It is seeded from
+ * getrandom() at first use and again every RESEED_EVERY connections;
+ * one per thread.
+ */
+#define RESEED_EVERY	4096
+
+static _Thread_local br_aesctr_drbg_context	 drbg;
+static _Thread_local unsigned			 drbg_left;
+
+static int
+seed_engine(br_ssl_engine_context *eng)
+{
+	unsigned char	 seed[32];
+
+	if (drbg_left == 0) {
+		if (getrandom(seed, sizeof(seed), 0) != sizeof(seed))
+			return -1;
+		if (drbg.vtable == NULL)
+			br_aesctr_drbg_init(&drbg, g.aes_ctr, seed,
+			    sizeof(seed));
+		else
+			br_aesctr_drbg_update(&drbg, seed, sizeof(seed));
+		drbg_left = RESEED_EVERY;
+	}
+	drbg_left--;
+	/*
+	 * An HMAC_DRBG state is its key and value: random ones make a
+	 * seeded generator, without the dozen SHA-256 compressions that
+	 * seeding through br_ssl_engine_inject_entropy() costs (10% of a
+	 * resumed handshake).  Then BearSSL takes it as seeded and asks
+	 * no system seeder at the handshake's start.
+	 */
+	eng->rng.vtable = &br_hmac_drbg_vtable;
+	eng->rng.digest_class = &br_sha256_vtable;
+	br_aesctr_drbg_generate(&drbg, eng->rng.K, br_sha256_SIZE);
+	br_aesctr_drbg_generate(&drbg, eng->rng.V, br_sha256_SIZE);
+	eng->rng_init_done = 2;
+	eng->rng_os_rand_done = 1;
+	explicit_bzero(seed, sizeof(seed));
+	return 0;
+}
+
 /* see tls.h */
 struct tls_conn *
 tls_conn_new(void)
@@ -1154,8 +1232,10 @@ tls_conn_new(void)
 void
 tls_conn_free(struct tls_conn *tc)
 {
-	if (tc != NULL)
+	if (tc != NULL) {
 		explicit_bzero(&tc->sc, sizeof(tc->sc));
+		free(tc->held);
+	}
 	free(tc);
 }
 
@@ -1173,8 +1253,18 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	br_ssl_engine_set_all_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
 	    BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_ec(eng, g.ec);
-	for (int id = br_sha1_ID; id <= br_sha512_ID; id++)
-		br_ssl_engine_set_hash(eng, id, hash_impls[id]);
+	/*
+	 * Every handshake message goes through each hash set here: only
+	 * those that can be used.  SHA-256 and SHA-384 for the PRFs and
+	 * signatures, SHA-1 for signatures to clients that name no other
+	 * (TLS 1.2 without signature_algorithms); SHA-224 and SHA-512 cost
+	 * 5% of a resumed handshake and no client needs them.
+	 */
+	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	if (seed_engine(eng) == -1)
+		return -1;
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_aes_ctr(eng, g.aes_ctr);
@@ -1204,6 +1294,11 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->resumed_name = 0;
 	tc->established = 0;
 	tc->app_eof = 0;
+	tc->held = NULL;
+	tc->heldlen = 0;
+	tc->net_rd = tc->net_wr = 1;
+	tc->app_rd = 0;
+	tc->app_wr = 1;
 	return br_ssl_server_reset(&tc->sc) ? 0 : -1;
 }
 
@@ -1333,23 +1428,42 @@ tls_hello_name(const unsigned char *p, size_t n, char *out, size_t outsz)
 }
 
 /*
- * Reads the SNI name ahead of BearSSL, which reads the record header
- * alone first: a peek at the socket sees the whole ClientHello when it
- * came in one piece (it nearly always does; when not, the client just
- * gets no resumption).
+ * The SNI name, read from the first bytes of the connection before
+ * BearSSL parses them: they hold the whole ClientHello when it came in
+ * one piece (it nearly always does; when not, the client just gets no
+ * resumption).
  */
 static void
-peek_hello(struct tls_conn *tc, int netfd)
+look_at_hello(struct tls_conn *tc, const unsigned char *p, size_t n)
 {
-	unsigned char	 buf[4096];
-	ssize_t		 n;
-
-	n = recv(netfd, buf, sizeof(buf), MSG_PEEK);
-	if (n <= 0)
-		return;
 	tc->hello_seen = 1;
-	tc->hello_ok = tls_hello_name(buf, (size_t)n, tc->hello_name,
+	tc->hello_ok = tls_hello_name(p, n, tc->hello_name,
 	    sizeof(tc->hello_name)) == 1;
+}
+
+/*
+ * Keeps what BearSSL did not take of the bytes read ahead, as the stage
+ * is shared by every connection.  Returns -1 when out of memory.
+ */
+static int
+keep_held(struct tls_conn *tc, const unsigned char *in, size_t inlen)
+{
+	unsigned char *h;
+
+	if (inlen == 0) {
+		free(tc->held);
+		tc->held = NULL;
+	} else if (in >= stage && in < stage + sizeof(stage)) {
+		/* Read from the network only once the held bytes were gone. */
+		if ((h = malloc(inlen)) == NULL)
+			return -1;
+		memcpy(h, in, inlen);
+		free(tc->held);
+		tc->held = h;
+	} else
+		memmove(tc->held, in, inlen);
+	tc->heldlen = inlen;
+	return 0;
 }
 
 /*
@@ -1377,12 +1491,27 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
     struct tls_events *ev)
 {
 	br_ssl_engine_context	*eng = &tc->sc.eng;
+	const unsigned char	*in = tc->held;
+	size_t			 inlen = tc->heldlen;
 	unsigned		 st;
 	unsigned char		*buf;
 	size_t			 len;
 	ssize_t			 n;
-	int			 progress;
+	int			 progress, rc = 0;
 
+	/*
+	 * Readiness, kept between pumps: a side is read (or written) until
+	 * a short read (or write) or EAGAIN, then not again before the
+	 * event loop says it changed.  After a hang-up, read to EOF.
+	 */
+	if (ev->net & (TLS_RD | TLS_HUP))
+		tc->net_rd = 1;
+	if (ev->net & (TLS_WR | TLS_HUP))
+		tc->net_wr = 1;
+	if (ev->app & (TLS_RD | TLS_HUP))
+		tc->app_rd = 1;
+	if (ev->app & (TLS_WR | TLS_HUP))
+		tc->app_wr = 1;
 	do {
 		progress = 0;
 		if (tc->unknown_name) {
@@ -1400,14 +1529,17 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			if (tc->cred == NULL && resumed_check(tc) == -1)
 				return -1;
 		}
-		if (st & BR_SSL_SENDREC) {
+		if ((st & BR_SSL_SENDREC) && tc->net_wr) {
 			buf = br_ssl_engine_sendrec_buf(eng, &len);
 			n = send(netfd, buf, len, MSG_NOSIGNAL);
 			if (n > 0) {
 				br_ssl_engine_sendrec_ack(eng, (size_t)n);
 				progress = 1;
+				tc->net_wr = (size_t)n == len;
 			} else if (n == -1 && !would_block() && errno != EINTR)
 				return -1;
+			else if (n == -1 && errno != EINTR)
+				tc->net_wr = 0;
 		}
 		/*
 		 * The state is read again before each step: BearSSL's one
@@ -1452,12 +1584,16 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			    (*appfd = tc->open_app(tc->arg)) == -1)
 				return -1;
 			buf = br_ssl_engine_recvapp_buf(eng, &len);
-			n = send(*appfd, buf, len, MSG_NOSIGNAL);
+			n = tc->app_wr ? send(*appfd, buf, len, MSG_NOSIGNAL) :
+			    -2;
 			if (n > 0) {
 				br_ssl_engine_recvapp_ack(eng, (size_t)n);
 				ev->app_in += (size_t)n;
 				progress = 1;
-			} else if (n == -1 && !would_block() && errno != EINTR) {
+				tc->app_wr = (size_t)n == len;
+			} else if (n == -1 && errno != EINTR && would_block())
+				tc->app_wr = 0;
+			else if (n == -1 && !would_block() && errno != EINTR) {
 				/* The HTTP side is gone: close cleanly. */
 				br_ssl_engine_recvapp_ack(eng, len);
 				br_ssl_engine_close(eng);
@@ -1465,7 +1601,8 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 			}
 		}
 		st = br_ssl_engine_current_state(eng);
-		if ((st & BR_SSL_SENDAPP) && *appfd != -1 && !tc->app_eof) {
+		if ((st & BR_SSL_SENDAPP) && *appfd != -1 && !tc->app_eof &&
+		    tc->app_rd) {
 			buf = br_ssl_engine_sendapp_buf(eng, &len);
 			n = len > 0 ? recv(*appfd, buf, len, 0) : -2;
 			if (n > 0) {
@@ -1473,30 +1610,53 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				br_ssl_engine_flush(eng, 0);
 				ev->app_out += (size_t)n;
 				progress = 1;
+				/* A short read emptied the socket. */
+				tc->app_rd = (size_t)n == len ||
+				    (ev->app & TLS_HUP);
 			} else if (n == 0 || (n == -1 && !would_block() &&
 			    errno != EINTR)) {
 				tc->app_eof = 1;
 				br_ssl_engine_close(eng);
 				progress = 1;
-			}
+			} else if (n == -1 && errno != EINTR)
+				tc->app_rd = 0;
 		}
 		st = br_ssl_engine_current_state(eng);
-		if ((st & BR_SSL_RECVREC) && !tc->hello_seen)
-			peek_hello(tc, netfd);
-		if (st & BR_SSL_RECVREC) {
-			buf = br_ssl_engine_recvrec_buf(eng, &len);
-			/* recv() of 0 bytes would read as the client's EOF. */
-			n = len > 0 ? recv(netfd, buf, len, 0) : -2;
-			if (n > 0) {
-				br_ssl_engine_recvrec_ack(eng, (size_t)n);
-				progress = 1;
-			} else if (n == 0)
-				return -1;
-			else if (n == -1 && !would_block() && errno != EINTR)
-				return -1;
+		if (!(st & BR_SSL_RECVREC))
+			continue;
+		buf = br_ssl_engine_recvrec_buf(eng, &len);
+		if (len == 0)
+			continue;
+		if (inlen == 0 && tc->net_rd) {
+			n = recv(netfd, stage, sizeof(stage), 0);
+			if (n == 0)
+				return -1;	/* the client's EOF */
+			if (n == -1) {
+				if (!would_block() && errno != EINTR)
+					return -1;
+				tc->net_rd = errno == EINTR;
+				continue;
+			}
+			in = stage;
+			inlen = (size_t)n;
+			tc->net_rd = inlen == sizeof(stage) ||
+			    (ev->net & TLS_HUP);
+			if (!tc->hello_seen)
+				look_at_hello(tc, in, inlen);
+		}
+		if (inlen > 0) {
+			if (len > inlen)
+				len = inlen;
+			memcpy(buf, in, len);
+			br_ssl_engine_recvrec_ack(eng, len);
+			in += len;
+			inlen -= len;
+			progress = 1;
 		}
 	} while (progress);
-	return 0;
+	if (keep_held(tc, in, inlen) == -1)
+		rc = -1;
+	return rc;
 }
 
 /* see tls.h */
@@ -1525,8 +1685,8 @@ tls_conn_pending(const struct tls_conn *tc)
 const char *
 tls_conn_error(const struct tls_conn *tc)
 {
-	static char	 buf[64];
-	int		 err = br_ssl_engine_last_error(&tc->sc.eng);
+	static _Thread_local char	 buf[64];
+	int				 err = br_ssl_engine_last_error(&tc->sc.eng);
 
 	if (tc->unknown_name)
 		return "server name not served";
@@ -1605,8 +1765,25 @@ struct fetch_io {
 	int		 errnum;	/* errno of a failed call, or 0 */
 };
 
+#define LEAF_MAX	16384	/* bytes of a leaf certificate kept */
+
+/*
+ * An X.509 engine in front of the minimal one: keeps the server's leaf
+ * certificate, so that a check can report its names and dates whatever
+ * the verdict.
+ */
+struct x509_rec {
+	const br_x509_class	*vtable;	/* first */
+	const br_x509_class	**inner;
+	unsigned char		 leaf[LEAF_MAX];
+	size_t			 leaflen;
+	unsigned		 depth;		/* certificates seen */
+	int			 cut;		/* the leaf did not fit */
+};
+
 /* Everything one fetch needs, allocated once: too big for the stack. */
 struct fetch {
+	struct x509_rec		 rec;	/* verifying fetches */
 	br_ssl_client_context	 cc;
 	br_x509_minimal_context	 xc;	/* for init_full; replaced by kk */
 	br_x509_knownkey_context kk;
@@ -1754,9 +1931,21 @@ fetch_why(const struct fetch *f, const char *host,
 	}
 	switch (err) {
 	case BR_ERR_BAD_SIGNATURE:
+		if (expect == NULL)
+			break;
 		/* The known-key engine: the server signed with another key. */
 		snprintf(why, whysz, "server presented another certificate, "
 		    "not the %s one in %s", expect->kind, expect->path);
+		return;
+	case BR_ERR_X509_NOT_TRUSTED:
+		snprintf(why, whysz, "certificate not trusted: no chain to a "
+		    "trusted CA");
+		return;
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		snprintf(why, whysz, "certificate not valid for %s", host);
+		return;
+	case BR_ERR_X509_EXPIRED:
+		snprintf(why, whysz, "certificate expired (or not yet valid)");
 		return;
 	case BR_ERR_NO_RANDOM:
 		snprintf(why, whysz, "no random source");
@@ -1798,7 +1987,7 @@ fetch_why(const struct fetch *f, const char *host,
 		if (alert == 112)
 			snprintf(why, whysz, "server sent alert "
 			    "unrecognized_name: it does not serve %s", host);
-		else if (alert == 40)
+		else if (alert == 40 && expect != NULL)
 			snprintf(why, whysz, "server sent alert "
 			    "handshake_failure (does it have an %s "
 			    "certificate for %s?)", expect->type ==
@@ -1807,7 +1996,10 @@ fetch_why(const struct fetch *f, const char *host,
 			snprintf(why, whysz, "server sent alert %s", name);
 		else
 			snprintf(why, whysz, "server sent alert %d", alert);
-	} else
+	} else if (err >= BR_ERR_X509_OK && err <= BR_ERR_X509_NOT_TRUSTED)
+		snprintf(why, whysz, "certificate rejected (BearSSL X.509 "
+		    "error %d)", err);
+	else
 		snprintf(why, whysz, "BearSSL error %d", err);
 }
 
@@ -1841,20 +2033,112 @@ fetch_hdr_is(const unsigned char *name, size_t len, const char *want)
 	    strncasecmp((const char *)name, want, len) == 0;
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static int
+fetch_hex(unsigned char c)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const char		*d;
+
+	if (c >= 'A' && c <= 'F')
+		c += 'a' - 'A';
+	d = c != '\0' ? strchr(digits, c) : NULL;
+	return d != NULL ? (int)(d - digits) : -1;
+}
+
+/*
+ * Decodes a chunked body (RFC 9112 section 7.1), n bytes at p, into
+ * out->body: chunk extensions and trailers are skipped, the whole must
+ * end with the last chunk and the empty line, and fit the body cap.
+ */
+static int
+fetch_dechunk(const unsigned char *p, size_t n, struct tls_fetch *out,
+    char *why, size_t whysz)
+{
+	const unsigned char	*eol;
+	size_t			 i = 0, k, size, blen = 0;
+	int			 h;
+
+	for (;;) {
+		/* chunk-size [ chunk-ext ] CRLF */
+		if ((eol = memmem(p + i, n - i, "\r\n", 2)) == NULL)
+			goto cut;
+		size = 0;
+		for (k = 0; p + i + k < eol && (h = fetch_hex(p[i + k])) != -1;
+		    k++) {
+			if (k == 8) {
+				snprintf(why, whysz, "chunk size too long");
+				return -1;
+			}
+			size = size * 16 + (size_t)h;
+		}
+		if (k == 0 || (p + i + k < eol && p[i + k] != ';' &&
+		    p[i + k] != ' ' && p[i + k] != '\t')) {
+			snprintf(why, whysz, "malformed chunk size");
+			return -1;
+		}
+		i = (size_t)(eol - p) + 2;
+		if (size == 0)
+			break;
+		if (size > TLS_FETCH_BODY_MAX - blen) {
+			snprintf(why, whysz, "body longer than %d bytes",
+			    TLS_FETCH_BODY_MAX);
+			out->toolarge = 1;
+			return -1;
+		}
+		if (n - i < size + 2)
+			goto cut;
+		memcpy(out->body + blen, p + i, size);
+		blen += size;
+		i += size;
+		if (p[i] != '\r' || p[i + 1] != '\n') {
+			snprintf(why, whysz, "chunk not followed by CRLF");
+			return -1;
+		}
+		i += 2;
+	}
+	/* Trailer lines, up to the empty one. */
+	for (;;) {
+		if ((eol = memmem(p + i, n - i, "\r\n", 2)) == NULL)
+			goto cut;
+		k = (size_t)(eol - p) + 2;
+		if (eol == p + i) {
+			i = k;
+			break;
+		}
+		i = k;
+	}
+	if (i != n) {
+		snprintf(why, whysz, "%zu bytes after the chunked body", n - i);
+		return -1;
+	}
+	out->body[blen] = '\0';
+	out->bodylen = blen;
+	return 0;
+cut:
+	snprintf(why, whysz, "chunked body cut off");
+	return -1;
+}
+
 /*
  * Parses the response r[0..len), read until the server closed.  clean
  * says whether the close was a TLS close_notify: without one, only a
  * Content-Length shows that nothing was cut off.  The server's bytes are
  * never echoed into why.
  */
-static int
-fetch_parse(const unsigned char *r, size_t len, int clean,
+/* see tls.h */
+int
+tls_fetch_parse(const unsigned char *r, size_t len, int clean,
     struct tls_fetch *out, char *why, size_t whysz)
 {
 	const unsigned char	*end, *p, *eol, *colon, *v, *ve;
 	size_t			 hlen, blen, clen = 0, n;
-	int			 have_clen = 0, have_ctype = 0;
+	int			 have_clen = 0, have_ctype = 0, chunked = 0;
 
+	out->status = 0;
+	out->ctype[0] = out->location[0] = '\0';
+	out->bodylen = 0;
+	out->toolarge = 0;
 	if (len == 0) {
 		snprintf(why, whysz, "server closed the connection without "
 		    "a response");
@@ -1862,10 +2146,11 @@ fetch_parse(const unsigned char *r, size_t len, int clean,
 	}
 	n = len < TLS_FETCH_HEAD_MAX ? len : TLS_FETCH_HEAD_MAX;
 	if ((end = memmem(r, n, "\r\n\r\n", 4)) == NULL) {
-		if (len >= TLS_FETCH_HEAD_MAX)
+		if (len >= TLS_FETCH_HEAD_MAX) {
 			snprintf(why, whysz, "status line and headers longer "
 			    "than %d bytes", TLS_FETCH_HEAD_MAX);
-		else
+			out->toolarge = 1;
+		} else
 			snprintf(why, whysz, "response ends within the "
 			    "headers");
 		return -1;
@@ -1934,6 +2219,11 @@ fetch_parse(const unsigned char *r, size_t len, int clean,
 			}
 			memcpy(out->ctype, v, n);
 			out->ctype[n] = '\0';
+		} else if (fetch_hdr_is(p, (size_t)(colon - p), "location")) {
+			if (n >= sizeof(out->location))
+				n = sizeof(out->location) - 1;
+			memcpy(out->location, v, n);
+			out->location[n] = '\0';
 		} else if (fetch_hdr_is(p, (size_t)(colon - p),
 		    "content-length")) {
 			size_t cl = 0;
@@ -1957,18 +2247,29 @@ fetch_parse(const unsigned char *r, size_t len, int clean,
 			if (cl > TLS_FETCH_BODY_MAX) {
 				snprintf(why, whysz, "Content-Length over %d "
 				    "bytes", TLS_FETCH_BODY_MAX);
+				out->toolarge = 1;
 				return -1;
 			}
 			have_clen = 1;
 			clen = cl;
 		} else if (fetch_hdr_is(p, (size_t)(colon - p),
 		    "transfer-encoding")) {
-			snprintf(why, whysz, "Transfer-Encoding (chunked?) not "
-			    "expected from mta-stsd");
-			return -1;
+			if (chunked++ || n != 7 ||
+			    strncasecmp((const char *)v, "chunked", 7) != 0) {
+				snprintf(why, whysz, "Transfer-Encoding other "
+				    "than one chunked");
+				return -1;
+			}
 		}
 	}
 
+	if (chunked && have_clen) {
+		snprintf(why, whysz, "both Content-Length and "
+		    "Transfer-Encoding");
+		return -1;
+	}
+	if (chunked)
+		return fetch_dechunk(r + hlen, len - hlen, out, why, whysz);
 	blen = len - hlen;
 	if (have_clen && blen < clen) {
 		snprintf(why, whysz, "response cut off after %zu of %zu body "
@@ -1988,6 +2289,7 @@ fetch_parse(const unsigned char *r, size_t len, int clean,
 	if (blen > TLS_FETCH_BODY_MAX) {
 		snprintf(why, whysz, "body longer than %d bytes",
 		    TLS_FETCH_BODY_MAX);
+		out->toolarge = 1;
 		return -1;
 	}
 	memcpy(out->body, r + hlen, blen);
@@ -1996,43 +2298,19 @@ fetch_parse(const unsigned char *r, size_t len, int clean,
 	return 0;
 }
 
-/* see tls.h */
-int
-tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
-    const char *host, const struct tls_cred *expect, int timeout_ms,
-    struct tls_fetch *out, char *err, size_t errsz)
+/* A new fetch with its deadline set, or NULL with why. */
+static struct fetch *
+fetch_new(int timeout_ms, char *why, size_t whysz)
 {
-	struct fetch		*f = NULL;
-	const br_x509_pkey	*pk;
-	const uint16_t		*ss;
-	size_t			 nss, hostlen, room;
-	const char		*phase = "fetch";
-	char			 where[NI_MAXHOST + NI_MAXSERV + 8];
-	char			 req[512], why[256];
-	unsigned char		 extra;
-	int			 n, reqlen, clean, on = 1, rc = -1;
+	struct fetch	*f;
 
-	out->status = 0;
-	out->ctype[0] = '\0';
-	out->body[0] = '\0';
-	out->bodylen = 0;
-	fetch_where(addr, addrlen, where, sizeof(where));
-
-	/* host goes into SNI and the Host header: a DNS name only. */
-	hostlen = strlen(host);
-	if (hostlen == 0 || hostlen > 253 ||
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-._") != hostlen) {
-		snprintf(why, sizeof(why), "invalid host name");
-		goto fail;
-	}
-	if (timeout_ms <= 0 || expect == NULL || expect->nchain == 0) {
-		snprintf(why, sizeof(why), "invalid arguments");
-		goto fail;
+	if (timeout_ms <= 0) {
+		snprintf(why, whysz, "invalid arguments");
+		return NULL;
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
-		snprintf(why, sizeof(why), "%s", strerror(errno));
-		goto fail;
+		snprintf(why, whysz, "%s", strerror(errno));
+		return NULL;
 	}
 	f->io.fd = -1;
 	f->io.timeout_ms = timeout_ms;
@@ -2043,15 +2321,151 @@ tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
 		f->io.deadline.tv_sec++;
 		f->io.deadline.tv_nsec -= 1000000000;
 	}
+	return f;
+}
+
+static void
+fetch_free(struct fetch *f)
+{
+	if (f == NULL)
+		return;
+	if (f->io.fd != -1)
+		close(f->io.fd);
+	explicit_bzero(f, sizeof(*f));
+	free(f);
+}
+
+/* host goes into SNI and the Host header: a DNS name only. */
+static int
+fetch_host_ok(const char *host)
+{
+	size_t	 hostlen = strlen(host);
+
+	return hostlen > 0 && hostlen <= 253 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._") == hostlen;
+}
+
+/* Connects f to addr within the deadline; -1 with f->io telling why. */
+static int
+fetch_connect(struct fetch *f, const struct sockaddr *addr,
+    socklen_t addrlen)
+{
+	int	 on = 1;
+
+	if ((f->io.fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1) {
+		f->io.errnum = errno;
+		return -1;
+	}
+	/*
+	 * BearSSL hands over the client's last flight record by record:
+	 * with Nagle, the server's delayed ACK would stall it 40 ms.
+	 */
+	(void)setsockopt(f->io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* Linux bounds a blocking connect by SO_SNDTIMEO: EINPROGRESS. */
+	if (fetch_timeo(&f->io, SO_SNDTIMEO) == -1)
+		return -1;
+	if (connect(f->io.fd, addr, addrlen) == -1) {
+		if (errno == EINPROGRESS || errno == EAGAIN)
+			f->io.timedout = 1;
+		else
+			f->io.errnum = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the handshake on f's socket, the engine already set up. */
+static int
+fetch_handshake(struct fetch *f, const char *host)
+{
+	br_ssl_engine_set_buffer(&f->cc.eng, f->iobuf, sizeof(f->iobuf), 1);
+	if (!br_ssl_client_reset(&f->cc, host, 0))
+		return -1;
+	br_sslio_init(&f->ioc, &f->cc.eng, fetch_read, &f->io, fetch_write,
+	    &f->io);
+	/* A flush before any data runs the handshake to its end. */
+	return br_sslio_flush(&f->ioc);
+}
+
+/*
+ * Sends the request and reads the response until the server closes.
+ * Returns 0, -1 for an I/O failure (see fetch_why()), or -2 with why.
+ */
+static int
+fetch_get(struct fetch *f, const char *host, const char **phase,
+    struct tls_fetch *out, char *why, size_t whysz)
+{
+	char		 req[512];
+	unsigned char	 extra;
+	size_t		 room;
+	int		 n, reqlen, clean;
+
+	*phase = "sending the request";
+	reqlen = snprintf(req, sizeof(req), "GET /.well-known/mta-sts.txt "
+	    "HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: "
+	    "mta-stsctl\r\n\r\n", host);
+	if (br_sslio_write_all(&f->ioc, req, (size_t)reqlen) == -1 ||
+	    br_sslio_flush(&f->ioc) == -1)
+		return -1;
+
+	/* Until the server closes; one byte past the cap is an error. */
+	*phase = "reading the response";
+	for (;;) {
+		room = sizeof(f->resp) - f->resplen;
+		n = br_sslio_read(&f->ioc, room > 0 ? f->resp + f->resplen :
+		    &extra, room > 0 ? room : 1);
+		if (n == -1)
+			break;
+		if (room == 0) {
+			snprintf(why, whysz, "response longer than %d bytes",
+			    FETCH_RESP_MAX);
+			out->toolarge = 1;
+			return -2;
+		}
+		f->resplen += (size_t)n;
+	}
+	clean = br_ssl_engine_last_error(&f->cc.eng) == BR_ERR_OK;
+	if (!clean && !(f->io.eof && !f->io.timedout && f->io.errnum == 0 &&
+	    br_ssl_engine_last_error(&f->cc.eng) == BR_ERR_IO))
+		return -1;
+
+	*phase = "HTTP response";
+	if (tls_fetch_parse(f->resp, f->resplen, clean, out, why, whysz) ==
+	    -1)
+		return -2;
+	return 0;
+}
+
+/* Clears *out but for toolarge, which tells why it failed. */
+static void
+fetch_out_clear(struct tls_fetch *out)
+{
+	out->status = 0;
+	out->ctype[0] = '\0';
+	out->location[0] = '\0';
+	out->body[0] = '\0';
+	out->bodylen = 0;
+}
+
+/* Sets up f's engine to take only expect's key; -1 with why. */
+static int
+knownkey_setup(struct fetch *f, const struct tls_cred *expect, char *why,
+    size_t whysz)
+{
+	const br_x509_pkey	*pk;
+	const uint16_t		*ss;
+	size_t			 nss;
 
 	/* The one key the server may hold, from expect's leaf. */
 	br_x509_decoder_init(&f->dc, NULL, NULL);
 	br_x509_decoder_push(&f->dc, expect->chain[0].data,
 	    expect->chain[0].data_len);
 	if ((pk = br_x509_decoder_get_pkey(&f->dc)) == NULL) {
-		snprintf(why, sizeof(why), "%s: unreadable certificate key",
+		snprintf(why, whysz, "%s: unreadable certificate key",
 		    expect->path);
-		goto fail;
+		return -1;
 	}
 	if (pk->key_type == BR_KEYTYPE_EC) {
 		br_x509_knownkey_init_ec(&f->kk, &pk->key.ec,
@@ -2064,94 +2478,480 @@ tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
 		ss = fetch_suites_rsa;
 		nss = sizeof(fetch_suites_rsa) / sizeof(fetch_suites_rsa[0]);
 	} else {
-		snprintf(why, sizeof(why), "%s: certificate key type not "
+		snprintf(why, whysz, "%s: certificate key type not "
 		    "supported", expect->path);
-		goto fail;
+		return -1;
 	}
-
-	phase = "connect";
-	if ((f->io.fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1) {
-		f->io.errnum = errno;
-		goto io_fail;
-	}
-	/*
-	 * BearSSL hands over the client's last flight record by record:
-	 * with Nagle, the server's delayed ACK would stall it 40 ms.
-	 */
-	(void)setsockopt(f->io.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	/* Linux bounds a blocking connect by SO_SNDTIMEO: EINPROGRESS. */
-	if (fetch_timeo(&f->io, SO_SNDTIMEO) == -1)
-		goto io_fail;
-	if (connect(f->io.fd, addr, addrlen) == -1) {
-		if (errno == EINPROGRESS || errno == EAGAIN)
-			f->io.timedout = 1;
-		else
-			f->io.errnum = errno;
-		goto io_fail;
-	}
-
-	phase = "TLS handshake";
 	br_ssl_client_init_full(&f->cc, &f->xc, NULL, 0);
 	br_ssl_engine_set_versions(&f->cc.eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(&f->cc.eng, ss, nss);
 	br_ssl_engine_set_x509(&f->cc.eng, &f->kk.vtable);
-	br_ssl_engine_set_buffer(&f->cc.eng, f->iobuf, sizeof(f->iobuf), 1);
-	if (!br_ssl_client_reset(&f->cc, host, 0))
-		goto io_fail;
-	br_sslio_init(&f->ioc, &f->cc.eng, fetch_read, &f->io, fetch_write,
-	    &f->io);
-	/* A flush before any data runs the handshake to its end. */
-	if (br_sslio_flush(&f->ioc) == -1)
-		goto io_fail;
+	return 0;
+}
 
-	phase = "sending the request";
-	reqlen = snprintf(req, sizeof(req), "GET /.well-known/mta-sts.txt "
-	    "HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: "
-	    "mta-stsctl\r\n\r\n", host);
-	if (br_sslio_write_all(&f->ioc, req, (size_t)reqlen) == -1 ||
-	    br_sslio_flush(&f->ioc) == -1)
-		goto io_fail;
+static void	verify_setup(struct fetch *, const struct tls_anchors *);
+static void	peer_fill(const struct fetch *, struct tls_peer *);
 
-	/* Until the server closes; one byte past the cap is an error. */
-	phase = "reading the response";
-	for (;;) {
-		room = sizeof(f->resp) - f->resplen;
-		n = br_sslio_read(&f->ioc, room > 0 ? f->resp + f->resplen :
-		    &extra, room > 0 ? room : 1);
-		if (n == -1)
-			break;
-		if (room == 0) {
-			snprintf(why, sizeof(why), "response longer than %d "
-			    "bytes", FETCH_RESP_MAX);
-			goto fail;
-		}
-		f->resplen += (size_t)n;
+/*
+ * One fetch of the policy: against expect's key (the local server), or
+ * verified against ta with *peer filled in (a check).
+ */
+static int
+fetch_run(const struct sockaddr *addr, socklen_t addrlen, const char *host,
+    const struct tls_cred *expect, const struct tls_anchors *ta,
+    int timeout_ms, struct tls_fetch *out, struct tls_peer *peer,
+    char *err, size_t errsz)
+{
+	struct fetch		*f = NULL;
+	const char		*phase = "fetch";
+	char			 where[NI_MAXHOST + NI_MAXSERV + 8];
+	char			 why[256];
+	int			 rc = -1;
+
+	fetch_out_clear(out);
+	out->toolarge = 0;
+	fetch_where(addr, addrlen, where, sizeof(where));
+	if (!fetch_host_ok(host)) {
+		snprintf(why, sizeof(why), "invalid host name");
+		goto fail;
 	}
-	clean = br_ssl_engine_last_error(&f->cc.eng) == BR_ERR_OK;
-	if (!clean && !(f->io.eof && !f->io.timedout && f->io.errnum == 0 &&
-	    br_ssl_engine_last_error(&f->cc.eng) == BR_ERR_IO))
-		goto io_fail;
-
-	phase = "HTTP response";
-	if (fetch_parse(f->resp, f->resplen, clean, out, why,
+	if (expect != NULL ? expect->nchain == 0 : ta == NULL) {
+		snprintf(why, sizeof(why), "invalid arguments");
+		goto fail;
+	}
+	if ((f = fetch_new(timeout_ms, why, sizeof(why))) == NULL)
+		goto fail;
+	if (expect != NULL && knownkey_setup(f, expect, why,
 	    sizeof(why)) == -1)
 		goto fail;
-	rc = 0;
-	goto out;
+
+	phase = "connect";
+	if (fetch_connect(f, addr, addrlen) == -1)
+		goto io_fail;
+
+	phase = "TLS handshake";
+	if (expect == NULL)
+		verify_setup(f, ta);
+	rc = fetch_handshake(f, host);
+	if (peer != NULL)
+		peer_fill(f, peer);
+	if (rc == -1)
+		goto io_fail;
+	rc = -1;
+
+	switch (fetch_get(f, host, &phase, out, why, sizeof(why))) {
+	case 0:
+		rc = 0;
+		goto out;
+	case -1:
+		goto io_fail;
+	default:
+		goto fail;
+	}
 io_fail:
 	fetch_why(f, host, expect, why, sizeof(why));
 fail:
 	snprintf(err, errsz, "%s: %s: %s", where, phase, why);
-	out->status = 0;
-	out->ctype[0] = '\0';
-	out->bodylen = 0;
+	fetch_out_clear(out);
 out:
-	if (f != NULL) {
-		if (f->io.fd != -1)
-			close(f->io.fd);
-		explicit_bzero(f, sizeof(*f));
-		free(f);
+	fetch_free(f);
+	return rc;
+}
+
+/* see tls.h */
+int
+tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
+    const char *host, const struct tls_cred *expect, int timeout_ms,
+    struct tls_fetch *out, char *err, size_t errsz)
+{
+	if (expect == NULL) {
+		snprintf(err, errsz, "invalid arguments");
+		return -1;
 	}
+	return fetch_run(addr, addrlen, host, expect, NULL, timeout_ms, out,
+	    NULL, err, errsz);
+}
+
+/* ------------------------------------------------------------------ */
+/* Control tool: checking a deployment as senders see it               */
+
+#define ANCHORS_FILE_MAX	(16 * 1024 * 1024)	/* bytes of a CA file */
+
+struct tls_anchors {
+	br_x509_trust_anchor	*v;
+	size_t			 n, cap;
+};
+
+/* see tls.h */
+void
+tls_anchors_free(struct tls_anchors *ta)
+{
+	if (ta == NULL)
+		return;
+	for (size_t i = 0; i < ta->n; i++) {
+		free(ta->v[i].dn.data);
+		if (ta->v[i].pkey.key_type == BR_KEYTYPE_RSA) {
+			free(ta->v[i].pkey.key.rsa.n);
+			free(ta->v[i].pkey.key.rsa.e);
+		} else
+			free(ta->v[i].pkey.key.ec.q);
+	}
+	free(ta->v);
+	free(ta);
+}
+
+static unsigned char *
+dup_bytes(const void *p, size_t n)
+{
+	unsigned char *d = malloc(n > 0 ? n : 1);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+	return d;
+}
+
+/*
+ * Adds the certificate der as a trust anchor.  Returns 0 (a certificate
+ * BearSSL cannot use is skipped), or -1 when memory runs out.
+ */
+static int
+anchor_add(struct tls_anchors *ta, const unsigned char *der, size_t len)
+{
+	br_x509_decoder_context	 dc;
+	br_x509_trust_anchor	*a, *nv;
+	const br_x509_pkey	*pk;
+	struct obj		 dn;
+
+	memset(&dn, 0, sizeof(dn));
+	br_x509_decoder_init(&dc, obj_append, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	if ((pk = br_x509_decoder_get_pkey(&dc)) == NULL || dn.oom ||
+	    dn.n == 0) {
+		free(dn.v);
+		return dn.oom ? -1 : 0;
+	}
+	if (ta->n == ta->cap) {
+		size_t cap = ta->cap ? ta->cap * 2 : 64;
+
+		if ((nv = reallocarray(ta->v, cap, sizeof(*nv))) == NULL) {
+			free(dn.v);
+			return -1;
+		}
+		ta->v = nv;
+		ta->cap = cap;
+	}
+	a = &ta->v[ta->n];
+	memset(a, 0, sizeof(*a));
+	a->dn.data = dn.v;
+	a->dn.len = dn.n;
+	a->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	a->pkey.key_type = pk->key_type;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		a->pkey.key.rsa.n = dup_bytes(pk->key.rsa.n, pk->key.rsa.nlen);
+		a->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		a->pkey.key.rsa.e = dup_bytes(pk->key.rsa.e, pk->key.rsa.elen);
+		a->pkey.key.rsa.elen = pk->key.rsa.elen;
+		ta->n++;	/* freed with the others, even half made */
+		if (a->pkey.key.rsa.n == NULL || a->pkey.key.rsa.e == NULL)
+			return -1;
+	} else {
+		a->pkey.key.ec.curve = pk->key.ec.curve;
+		a->pkey.key.ec.q = dup_bytes(pk->key.ec.q, pk->key.ec.qlen);
+		a->pkey.key.ec.qlen = pk->key.ec.qlen;
+		ta->n++;
+		if (a->pkey.key.ec.q == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* see tls.h */
+struct tls_anchors *
+tls_anchors_load(const char *path, char *err, size_t errsz)
+{
+	br_pem_decoder_context	 pc;
+	struct tls_anchors	*ta;
+	struct obj		 cur;
+	const char		*name;
+	char			*buf = NULL;
+	size_t			 len, off = 0, k;
+	int			 bad = 0, cert = 0;
+
+	memset(&cur, 0, sizeof(cur));
+	if ((ta = calloc(1, sizeof(*ta))) == NULL ||
+	    file_read(AT_FDCWD, path, ANCHORS_FILE_MAX, 0, &buf, &len) == -1) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	br_pem_decoder_init(&pc);
+	while (off < len && !bad) {
+		k = br_pem_decoder_push(&pc, buf + off, len - off);
+		off += k;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			name = br_pem_decoder_name(&pc);
+			cert = strcmp(name, "CERTIFICATE") == 0 ||
+			    strcmp(name, "TRUSTED CERTIFICATE") == 0;
+			free(cur.v);
+			memset(&cur, 0, sizeof(cur));
+			br_pem_decoder_setdest(&pc, cert ? obj_append : NULL,
+			    &cur);
+			break;
+		case BR_PEM_END_OBJ:
+			if (cur.oom || (cert && anchor_add(ta, cur.v,
+			    cur.n) == -1)) {
+				snprintf(err, errsz, "%s: out of memory", path);
+				goto fail;
+			}
+			break;
+		case BR_PEM_ERROR:
+			bad = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	if (bad || ta->n == 0) {
+		snprintf(err, errsz, "%s: %s", path, bad ? "malformed PEM" :
+		    "no CA certificate in it");
+		goto fail;
+	}
+	free(cur.v);
+	free(buf);
+	return ta;
+fail:
+	free(cur.v);
+	free(buf);
+	tls_anchors_free(ta);
+	return NULL;
+}
+
+static void
+rec_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct x509_rec *r = (struct x509_rec *)(void *)ctx;
+
+	r->leaflen = 0;
+	r->depth = 0;
+	r->cut = 0;
+	(*r->inner)->start_chain(r->inner, server_name);
+}
+
+static void
+rec_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct x509_rec *r = (struct x509_rec *)(void *)ctx;
+
+	(*r->inner)->start_cert(r->inner, length);
+}
+
+static void
+rec_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct x509_rec *r = (struct x509_rec *)(void *)ctx;
+
+	if (r->depth == 0) {
+		if (len > sizeof(r->leaf) - r->leaflen)
+			r->cut = 1;
+		else {
+			memcpy(r->leaf + r->leaflen, buf, len);
+			r->leaflen += len;
+		}
+	}
+	(*r->inner)->append(r->inner, buf, len);
+}
+
+static void
+rec_end_cert(const br_x509_class **ctx)
+{
+	struct x509_rec *r = (struct x509_rec *)(void *)ctx;
+
+	r->depth++;
+	(*r->inner)->end_cert(r->inner);
+}
+
+static unsigned
+rec_end_chain(const br_x509_class **ctx)
+{
+	struct x509_rec *r = (struct x509_rec *)(void *)ctx;
+
+	return (*r->inner)->end_chain(r->inner);
+}
+
+static const br_x509_pkey *
+rec_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct x509_rec *r = (const struct x509_rec *)(const void *)ctx;
+
+	return (*r->inner)->get_pkey((const br_x509_class *const *)r->inner,
+	    usages);
+}
+
+static const br_x509_class rec_vtable = {
+	sizeof(struct x509_rec),
+	rec_start_chain,
+	rec_start_cert,
+	rec_append,
+	rec_end_cert,
+	rec_end_chain,
+	rec_get_pkey
+};
+
+/* Sets up f's engine to verify against ta, with every version to 1.2. */
+static void
+verify_setup(struct fetch *f, const struct tls_anchors *ta)
+{
+	br_ssl_client_init_full(&f->cc, &f->xc, ta->v, ta->n);
+	f->rec.vtable = &rec_vtable;
+	f->rec.inner = &f->xc.vtable;
+	br_ssl_engine_set_x509(&f->cc.eng, &f->rec.vtable);
+}
+
+static int
+peer_name(void *arg, const char *name, size_t len)
+{
+	struct tls_peer	*p = arg;
+	size_t		 have = strlen(p->names);
+
+	if (have + len + 3 >= sizeof(p->names))
+		return -1;
+	snprintf(p->names + have, sizeof(p->names) - have, "%s%.*s",
+	    have > 0 ? ", " : "", (int)len, name);
+	for (char *c = p->names + have; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
+	return 0;
+}
+
+static const char *
+suite_name(unsigned s)
+{
+	static const struct {
+		unsigned	 id;
+		const char	*name;
+	} names[] = {
+		{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		  "ECDHE-ECDSA-AES128-GCM-SHA256" },
+		{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		  "ECDHE-ECDSA-AES256-GCM-SHA384" },
+		{ BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		  "ECDHE-ECDSA-CHACHA20-POLY1305" },
+		{ BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		  "ECDHE-RSA-AES128-GCM-SHA256" },
+		{ BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		  "ECDHE-RSA-AES256-GCM-SHA384" },
+		{ BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		  "ECDHE-RSA-CHACHA20-POLY1305" },
+		{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+		  "ECDHE-ECDSA-AES128-SHA256" },
+		{ BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+		  "ECDHE-RSA-AES128-SHA256" },
+		{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+		  "ECDHE-ECDSA-AES128-SHA" },
+		{ BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		  "ECDHE-RSA-AES128-SHA" },
+		{ BR_TLS_RSA_WITH_AES_128_GCM_SHA256, "AES128-GCM-SHA256" },
+		{ BR_TLS_RSA_WITH_AES_256_GCM_SHA384, "AES256-GCM-SHA384" },
+		{ BR_TLS_RSA_WITH_AES_128_CBC_SHA, "AES128-SHA" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].id == s)
+			return names[i].name;
+	return NULL;
+}
+
+/* What the handshake showed of the server, success or not. */
+static void
+peer_fill(const struct fetch *f, struct tls_peer *p)
+{
+	struct der_cert	 dc;
+	const char	*name;
+	int		 err = br_ssl_engine_last_error(&f->cc.eng);
+
+	memset(p, 0, sizeof(*p));
+	p->established = err == BR_ERR_OK &&
+	    (br_ssl_engine_current_state(&f->cc.eng) & BR_SSL_CLOSED) == 0;
+	switch (err) {
+	case BR_ERR_OK:
+		p->verify = f->rec.depth > 0 ? TLS_VERIFY_OK :
+		    TLS_VERIFY_OTHER;
+		break;
+	case BR_ERR_X509_NOT_TRUSTED:
+		p->verify = TLS_VERIFY_UNTRUSTED;
+		break;
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		p->verify = TLS_VERIFY_NAME;
+		break;
+	case BR_ERR_X509_EXPIRED:
+		p->verify = TLS_VERIFY_EXPIRED;
+		break;
+	default:
+		p->verify = TLS_VERIFY_OTHER;
+		break;
+	}
+	if (p->established) {
+		p->version = br_ssl_engine_get_version(&f->cc.eng);
+		if ((name = suite_name(f->cc.eng.session.cipher_suite)) != NULL)
+			snprintf(p->suite, sizeof(p->suite), "%s", name);
+		else
+			snprintf(p->suite, sizeof(p->suite), "0x%04x",
+			    f->cc.eng.session.cipher_suite);
+	}
+	if (f->rec.depth > 0 && !f->rec.cut &&
+	    der_cert_parse(f->rec.leaf, f->rec.leaflen, &dc) == 0) {
+		p->have_leaf = 1;
+		p->not_after = dc.not_after;
+		(void)der_cert_dns_names(&dc, peer_name, p);
+	}
+}
+
+/* see tls.h */
+int
+tls_fetch_verified(const struct sockaddr *addr, socklen_t addrlen,
+    const char *host, const struct tls_anchors *ta, int timeout_ms,
+    struct tls_fetch *out, struct tls_peer *peer, char *err, size_t errsz)
+{
+	memset(peer, 0, sizeof(*peer));
+	peer->verify = TLS_VERIFY_OTHER;
+	return fetch_run(addr, addrlen, host, NULL, ta, timeout_ms, out, peer,
+	    err, errsz);
+}
+
+/* see tls.h */
+int
+tls_starttls_verify(int fd, const char *host, const struct tls_anchors *ta,
+    int timeout_ms, struct tls_peer *peer, char *err, size_t errsz)
+{
+	struct fetch	*f;
+	char		 why[256];
+	int		 rc = -1;
+
+	memset(peer, 0, sizeof(*peer));
+	peer->verify = TLS_VERIFY_OTHER;
+	if (!fetch_host_ok(host)) {
+		close(fd);
+		snprintf(err, errsz, "TLS handshake: invalid host name");
+		return -1;
+	}
+	if ((f = fetch_new(timeout_ms, why, sizeof(why))) == NULL) {
+		close(fd);
+		snprintf(err, errsz, "TLS handshake: %s", why);
+		return -1;
+	}
+	f->io.fd = fd;
+	verify_setup(f, ta);
+	if (fetch_handshake(f, host) == -1) {
+		peer_fill(f, peer);
+		fetch_why(f, host, NULL, why, sizeof(why));
+		snprintf(err, errsz, "TLS handshake: %s", why);
+	} else {
+		peer_fill(f, peer);
+		/* close_notify, without waiting for the server's. */
+		br_ssl_engine_close(&f->cc.eng);
+		(void)br_sslio_flush(&f->ioc);
+		rc = 0;
+	}
+	fetch_free(f);
 	return rc;
 }

@@ -73,7 +73,18 @@ int		 tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 		    tls_open_fn open_app, void *arg);
 
 /* What one pump moved, for the connection's timers and the log. */
+/*
+ * What the event loop saw on each socket since the last pump (in), so
+ * that no call is made only to hear EAGAIN: TLS_RD readable, TLS_WR
+ * writable, TLS_HUP the peer shut its side (then read to EOF).
+ */
+#define TLS_RD		0x1
+#define TLS_WR		0x2
+#define TLS_HUP		0x4
+
 struct tls_events {
+	unsigned net;		/* in: TLS_* seen on the client socket */
+	unsigned app;		/* in: TLS_* seen on the plaintext socket */
 	size_t	 app_in;	/* plaintext bytes from the client */
 	size_t	 app_out;	/* plaintext bytes to the client */
 	int	 established;	/* the handshake completed in this pump */
@@ -129,9 +140,23 @@ void		 tls_sha256_hex(const void *data, size_t len, char out[65]);
 struct tls_fetch {
 	unsigned	 status;		/* HTTP status code */
 	char		 ctype[128];		/* Content-Type value, "" if none */
+	char		 location[256];		/* Location value, "" if none */
 	char		 body[TLS_FETCH_BODY_MAX + 1];	/* NUL-terminated */
 	size_t		 bodylen;
+	int		 toolarge;		/* failed: over a size cap */
 };
+
+/*
+ * Parses a whole HTTP/1.x response, len bytes at r, read until the server
+ * closed (clean: with a TLS close_notify; without one, only a
+ * Content-Length or a chunked body shows nothing was cut off), into *out.
+ * Headers must fit TLS_FETCH_HEAD_MAX, the body TLS_FETCH_BODY_MAX; a
+ * chunked body is decoded, any other transfer coding refused.  Returns
+ * 0, or -1 with why (the server's bytes are never echoed into it).
+ * Pure; exposed for the fuzzer.
+ */
+int		 tls_fetch_parse(const unsigned char *r, size_t len, int clean,
+		    struct tls_fetch *out, char *why, size_t whysz);
 
 /*
  * Fetches https://HOST/.well-known/mta-sts.txt from the server at addr
@@ -142,8 +167,7 @@ struct tls_fetch {
  * suites for expect's key type (ECDSA or RSA) are offered, so that the
  * server presents that credential.  Blocking; everything, from connect to
  * the server's close, within timeout_ms (> 0) milliseconds.  The response
- * must fit TLS_FETCH_HEAD_MAX and TLS_FETCH_BODY_MAX and may not use a
- * transfer coding; a Content-Length is honoured.
+ * is parsed by tls_fetch_parse().
  *
  * Returns 0 with *out filled in, whatever the status code, or -1 with
  * why in err ("connect to 127.0.0.1:443: Connection refused", "TLS
@@ -154,5 +178,75 @@ int		 tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
 		    const char *host, const struct tls_cred *expect,
 		    int timeout_ms, struct tls_fetch *out, char *err,
 		    size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* Control tool: checking a deployment as senders see it               */
+
+/* Trust anchors: the CA certificates of one PEM file. */
+struct tls_anchors;
+
+/*
+ * Reads the CA certificates in the PEM file at path (e.g. Debian's
+ * /etc/ssl/certs/ca-certificates.crt).  Returns NULL with why in err when
+ * the file cannot be read or holds no usable certificate.
+ */
+struct tls_anchors *tls_anchors_load(const char *path, char *err,
+		    size_t errsz);
+void		 tls_anchors_free(struct tls_anchors *ta);
+
+enum tls_verify {
+	TLS_VERIFY_OK,		/* chain to an anchor, name, dates: all good */
+	TLS_VERIFY_UNTRUSTED,	/* no chain to a trust anchor */
+	TLS_VERIFY_NAME,	/* not valid for the host name */
+	TLS_VERIFY_EXPIRED,	/* outside its validity dates */
+	TLS_VERIFY_OTHER,	/* anything else, or no handshake */
+};
+
+/* What a verifying client saw of a server. */
+struct tls_peer {
+	enum tls_verify	 verify;
+	int		 established;		/* the handshake completed */
+	unsigned	 version;		/* 0x0303 is TLS 1.2 */
+	char		 suite[64];		/* cipher suite name */
+	int		 have_leaf;		/* fields below are set */
+	time_t		 not_after;		/* of the leaf certificate */
+	char		 names[256];		/* its dNSNames, ", " between */
+};
+
+/*
+ * Parses a whole HTTP/1.x response, len bytes at r, read until the server
+ * closed (clean: with a TLS close_notify; without one, only a
+ * Content-Length or a chunked body shows nothing was cut off), into *out.
+ * Headers must fit TLS_FETCH_HEAD_MAX, the body TLS_FETCH_BODY_MAX; a
+ * chunked body is decoded, any other transfer coding refused.  Returns
+ * 0, or -1 with why (the server's bytes are never echoed into it).
+ * Pure; exposed for the fuzzer.
+ */
+int		 tls_fetch_parse(const unsigned char *r, size_t len, int clean,
+		    struct tls_fetch *out, char *why, size_t whysz);
+
+/*
+ * Fetches https://HOST/.well-known/mta-sts.txt from the server at addr
+ * as senders do: TLS 1.0 to 1.2, SNI host, the certificate chain checked
+ * against ta, its dates against the clock and host against its names
+ * (a "*." name matching exactly one label).  No redirect is followed.
+ * Otherwise as tls_fetch_policy(), with *peer filled in as far as the
+ * handshake went, success or not.
+ */
+int		 tls_fetch_verified(const struct sockaddr *addr,
+		    socklen_t addrlen, const char *host,
+		    const struct tls_anchors *ta, int timeout_ms,
+		    struct tls_fetch *out, struct tls_peer *peer, char *err,
+		    size_t errsz);
+
+/*
+ * Runs a verifying TLS handshake (as above) over the connected socket fd
+ * after STARTTLS, then closes the session and fd.  Returns 0 when the
+ * handshake completed and the certificate verified, else -1 with why in
+ * err; *peer as above.
+ */
+int		 tls_starttls_verify(int fd, const char *host,
+		    const struct tls_anchors *ta, int timeout_ms,
+		    struct tls_peer *peer, char *err, size_t errsz);
 
 #endif /* TLS_H */

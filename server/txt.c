@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "txt.h"
@@ -228,4 +229,106 @@ txt_format(char *buf, size_t bufsz, const char *domain, unsigned long ttl,
 {
 	return snprintf(buf, bufsz, "_mta-sts.%s. %lu IN TXT "
 	    "\"v=STSv1; id=%s;\"", domain, ttl, id);
+}
+
+/* A TLS-RPT URI: mailto: or https:, no space, ',' ';' '!' encoded. */
+static const char *
+tlsrpt_uri(const char *s, size_t len)
+{
+	const char *at;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '!' ||
+		    s[i] == ';' || s[i] == ',')
+			return "space, control, non-ASCII or unencoded '!' in a "
+			    "rua URI";
+	if (len > 7 && strncasecmp(s, "mailto:", 7) == 0) {
+		at = memchr(s + 7, '@', len - 7);
+		if (at == NULL || at == s + 7 || at == s + len - 1)
+			return "a mailto: rua needs an address, "
+			    "mailto:user@domain";
+		return NULL;
+	}
+	if (len > 8 && strncasecmp(s, "https://", 8) == 0)
+		return NULL;
+	return "a rua URI must be mailto: or https://";
+}
+
+/* see txt.h */
+int
+txt_parse_tlsrpt(const char *s, size_t len, char *err, size_t errsz)
+{
+	const char	*p = s, *end = s + len, *f, *fe, *eq, *u, *ue;
+	const char	*why;
+	size_t		 nrua = 0, n;
+
+	if (len < 10 || memcmp(s, "v=TLSRPTv1", 10) != 0) {
+		snprintf(err, errsz, "must start with v=TLSRPTv1");
+		return -1;
+	}
+	p = s + 10;
+	while (p < end) {
+		/* field-delim = *WSP ";" *WSP */
+		while (p < end && is_wsp(*p))
+			p++;
+		if (p == end || *p != ';')
+			return fail(err, errsz, (size_t)(p - s), "';' "
+			    "expected");
+		p++;
+		while (p < end && is_wsp(*p))
+			p++;
+		if (p == end)
+			break;		/* a final ';' */
+		f = p;
+		while (p < end && *p != ';')
+			p++;
+		fe = p;
+		while (fe > f && is_wsp(fe[-1]))
+			fe--;
+		if ((eq = memchr(f, '=', (size_t)(fe - f))) == NULL ||
+		    eq == f)
+			return fail(err, errsz, (size_t)(f - s), "name=value "
+			    "expected");
+		if (eq - f == 3 && memcmp(f, "rua", 3) == 0) {
+			nrua++;
+			for (u = eq + 1; u <= fe; u = ue + 1) {
+				for (ue = u; ue < fe && *ue != ','; ue++)
+					;
+				n = (size_t)(ue - u);
+				while (n > 0 && is_wsp(u[n - 1]))
+					n--;
+				while (n > 0 && is_wsp(*u)) {
+					u++;
+					n--;
+				}
+				if ((why = tlsrpt_uri(u, n)) != NULL)
+					return fail(err, errsz,
+					    (size_t)(u - s), "%s", why);
+			}
+			continue;
+		}
+		/* extension: the same grammar as RFC 8461's */
+		n = (size_t)(eq - f);
+		if (n > EXT_NAME_MAX || !is_alnum(*f))
+			return fail(err, errsz, (size_t)(f - s), "bad field "
+			    "name");
+		for (const char *q = f; q < eq; q++)
+			if (!is_alnum(*q) && *q != '_' && *q != '-' &&
+			    *q != '.')
+				return fail(err, errsz, (size_t)(q - s), "bad "
+				    "field name");
+		if (eq + 1 == fe)
+			return fail(err, errsz, (size_t)(eq - s) + 1, "empty "
+			    "value");
+		for (const char *q = eq + 1; q < fe; q++)
+			if (!is_ext_value(*q))
+				return fail(err, errsz, (size_t)(q - s), "bad "
+				    "byte in value");
+	}
+	if (nrua != 1) {
+		snprintf(err, errsz, nrua == 0 ? "no rua= field" :
+		    "more than one rua= field");
+		return -1;
+	}
+	return 0;
 }

@@ -51,4 +51,12 @@ int		 txt_parse_time(const char *s, time_t *t);
 int		 txt_format(char *buf, size_t bufsz, const char *domain,
 		    unsigned long ttl, const char *id);
 
+/*
+ * Checks a TLS-RPT record (RFC 8460 section 3), "v=TLSRPTv1; rua=...":
+ * the version first, exactly one rua of mailto: or https: URIs,
+ * extensions per the grammar.  Returns 0, or -1 with why in err.  Pure.
+ */
+int		 txt_parse_tlsrpt(const char *s, size_t len, char *err,
+		    size_t errsz);
+
 #endif /* TXT_H */

@@ -56,9 +56,8 @@ pebble_host=pebble.$dom		# pebble's API, on 127.0.0.1
 dir_url=https://$pebble_host:14000/dir
 mgmt=https://$pebble_host:15000
 limit=${ACME_TEST_LIMIT:-85}	# seconds for the whole test
-pids=
-netns_made=
 watchdog=
+NSX_TIMEOUT=20
 
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
     no_proxy NO_PROXY
@@ -69,6 +68,7 @@ unset PEBBLE_VA_NOSLEEP PEBBLE_VA_ALWAYS_VALID PEBBLE_VA_SLEEPTIME
 # nobody.
 umask 022
 tmp=$(mktemp -d /tmp/mta-stsd-acme.XXXXXX) || exit 1
+. tests/netns.sh
 
 # after SECONDS COMMAND...: runs COMMAND in SECONDS unless $after_pid is
 # killed first (its sleep goes with it: nothing is left behind).
@@ -84,7 +84,8 @@ after() {
 	after_pid=$!
 }
 
-# Stops what this script started, by PID, within a bounded time.
+# Stops what this script started, by PID, within a bounded time (this
+# suite's own: no sleep is left behind).
 stop_all() {
 	[ -n "$pids" ] || return 0
 	# shellcheck disable=SC2086
@@ -101,11 +102,7 @@ stop_all() {
 
 cleanup() {
 	[ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null
-	stop_all
-	if [ -n "$netns_made" ]; then
-		ip netns del "$ns" 2>/dev/null
-		rm -rf "/etc/netns/$ns"
-	fi
+	netns_cleanup
 	if [ -n "${KEEP_TMP:-}" ]; then
 		echo "# kept $tmp"
 	else
@@ -247,48 +244,11 @@ fi
 
 # ---- the namespace ------------------------------------------------------------
 
-mkdir -p "/etc/netns/$ns"
-netns_made=1
-printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' \
-    >"/etc/netns/$ns/resolv.conf"
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$ns/hosts"
-if ! ip netns add "$ns" || ! ip netns exec "$ns" ip link set lo up ||
-    ! ip netns exec "$ns" ip addr add "$addr/8" dev lo; then
+if ! netns_up "$addr"; then
 	not_ok "acme: cannot make network namespace $ns"
 	summary
 	exit
 fi
-
-# nsx [-t SECONDS] COMMAND...: COMMAND in the namespace, bounded.
-nsx() {
-	_t=20
-	if [ "$1" = -t ]; then
-		_t=$2
-		shift 2
-	fi
-	timeout "$_t" ip netns exec "$ns" "$@"
-}
-
-# bg LOG COMMAND...: COMMAND in the namespace, in the background; ip netns
-# exec and env exec it, so $! is its PID.
-bg() {
-	_log=$1
-	shift
-	ip netns exec "$ns" "$@" >"$_log" 2>&1 &
-	pids="$pids $!"
-}
-
-# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		_n=$((_n - 1))
-	done
-	return 1
-}
 
 # alive PID: the process exists and is no zombie.
 alive() {
@@ -296,11 +256,8 @@ alive() {
 	    [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]
 }
 
-bg "$tmp/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
-    --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
-    --port=53 --user=nobody --group=nogroup \
-    --pid-file="$tmp/dnsmasq.pid" --log-facility=- --log-queries \
-    --local-ttl=0 --local=/$dom/ \
+# shellcheck disable=SC2046
+bg "$tmp/dnsmasq.log" dnsmasq $(dnsmasq_args) --local=/$dom/ \
     --host-record=$host,$addr --host-record=$pebble_host,127.0.0.1
 if wait_for 5 ip netns exec "$ns" getent ahostsv4 "$host"; then
 	ok "dnsmasq answers in the namespace"

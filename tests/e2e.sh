@@ -359,6 +359,64 @@ else
 	check "SIGTERM: exit 0" test "$rc" = 0
 	check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
 fi
+# --- workers: threads, each with its own SO_REUSEPORT listener
+# threads PID: the threads of a process.
+threads() { ls "/proc/$1/task" | wc -l; }
+# listeners: the listening sockets on the port (IPv4 and IPv6).
+listeners() { ss -Hltn "sport = :$port" | wc -l; }
+# start_workers N: starts the server with workers = N, waits for it.
+start_workers() {
+	write_conf a.test
+	echo "workers = $1" >>"$conf"
+	"$d" -d -f "$conf" 2>>"$tmp/log" &
+	pid=$!
+	i=0
+	while [ "$(code a.test /.well-known/mta-sts.txt)" != 200 ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+printf 'version: STSv1\nmode: enforce\nmx: mx.a.test\nmax_age: 1209600\n' >"$p/a.test.txt"
+start_workers 2
+check "workers = 2: two threads" test "$(threads "$pid")" = 2
+check "workers = 2: two listeners for each address" test "$(listeners)" = 4
+bad=0
+for i in $(seq 30); do
+	case $(fetch a.test) in *"mode: enforce"*) ;; *) bad=$((bad + 1)) ;; esac
+done
+check "workers = 2: 30 new connections served" test "$bad" = 0
+printf 'version: STSv1\nmode: testing\nmx: mx.a.test\nmax_age: 86400\n' >"$p/a.test.txt"
+kill -HUP "$pid"
+sleep 0.5
+bad=0
+for i in $(seq 30); do
+	case $(fetch a.test) in *"mode: testing"*) ;; *) bad=$((bad + 1)) ;; esac
+done
+check "workers = 2: after a reload every worker serves the new policy" test "$bad" = 0
+python3 - "$port" "$tmp/ca.pem" >"$tmp/resume" 2>&1 <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+sess, reused = None, 0
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    t = ctx.wrap_socket(s, server_hostname="mta-sts.a.test", session=sess)
+    reused += t.session_reused
+    sess = t.session
+    t.close()
+print(reused)
+PY
+check "workers = 2: sessions resume whichever worker accepts (19 of 19)" test "$(cat "$tmp/resume")" = 19
+kill -TERM "$pid"
+wait "$pid"
+check "workers = 2: SIGTERM stops every worker, exit 0" test "$?" = 0
+start_workers 1
+check "workers = 1: one thread" test "$(threads "$pid")" = 1
+check "workers = 1: one listener for each address" test "$(listeners)" = 2
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
 # --- systemd notifications (Type=notify)
 write_conf a.test
 out=$(python3 tests/notify.py "$d" "$conf" | tr '\n' ' ')

@@ -52,36 +52,16 @@ daemon=${MTA_STSD:-server/mta-stsd}
 ctl=${MTA_STSCTL:-server/mta-stsctl}
 here=$(pwd)
 ns=mta-stsd-fetch-$$
-pids=
-netns_made=
 
 # Proxies from the environment would send the fetchers elsewhere.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
     no_proxy NO_PROXY
 
 tmp=$(mktemp -d /tmp/mta-stsd-fetchers.XXXXXX) || exit 1
-
-# Stops what this script started, by PID, within a bounded time.
-stop_all() {
-	[ -n "$pids" ] || return 0
-	# shellcheck disable=SC2086
-	kill $pids 2>/dev/null
-	# shellcheck disable=SC2086
-	( sleep 5; kill -9 $pids 2>/dev/null ) >/dev/null 2>&1 &
-	_wd=$!
-	# shellcheck disable=SC2086
-	wait $pids 2>/dev/null
-	kill "$_wd" 2>/dev/null
-	wait "$_wd" 2>/dev/null
-	pids=
-}
+. tests/netns.sh
 
 cleanup() {
-	stop_all
-	if [ -n "$netns_made" ]; then
-		ip netns del "$ns" 2>/dev/null
-		rm -rf "/etc/netns/$ns"
-	fi
+	netns_cleanup
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -254,61 +234,12 @@ fi
 
 # ---- the namespace --------------------------------------------------------
 
-mkdir -p "/etc/netns/$ns"
-netns_made=1
-printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' \
-    >"/etc/netns/$ns/resolv.conf"
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$ns/hosts"
-# 127.0.0.2 is where the impostor listens; it also makes getaddrinfo()
-# with AI_ADDRCONFIG (aiohttp, getent) resolve names at all: glibc counts
-# IPv4 as configured only for an address other than 127.0.0.1.
-if ! ip netns add "$ns" || ! ip netns exec "$ns" ip link set lo up ||
-    ! ip netns exec "$ns" ip addr add 127.0.0.2/8 dev lo; then
+# 127.0.0.2 is where the impostor listens (see netns_up).
+if ! netns_up 127.0.0.2; then
 	not_ok "fetchers: cannot make network namespace $ns"
 	summary
 	exit
 fi
-
-nsx() {
-	timeout 30 ip netns exec "$ns" "$@"
-}
-
-# bg LOG COMMAND...: runs COMMAND in the namespace in the background (ip
-# netns exec execs it: $! is its PID).
-bg() {
-	_log=$1
-	shift
-	ip netns exec "$ns" "$@" >"$_log" 2>&1 &
-	pids="$pids $!"
-}
-
-# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		_n=$((_n - 1))
-	done
-	return 1
-}
-
-# stop_pid PID: stops one process this script started, within 5 s, and
-# takes it off $pids.
-stop_pid() {
-	kill "$1" 2>/dev/null
-	( sleep 5; kill -9 "$1" 2>/dev/null ) >/dev/null 2>&1 &
-	_wd=$!
-	wait "$1" 2>/dev/null
-	kill "$_wd" 2>/dev/null
-	wait "$_wd" 2>/dev/null
-	_rest=
-	for _p in $pids; do
-		[ "$_p" = "$1" ] || _rest="$_rest $_p"
-	done
-	pids=$_rest
-}
 
 # start_dns [OPTION...]: (re)starts dnsmasq with the fixed records and the
 # extra OPTIONs (the life cycle's TXT record).  dnsmasq rereads no
@@ -317,11 +248,8 @@ stop_pid() {
 dns_pid=
 start_dns() {
 	[ -z "$dns_pid" ] || stop_pid "$dns_pid"
-	bg "$tmp/dnsmasq.log" dnsmasq --keep-in-foreground \
-	    --conf-file=/dev/null --no-resolv --no-hosts \
-	    --listen-address=127.0.0.1 --bind-interfaces --port=53 \
-	    --user=nobody --group=nogroup --pid-file="$tmp/dnsmasq.pid" \
-	    --log-facility=- --log-queries --local-ttl=0 \
+	# shellcheck disable=SC2046
+	bg "$tmp/dnsmasq.log" dnsmasq $(dnsmasq_args) \
 	    --local=/example.com/ --local=/example.net/ \
 	    --local=/untrusted.example/ --local=/mismatch.example/ \
 	    --local=/cycle.example/ \

@@ -52,7 +52,8 @@ write_conf() {
 	{
 		printf '[server]\nlisten = 127.0.0.1:%s [::1]:%s\n' "$port" "$port"
 		printf 'policy_dir = %s\ncert_dir = %s\nuser = nobody\n' "$p" "$c"
-		printf 'log_level = info\ntlsrpt_dir = %s\ntlsrpt_rate = 1000\n' "$r"
+		printf 'log_level = info\nworkers = 2\n'
+		printf 'tlsrpt_dir = %s\ntlsrpt_rate = 1000\n' "$r"
 		for l in "$@"; do printf '%s\n' "$l"; done
 	} >"$conf"
 }
@@ -264,7 +265,7 @@ expect "Content-Length with chunked (smuggling shape): 400" 400 "$code"
 check "nothing stored by the hostile requests" test "$(nfiles)" = "$n0"
 check "no temporary file left" notmp
 
-# --- concurrent submissions: 8 reports and 4 copies of one
+# --- concurrent submissions over two workers: 8 reports and 4 copies of one
 pids=
 for i in 1 2 3 4 5 6 7 8; do
 	post a.test "$G" "$tmp/c$i.json.gz" >"$tmp/c$i.code" &

@@ -232,6 +232,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sent = size + 1;
 		}
 		memset(&ev, 0, sizeof(ev));
+		/* Polled, not driven by events: every side may be ready. */
+		ev.net = ev.app = TLS_RD | TLS_WR;
 		rc = tls_conn_pump(tc, net[1], &appfd, &ev);
 		(void)drain(net[0], NULL);
 		if (r.app[1] != -1)
@@ -334,6 +336,7 @@ main(int argc, char **argv)
 			(void)!send(net[0], buf, (size_t)n, MSG_NOSIGNAL);
 		}
 		memset(&ev, 0, sizeof(ev));
+		ev.net = ev.app = TLS_RD | TLS_WR;
 		if (tls_conn_pump(tc, net[1], &appfd, &ev) == -1)
 			break;
 		/* Server to client. */

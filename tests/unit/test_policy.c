@@ -224,6 +224,39 @@ test_diag_format(void **state)
 	    "f.txt:7: error: something");
 }
 
+/* Collects the lines policy_served_hazards() names. */
+static void
+hazard_line(void *arg, unsigned line, const char *msg)
+{
+	unsigned *lines = arg;
+
+	assert_non_null(msg);
+	assert_true(lines[0] < 15);
+	lines[++lines[0]] = line;
+}
+
+static void
+test_served_hazards(void **state)
+{
+	static const char canon[] = "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: a.example.com\r\nmax_age: 86400\r\n";
+	static const char odd[] = "version: STSv1\nmode: enforce\r\n\r\n"
+	    "# x\r\nmx: a.example.com\r\nmax_age: 86400";
+	unsigned	 lines[16] = { 0 };
+
+	(void)state;
+	assert_int_equal(policy_served_hazards(canon, sizeof(canon) - 1,
+	    hazard_line, lines), 0);
+	/* LF only (1), blank (3), comment (4), no final CRLF (6). */
+	assert_int_equal(policy_served_hazards(odd, sizeof(odd) - 1,
+	    hazard_line, lines), 4);
+	assert_int_equal(lines[0], 4);
+	assert_int_equal(lines[1], 1);
+	assert_int_equal(lines[2], 3);
+	assert_int_equal(lines[3], 4);
+	assert_int_equal(lines[4], 6);
+}
+
 int
 main(void)
 {
@@ -238,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_mx_match),
 		cmocka_unit_test(test_mode_names),
 		cmocka_unit_test(test_diag_format),
+		cmocka_unit_test(test_served_hazards),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -119,6 +119,51 @@ test_format(void **state)
 	    "\"v=STSv1; id=20220101080000Z;\"");
 }
 
+static void
+test_tlsrpt(void **state)
+{
+	static const char *good[] = {
+		"v=TLSRPTv1; rua=mailto:tlsrpt@example.com",
+		"v=TLSRPTv1;rua=mailto:a@example.com;",
+		("v=TLSRPTv1 ; rua=mailto:a@example.com , "
+		    "https://r.example.net/v1 ; ext_1=x"),
+		"v=TLSRPTv1; rua=https://r.example.net/a%2Cb%21",
+	};
+	static const char *bad[] = {
+		"",
+		"v=TLSRPTv1",
+		"v=TLSRPTv2; rua=mailto:a@example.com",
+		"v=TLSRPTv1x; rua=mailto:a@example.com",
+		" v=TLSRPTv1; rua=mailto:a@example.com",
+		"rua=mailto:a@example.com; v=TLSRPTv1",
+		"v=TLSRPTv1; rua=ftp://example.com",
+		"v=TLSRPTv1; rua=mailto:",
+		"v=TLSRPTv1; rua=mailto:a@",
+		"v=TLSRPTv1; rua=",
+		"v=TLSRPTv1; rua=mailto:a@example.com,",
+		"v=TLSRPTv1; rua=mailto:a!b@example.com",
+		"v=TLSRPTv1; rua=mailto:a@example.com; rua=mailto:b@example.com",
+		"v=TLSRPTv1; x=1",
+		"v=TLSRPTv1; rua=mailto:a@example.com; -x=1",
+		"v=TLSRPTv1; rua=mailto:a@example.com; x=",
+		"v=TLSRPTv1; rua=mailto:a@example.com; x=a=b",
+		"v=TLSRPTv1; rua=mailto:a@example.com;; x=1",
+		"v=TLSRPTv1 rua=mailto:a@example.com",
+	};
+	char	 err[TXT_ERR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(txt_parse_tlsrpt(good[i], strlen(good[i]),
+		    err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(txt_parse_tlsrpt(bad[i], strlen(bad[i]), err,
+		    sizeof(err)), -1);
+		assert_true(err[0] != '\0');
+	}
+}
+
 int
 main(void)
 {
@@ -129,6 +174,7 @@ main(void)
 		cmocka_unit_test(test_id_for_time),
 		cmocka_unit_test(test_parse_time_invalid),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_tlsrpt),
 	};
 
 	return cmocka_run_group_tests_name("txt", tests, NULL, NULL);

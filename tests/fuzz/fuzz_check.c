@@ -1,0 +1,96 @@
+/*
+ * fuzz_check.c: libFuzzer target for what mta-stsctl check reads from the
+ * network: DNS responses, SMTP replies, HTTP responses, TLS-RPT records,
+ * served policy bodies.
+ *
+ * The first byte picks the parser; the rest is its input.  Every parser
+ * must stay within its input and say why it refuses one: a DNS answer
+ * keeps at most DNS_RR_MAX records, each NUL-terminated within bounds; an
+ * SMTP reply never claims more bytes than it was given; an HTTP response
+ * that parses has a status code and a NUL-terminated body within the cap.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "policy.h"
+#include "smtp.h"
+#include "tls.h"
+#include "txt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+count(void *arg, unsigned line, const char *msg)
+{
+	size_t *n = arg;
+
+	if (line == 0 || msg == NULL)
+		abort();
+	(*n)++;
+}
+
+static void
+fuzz_dns(const uint8_t *data, size_t size, int type)
+{
+	static struct dns_answer	 a;
+
+	if (dns_parse(data, size, type, &a) == -1) {
+		if (a.why[0] == '\0' || a.n != 0)
+			abort();
+		return;
+	}
+	if (a.n > DNS_RR_MAX || (a.status == DNS_OK) != (a.n + a.more > 0))
+		abort();
+	for (size_t i = 0; i < a.n; i++)
+		if (strlen(a.rr[i].data) > DNS_DATA_MAX ||
+		    (type != DNS_T_TXT && strlen(a.rr[i].data) != a.rr[i].len))
+			abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const int	 types[] = { DNS_T_TXT, DNS_T_A, DNS_T_AAAA,
+				    DNS_T_MX };
+	static struct tls_fetch	 f;
+	struct smtp_reply	 r;
+	char			 why[256];
+	size_t			 n = 0;
+	int			 used;
+
+	if (size < 1)
+		return 0;
+	switch (data[0] % 8) {
+	case 0: case 1: case 2: case 3:
+		fuzz_dns(data + 1, size - 1, types[data[0] % 8]);
+		break;
+	case 4:
+		used = smtp_reply_parse((const char *)data + 1, size - 1, &r,
+		    why, sizeof(why));
+		if (used > (int)(size - 1) || (used > 0 && (r.code < 200 ||
+		    r.code > 559 || r.lines == 0 ||
+		    strlen(r.text) > SMTP_TEXT_MAX)))
+			abort();
+		break;
+	case 5:
+		if (txt_parse_tlsrpt((const char *)data + 1, size - 1, why,
+		    sizeof(why)) == -1 && why[0] == '\0')
+			abort();
+		break;
+	case 6:
+		if (tls_fetch_parse(data + 1, size - 1, data[0] & 0x80, &f, why,
+		    sizeof(why)) == 0 && (f.status < 200 || f.status > 599 ||
+		    f.bodylen > TLS_FETCH_BODY_MAX || f.body[f.bodylen] != '\0' ||
+		    strlen(f.ctype) >= sizeof(f.ctype)))
+			abort();
+		break;
+	default:
+		if (policy_served_hazards((const char *)data + 1, size - 1,
+		    count, &n) != n)
+			abort();
+		break;
+	}
+	return 0;
+}
