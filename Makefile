@@ -18,7 +18,7 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 
 # Debian packages that the build needs, and those the tests need too.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
-		   libinih-dev libseccomp-dev \
+		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
 		   ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
@@ -31,11 +31,12 @@ CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o
 SHARED_OBJS	 = $(S)/tls.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
 		   $(S)/ids.o $(CORE_OBJS)
 CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(S)/check.o $(S)/dns.o \
-		   $(S)/smtp.o $(SHARED_OBJS)
-CTL_LIBS	 = -lbearssl -linih -lresolv
+		   $(S)/smtp.o $(S)/reports.o $(S)/tlsrpt.o $(SHARED_OBJS)
+CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
 DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/http.o \
-		   $(S)/sandbox.o $(SHARED_OBJS)
-DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -pthread
+		   $(S)/sandbox.o $(S)/tlsrpt.o $(SHARED_OBJS)
+DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
+		   -pthread
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_sandbox
@@ -45,8 +46,8 @@ FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 # Every fuzzer links the same pure and I/O modules; none has a main().
 FUZZ_SRCS	 = $(S)/policy.c $(S)/txt.c $(S)/file.c $(S)/der.c \
 		   $(S)/map.c $(S)/log.c $(S)/config.c $(S)/ids.c $(S)/edit.c \
-		   $(S)/tls.c $(S)/http.c $(S)/dns.c $(S)/smtp.c
-FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv
+		   $(S)/tls.c $(S)/http.c $(S)/dns.c $(S)/smtp.c $(S)/tlsrpt.c
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

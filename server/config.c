@@ -27,7 +27,8 @@ enum type {
 	T_LEVEL,
 	T_LISTEN,	/* repeatable, space-separated */
 	T_ACME_LISTEN,	/* the same, for acme_listen; may stay empty */
-	T_DOMAIN	/* a host name, or empty */
+	T_DOMAIN,	/* a host name, or empty */
+	T_URLPATH	/* "/" and letters, digits, "-", "_", ".", "/" */
 };
 
 struct key {
@@ -72,6 +73,19 @@ static const struct key keys[] = {
 	{ "server", "workers",		T_COUNT,   OFF(workers), "0", 0, 64 },
 	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0 },
 	{ "server", "sandbox",		T_BOOL,    OFF(sandbox), "yes", 0, 0 },
+	{ "server", "tlsrpt_dir",	T_OPTPATH, OFF(tlsrpt_dir), "", 0, 0 },
+	{ "server", "tlsrpt_path",	T_URLPATH, OFF(tlsrpt_path), "/tlsrpt",
+	    0, 0 },
+	{ "server", "tlsrpt_max_size",	T_COUNT,   OFF(tlsrpt_max_size),
+	    "1048576", 1024, 16777216 },
+	{ "server", "tlsrpt_max_json",	T_COUNT,   OFF(tlsrpt_max_json),
+	    "1048576", 4096, 67108864 },
+	{ "server", "tlsrpt_max_ratio",	T_COUNT,   OFF(tlsrpt_max_ratio),
+	    "100", 1, 1100 },
+	{ "server", "tlsrpt_dir_max",	T_COUNT,   OFF(tlsrpt_dir_max), "1024",
+	    1, 1048576 },
+	{ "server", "tlsrpt_rate",	T_COUNT,   OFF(tlsrpt_rate), "60", 1,
+	    100000 },
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0 },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0 },
@@ -248,6 +262,7 @@ set(struct state *st, const struct key *k, const char *v)
 	case T_PATH:
 	case T_OPTPATH:
 	case T_DOMAIN:
+	case T_URLPATH:
 		if (k->type == T_STRING && *v == '\0') {
 			snprintf(st->why, sizeof(st->why), "empty value");
 			return -1;
@@ -256,6 +271,15 @@ set(struct state *st, const struct key *k, const char *v)
 		    (k->type == T_OPTPATH && *v != '\0' && *v != '/')) {
 			snprintf(st->why, sizeof(st->why), "'%s' is not an "
 			    "absolute path", v);
+			return -1;
+		}
+		if (k->type == T_URLPATH && (*v != '/' || strlen(v) > 64 ||
+		    strspn(v, "/-_.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		    "QRSTUVWXYZ0123456789") != strlen(v) ||
+		    strcmp(v, "/.well-known/mta-sts.txt") == 0)) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not a path "
+			    "of letters, digits and -_./ starting with '/' "
+			    "(other than the policy's)", v);
 			return -1;
 		}
 		if (k->type == T_DOMAIN && *v != '\0' &&
@@ -411,5 +435,7 @@ config_free(struct config *c)
 	free(c->pid_file);
 	free(c->log_file);
 	free(c->default_domain);
+	free(c->tlsrpt_dir);
+	free(c->tlsrpt_path);
 	memset(c, 0, sizeof(*c));
 }

@@ -36,6 +36,13 @@ struct config {
 	char		*acme_webroot;		/* "" for none */
 	int		 watch_certs;		/* reload on cert_dir changes */
 	int		 sandbox;		/* Landlock and seccomp */
+	char		*tlsrpt_dir;		/* reports stored here; "" off */
+	char		*tlsrpt_path;		/* where reports are POSTed */
+	unsigned	 tlsrpt_max_size;	/* bytes of one report as sent */
+	unsigned	 tlsrpt_max_json;	/* bytes once decompressed */
+	unsigned	 tlsrpt_max_ratio;	/* decompressed / compressed */
+	unsigned	 tlsrpt_dir_max;	/* MiB in tlsrpt_dir, all told */
+	unsigned	 tlsrpt_rate;		/* reports per client an hour */
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "life.h"
 #include "log.h"
 #include "policy.h"
+#include "reports.h"
 #include "tls.h"
 #include "txt.h"
 
@@ -86,6 +87,17 @@ static const struct command commands[] = {
 	  "attention.\n"
 	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
 	  "      --json         one JSON array, for scripts\n" },
+	{ "reports", reports_main, "reports [-f CONFIG] [DOMAIN] [--since "
+	  "YYYY-MM-DD] [--json] | --import FILE...",
+	  "Sum the TLS-RPT reports (RFC 8460) stored in tlsrpt_dir per domain,\n"
+	  "day and sending organisation: sessions successful and failed,\n"
+	  "failures by result type with their MX hosts, sending IPs and a hint.\n"
+	  "  -f, --config FILE     mta-stsd.conf (default " CONFIG_DEFAULT_PATH
+	  ")\n"
+	  "  -s, --since DAY       only reports from DAY (YYYY-MM-DD) on\n"
+	  "  -j, --json            one JSON array, for scripts\n"
+	  "  -i, --import FILE...  store reports saved from mail (.json, .gz,\n"
+	  "                        .json.gz) in tlsrpt_dir instead\n" },
 	{ "validate", cmd_validate, "validate [-q] [--print] FILE...",
 	  "Check policy source files; print every problem as\n"
 	  "FILE:LINE: error|warning: message.  '-' reads standard input.\n"

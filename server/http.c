@@ -41,7 +41,19 @@ struct http {
 	http_closed_fn		 closed;
 	void			*arg;
 	char			*webroot;	/* ACME: the challenge files */
+	struct http_receiver	 rx;		/* TLS-RPT; rx.path NULL: off */
 };
+
+/* A POST to the receiver in progress: its body so far. */
+struct upload {
+	char		*buf;
+	size_t		 len, cap;
+	int		 gzip;		/* application/tlsrpt+gzip */
+	int		 too_big;	/* past max_size: dropped, then 413 */
+	int		 answered;	/* the 413 is queued already */
+};
+
+#define UPLOAD_FIRST	(16 * 1024)	/* first allocation for a body */
 
 #define ACME_PREFIX	"/.well-known/acme-challenge/"
 #define ACME_TOKEN_MAX	128	/* characters of a token */
@@ -205,12 +217,13 @@ keep(char *dst, size_t dstsz, const char *s)
 }
 
 /*
- * Chooses the answer.  The request target is never mapped to a file: it
- * is compared with the one path served.
+ * Checks the Host header and an absolute-form target against the site,
+ * and sets *pathp to the path.  Returns 0, or the status of the refusal
+ * with *resp.
  */
 static unsigned
-route(struct http_site *s, struct MHD_Connection *c, const char *url,
-    struct MHD_Response **resp)
+target(struct http_site *s, struct MHD_Connection *c, const char *url,
+    const char **pathp, struct MHD_Response **resp)
 {
 	const char	*host, *path = url;
 	size_t		 hl;
@@ -253,6 +266,23 @@ route(struct http_site *s, struct MHD_Connection *c, const char *url,
 		*resp = answers.misdirected;
 		return MHD_HTTP_MISDIRECTED_REQUEST;
 	}
+	*pathp = path;
+	return 0;
+}
+
+/*
+ * Chooses the answer.  The request target is never mapped to a file: it
+ * is compared with the one path served.
+ */
+static unsigned
+route(struct http_site *s, struct MHD_Connection *c, const char *url,
+    struct MHD_Response **resp)
+{
+	const char	*path;
+	unsigned	 status;
+
+	if ((status = target(s, c, url, &path, resp)) != 0)
+		return status;
 	if (strcmp(path, HTTP_POLICY_PATH) != 0) {
 		*resp = answers.not_found;
 		return MHD_HTTP_NOT_FOUND;
@@ -285,11 +315,11 @@ count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
  * The checks made before a request's body: a NUL in the target, two Host
  * or Content-Length headers, Content-Length with Transfer-Encoding, an
  * unknown coding (request smuggling shapes) get 400; a method other than
- * GET and HEAD gets 405.  Both close the connection.  Returns 0 to go on.
+ * GET and HEAD (and POST when the receiver is on) gets 405.  Both close the connection.  Returns 0 to go on.
  */
 static unsigned
-screen(struct http_site *s, struct MHD_Connection *c, const char *method,
-    struct MHD_Response **resp)
+screen(const struct http *h, struct http_site *s, struct MHD_Connection *c,
+    const char *method, struct MHD_Response **resp)
 {
 	struct framing	 f;
 
@@ -301,7 +331,9 @@ screen(struct http_site *s, struct MHD_Connection *c, const char *method,
 		return MHD_HTTP_BAD_REQUEST;
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+	    (h->rx.path == NULL || strcmp(method, MHD_HTTP_METHOD_POST) !=
+	    0)) {
 		*resp = answers.bad_method;
 		return MHD_HTTP_METHOD_NOT_ALLOWED;
 	}
@@ -331,19 +363,178 @@ unescape(void *cls, struct MHD_Connection *c, char *uri)
 	return n;
 }
 
+/*
+ * A one-off text answer (copied), with Retry-After when retry_after is
+ * not 0; it closes the connection unless the request is complete.
+ */
+static enum MHD_Result
+reply(struct http_site *s, struct MHD_Connection *c, unsigned status,
+    const char *text, unsigned retry_after, int close)
+{
+	struct MHD_Response	*r;
+	char			 ra[16];
+	enum MHD_Result		 rc;
+
+	s->status = status;
+	s->bytes = strlen(text);
+	r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)
+	    text, MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	snprintf(ra, sizeof(ra), "%u", retry_after);
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain") == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache") == MHD_NO ||
+	    (retry_after != 0 && MHD_add_response_header(r,
+	    MHD_HTTP_HEADER_RETRY_AFTER, ra) == MHD_NO) ||
+	    (close && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+	    "close") == MHD_NO)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* The media type without parameters, compared without case. */
+static int
+media_is(const char *ct, const char *type)
+{
+	size_t	 n = strcspn(ct, "; \t");
+
+	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
+}
+
+/*
+ * The first call for a POST (screen() passed): the receiver's path on a
+ * served host, its media type and announced size, then the receiver's
+ * own say (rate, space).  Refusals are answered before the body is read.
+ */
+static enum MHD_Result
+post_begin(struct http *h, struct http_site *s, struct MHD_Connection *c,
+    const char *url, void **req_cls)
+{
+	struct MHD_Response	*resp;
+	struct upload		*up;
+	const char		*path, *ct, *cl;
+	unsigned		 status, retry = 0;
+	int			 gzip;
+
+	if ((status = target(s, c, url, &path, &resp)) != 0 ||
+	    strcmp(path, h->rx.path) != 0) {
+		if (status == 0) {
+			status = MHD_HTTP_METHOD_NOT_ALLOWED;
+			resp = answers.bad_method;
+		}
+		s->status = status;
+		s->bytes = answer_len(status);
+		return MHD_queue_response(c, status, resp);
+	}
+	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct != NULL && media_is(ct, "application/tlsrpt+gzip"))
+		gzip = 1;
+	else if (ct != NULL && media_is(ct, "application/tlsrpt+json"))
+		gzip = 0;
+	else
+		return reply(s, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    "unsupported media type: send application/tlsrpt+gzip "
+		    "or application/tlsrpt+json\n", 0, 1);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL && strtoull(cl, NULL, 10) > h->rx.max_size)
+		return reply(s, c, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "report too large\n", 0, 1);
+	if ((status = h->rx.admit(h->rx.arg, s, &retry)) != 0)
+		return reply(s, c, status, status ==
+		    MHD_HTTP_TOO_MANY_REQUESTS ? "too many reports from this "
+		    "address; retry later\n" : "report store full\n", retry, 1);
+	if ((up = calloc(1, sizeof(*up))) == NULL)
+		return reply(s, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "out of memory\n", 0, 1);
+	up->gzip = gzip;
+	*req_cls = up;
+	return MHD_YES;
+}
+
+/*
+ * A piece of the body.  Past max_size it is dropped: the 413 goes out at
+ * once if libmicrohttpd takes an answer in the middle of a body, else
+ * when the body ends (bounded by the request deadline).
+ */
+static enum MHD_Result
+post_data(struct http *h, struct http_site *s, struct MHD_Connection *c,
+    struct upload *up, const char *data, size_t n)
+{
+	size_t	 cap;
+	char	*nb;
+
+	if (up->too_big)
+		return MHD_YES;
+	if (n > h->rx.max_size - up->len) {
+		up->too_big = 1;
+		free(up->buf);
+		up->buf = NULL;
+		up->len = up->cap = 0;
+		up->answered = reply(s, c, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "report too large\n", 0, 1) == MHD_YES;
+		return MHD_YES;
+	}
+	if (up->len + n > up->cap) {
+		cap = up->cap == 0 ? UPLOAD_FIRST : up->cap * 2;
+		while (cap < up->len + n)
+			cap *= 2;
+		if (cap > h->rx.max_size)
+			cap = h->rx.max_size;
+		if ((nb = realloc(up->buf, cap)) == NULL)
+			return MHD_NO;
+		up->buf = nb;
+		up->cap = cap;
+	}
+	memcpy(up->buf + up->len, data, n);
+	up->len += n;
+	return MHD_YES;
+}
+
+/* The whole body is in: the receiver's answer. */
+static enum MHD_Result
+post_end(struct http *h, struct http_site *s, struct MHD_Connection *c,
+    struct upload *up)
+{
+	char		 why[300];
+	unsigned	 status;
+	size_t		 n;
+
+	if (up->answered)
+		return MHD_YES;
+	if (up->too_big)
+		return reply(s, c, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "report too large\n", 0, 1);
+	why[0] = '\0';
+	status = h->rx.take(h->rx.arg, s, up->gzip, up->buf != NULL ?
+	    up->buf : "", up->len, why, sizeof(why) - 1);
+	n = strlen(why);
+	why[n] = '\n';
+	why[n + 1] = '\0';
+	/* The TLS layer has stopped looking at this connection: it ends. */
+	return reply(s, c, status, why, 0, 1);
+}
+
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **req_cls)
 {
+	struct http			*h = cls;
 	const union MHD_ConnectionInfo	*ci;
 	struct http_site		*s;
 	struct MHD_Response		*resp = NULL;
 	unsigned			 status;
+	enum MHD_Result			 rc;
 
-	(void)cls;
 	(void)version;
-	(void)upload_data;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (ci == NULL || (s = ci->socket_context) == NULL)
 		return MHD_NO;
@@ -363,13 +554,24 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		 * Refused at once, before any body is read (no "100
 		 * Continue"): malformed framing and other methods.
 		 */
-		if ((status = screen(s, c, method, &resp)) != 0) {
+		if ((status = screen(h, s, c, method, &resp)) != 0) {
 			s->bad_target = 0;
 			s->status = status;
 			s->bytes = answer_len(status);
 			return MHD_queue_response(c, status, resp);
 		}
+		if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+			return post_begin(h, s, c, url, req_cls);
 		return MHD_YES;
+	}
+	if (*req_cls != &request_seen) {
+		if (*upload_data_size != 0) {
+			rc = post_data(h, s, c, *req_cls, upload_data,
+			    *upload_data_size);
+			*upload_data_size = 0;
+			return rc;
+		}
+		return post_end(h, s, c, *req_cls);
 	}
 	/*
 	 * A body is never wanted: it is read and dropped (bounded by the
@@ -399,6 +601,10 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	(void)cls;
 	if (*req_cls == NULL)
 		return;
+	if (*req_cls != &request_seen) {
+		free(((struct upload *)*req_cls)->buf);
+		free(*req_cls);
+	}
 	*req_cls = NULL;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (ci == NULL || (s = ci->socket_context) == NULL)
@@ -526,6 +732,13 @@ http_start(const struct http_limits *lim, http_site_fn site,
 	}
 	h->epfd = di->epoll_fd;
 	return h;
+}
+
+/* see http.h */
+void
+http_set_receiver(struct http *h, const struct http_receiver *r)
+{
+	h->rx = *r;
 }
 
 /* see http.h */

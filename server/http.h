@@ -54,6 +54,35 @@ struct http_limits {
 
 struct http	*http_start(const struct http_limits *lim, http_site_fn site,
 		    http_closed_fn closed, void *arg);
+
+/*
+ * The TLS-RPT receiver (RFC 8460 section 3): a POST to path on a served
+ * host, of media type application/tlsrpt+json or application/tlsrpt+gzip
+ * (415 otherwise) and at most max_size bytes (413 otherwise, at once when
+ * Content-Length says so).  Other POSTs keep their 405.
+ *
+ * admit() is asked once the headers are in: it returns 0 to read the
+ * body, or the status to answer at once (429 with *retry_after seconds,
+ * 507).  take() gets the whole body, valid for the call only, and
+ * returns the status, with a one-line reason in why for the body of the
+ * answer.  The body is gathered in memory allocated per request, never
+ * beyond max_size.  Every answer to a POST closes the connection (see
+ * tls_set_post_bodies()).
+ */
+struct http_receiver {
+	const char	*path;		/* "/tlsrpt"; NULL: off */
+	size_t		 max_size;
+	unsigned	(*admit)(void *arg, struct http_site *s,
+			    unsigned *retry_after);
+	unsigned	(*take)(void *arg, struct http_site *s, int gzip,
+			    const char *body, size_t len, char *why,
+			    size_t whysz);
+	void		*arg;
+};
+
+/* Sets (copies) the receiver; r->path must outlive the next call. */
+void		 http_set_receiver(struct http *h,
+		    const struct http_receiver *r);
 void		 http_stop(struct http *h);
 
 /*

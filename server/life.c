@@ -991,6 +991,14 @@ life_init(int argc, char **argv)
 	    "record is needed: some senders use IPv4 only)\n");
 	if (o.nrua > 0)
 		print_tlsrpt(c.domain, o.rua, o.nrua);
+	/* A report address on this server that nothing would answer. */
+	for (size_t k = 0; k < o.nrua; k++)
+		if (c.cfg.tlsrpt_dir[0] == '\0' &&
+		    strncmp(o.rua[k], "https://mta-sts.", 16) == 0 &&
+		    strncasecmp(o.rua[k] + 16, c.domain, strlen(c.domain)) == 0)
+			fprintf(stderr, "mta-stsctl: note: %s: tlsrpt_dir is not "
+			    "set in %s, so mta-stsd will not receive these "
+			    "reports\n", o.rua[k], c.cfgpath);
 	policy_free(&p);
 	rc = 0;
 out:

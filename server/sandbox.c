@@ -165,6 +165,12 @@ landlock(const struct config *c, const char *config_path)
 	if (c->acme_webroot[0] != '\0' && allow(rs, c->acme_webroot, FS_READ,
 	    attr.handled_access_fs) == -1)
 		goto out;
+	/* The TLS-RPT store: domain directories, temporary files, renames. */
+	if (c->tlsrpt_dir[0] != '\0' && allow(rs, c->tlsrpt_dir, FS_READ |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE,
+	    attr.handled_access_fs) == -1)
+		goto out;
 	if (c->log_file[0] != '\0' && allow(rs, c->log_file,
 	    LANDLOCK_ACCESS_FS_WRITE_FILE, attr.handled_access_fs) == -1)
 		goto out;
@@ -197,7 +203,8 @@ seccomp(void)
 		"read", "write", "readv", "writev", "pread64", "close",
 		"openat", "fstat", "newfstatat", "statx", "lseek",
 		"getdents64", "readlinkat", "faccessat", "faccessat2",
-		"unlink", "unlinkat", "fsync", "fdatasync",
+		"unlink", "unlinkat", "fsync", "fdatasync", "access",
+		"mkdir", "mkdirat", "rename", "renameat", "renameat2",
 		"mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
 		"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "tgkill",
 		"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
@@ -292,7 +299,8 @@ sandbox_enter(const struct config *c, const char *config_path)
 		log_error("sandbox: seccomp: cannot load the filter");
 		return -1;
 	}
-	log_info("sandbox: confined to reading %s and %s%s", c->policy_dir,
-	    c->cert_dir, SANITIZED ? " (no seccomp: sanitizer build)" : "");
+	log_info("sandbox: confined to reading %s and %s%s%s%s", c->policy_dir,
+	    c->cert_dir, c->tlsrpt_dir[0] != '\0' ? ", writing " : "",
+	    c->tlsrpt_dir, SANITIZED ? " (no seccomp: sanitizer build)" : "");
 	return 0;
 }

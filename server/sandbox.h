@@ -4,8 +4,8 @@
  * After start-up (sockets bound, keys read, privileges dropped) the
  * process confines itself to serving: reading the policy, certificate
  * and ACME directories and its configuration file, appending to its log,
- * removing its pid file; no program run, no network socket made, bound or
- * connected (those it needs exist already).  On Linux: Landlock for
+ * removing its pid file, writing TLS-RPT reports below tlsrpt_dir; no
+ * program run, no network socket made, bound or connected (those it needs exist already).  On Linux: Landlock for
  * paths, seccomp for system calls.  Elsewhere, or on a kernel without
  * them, it does nothing and says so.
  */

@@ -17,6 +17,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -36,6 +38,7 @@
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "tlsrpt.h"
 
 #define ACCEPT_BURST	64	/* accepts per listener per loop turn */
 #define STOP_GRACE	5	/* seconds for in-flight requests at exit */
@@ -663,6 +666,194 @@ sweep(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* TLS-RPT                                                             */
+
+/*
+ * The receiver, shared by the workers.  The directory, path and size
+ * limit are fixed at start; the other limits follow reloads.  Each
+ * worker unpacks and checks its reports on its own; the rate table and
+ * the count of bytes stored are taken under the lock.
+ */
+static struct {
+	pthread_mutex_t		 lock;
+	int			 fd;		/* tlsrpt_dir, or -1: off */
+	char			 dir[PATH_MAX];	/* for the log */
+	char			 path[80];	/* tlsrpt_path */
+	size_t			 max_size;
+	struct tlsrpt_caps	 caps;
+	unsigned		 per_hour;	/* tlsrpt_rate */
+	int64_t			 max;		/* tlsrpt_dir_max, bytes */
+	int64_t			 used;		/* bytes, or -1: count again */
+	int64_t			 counted;	/* when last counted (ms) */
+	struct tlsrpt_rate	 rate;
+} R = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+/* The limits a reload may change; called with R.lock held or alone. */
+static void
+rpt_limits(const struct config *c)
+{
+	R.caps.max_size = R.max_size;
+	R.caps.max_json = c->tlsrpt_max_json;
+	R.caps.max_ratio = c->tlsrpt_max_ratio;
+	R.per_hour = c->tlsrpt_rate;
+	R.max = (int64_t)c->tlsrpt_dir_max * 1024 * 1024;
+	R.used = -1;
+}
+
+/* Opens tlsrpt_dir, if set, at start.  Returns 0 or -1 after logging. */
+static int
+rpt_open(const struct config *c)
+{
+	if (c->tlsrpt_dir[0] == '\0')
+		return 0;
+	if ((R.fd = open(c->tlsrpt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		log_error("tlsrpt_dir %s: %s", c->tlsrpt_dir, strerror(errno));
+		return -1;
+	}
+	if (access(c->tlsrpt_dir, W_OK) == -1)
+		log_warn("tlsrpt_dir %s: not writable by this user: reports "
+		    "will be refused", c->tlsrpt_dir);
+	snprintf(R.dir, sizeof(R.dir), "%s", c->tlsrpt_dir);
+	snprintf(R.path, sizeof(R.path), "%s", c->tlsrpt_path);
+	R.max_size = c->tlsrpt_max_size;
+	rpt_limits(c);
+	tls_set_post_bodies(1);
+	log_info("tlsrpt: receiving reports at %s into %s", R.path, R.dir);
+	return 0;
+}
+
+/*
+ * Would add more bytes take tlsrpt_dir past tlsrpt_dir_max?  The count is
+ * kept as reports are stored, and made again from the disk after a
+ * reload, and when the cap seems reached, at most once a minute (the
+ * administrator may have removed old reports; a scan costs a directory
+ * walk in the loop).  Called with R.lock held.
+ */
+static int
+rpt_full(size_t add)
+{
+	if (R.used < 0 || (R.used + (int64_t)add > R.max &&
+	    S.ms - R.counted >= 60000)) {
+		R.used = tlsrpt_usage(R.fd);
+		R.counted = S.ms;
+	}
+	if (R.used < 0) {
+		log_error("tlsrpt: %s: %s", R.dir, strerror(errno));
+		return 1;
+	}
+	if (R.used + (int64_t)add <= R.max)
+		return 0;
+	log_error("tlsrpt: %s: tlsrpt_dir_max (%lld MiB) reached; refusing "
+	    "reports", R.dir, (long long)(R.max / 1024 / 1024));
+	return 1;
+}
+
+static unsigned
+rpt_admit(void *arg, struct http_site *site, unsigned *retry_after)
+{
+	unsigned	 per_hour, status = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&R.lock);
+	per_hour = R.per_hour;
+	*retry_after = tlsrpt_rate_take(&R.rate, site->client, S.ms, per_hour);
+	if (*retry_after != 0)
+		status = 429;
+	else if (rpt_full(0))
+		status = 507;
+	pthread_mutex_unlock(&R.lock);
+	if (status == 429)
+		log_warn("tlsrpt: %s: %s: more than %u reports an hour; "
+		    "refused", site->host, site->client, per_hour);
+	return status;
+}
+
+static long
+us_since(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+static unsigned
+rpt_take(void *arg, struct http_site *site, int gzip, const char *body,
+    size_t len, char *why, size_t whysz)
+{
+	struct tlsrpt_caps	 caps;
+	struct tlsrpt_meta	 m;
+	struct timespec		 t0;
+	const char		*err, *domain = site->host + strlen("mta-sts.");
+	char			*json = NULL;
+	size_t			 jl;
+	unsigned		 status;
+	int			 big, full, rc;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&R.lock);
+	caps = R.caps;
+	pthread_mutex_unlock(&R.lock);
+	if ((err = tlsrpt_unpack(body, len, gzip ? TLSRPT_GZIP : TLSRPT_JSON,
+	    &caps, &json, &jl, &big)) != NULL ||
+	    (err = tlsrpt_check(json, jl, &m)) != NULL) {
+		snprintf(why, whysz, "malformed report: %s", err);
+		status = big ? 413 : 400;
+		log_info("tlsrpt: %s: %s: refused (%u, %ldus): %s", site->host,
+		    site->client, status, us_since(&t0), err);
+		goto out;
+	}
+	pthread_mutex_lock(&R.lock);
+	full = rpt_full(jl);
+	pthread_mutex_unlock(&R.lock);
+	if (full) {
+		snprintf(why, whysz, "report store full");
+		status = 507;
+		goto out;
+	}
+	/* Two workers may store at once: names are unique per thread. */
+	if ((rc = tlsrpt_store(R.fd, domain, &m, json, jl)) == -1) {
+		log_error("tlsrpt: %s/%s/%s: %s", R.dir, domain, m.name,
+		    strerror(errno));
+		snprintf(why, whysz, "cannot store the report");
+		status = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
+		goto out;
+	}
+	if (rc == 1) {
+		pthread_mutex_lock(&R.lock);
+		if (R.used >= 0)
+			R.used += (int64_t)jl;
+		pthread_mutex_unlock(&R.lock);
+	}
+	snprintf(why, whysz, rc == 1 ? "stored" : "already stored");
+	status = rc == 1 ? 201 : 200;
+	log_info("tlsrpt: %s: %s: %s %s (%zu bytes of JSON, %ldus)",
+	    site->host, site->client, why, m.name, jl, us_since(&t0));
+out:
+	free(json);
+	return status;
+}
+
+/* Tells a worker's HTTP side where reports go (fixed from the start). */
+static void
+rpt_receiver(struct http *h)
+{
+	struct http_receiver	 rx;
+
+	memset(&rx, 0, sizeof(rx));
+	if (R.fd != -1) {
+		rx.path = R.path;
+		rx.max_size = R.max_size;
+		rx.admit = rpt_admit;
+		rx.take = rpt_take;
+	}
+	http_set_receiver(h, &rx);
+}
+
+/* ------------------------------------------------------------------ */
 /* Signals                                                             */
 
 static int
@@ -869,6 +1060,11 @@ reload(void)
 			log_warn("reload: max_connections, max_header_size, "
 			    "keepalive_timeout, session_cache, workers, user, "
 			    "pid_file and [acme] take effect at the next start");
+		if (strcmp(nc.tlsrpt_dir, S.cfg->tlsrpt_dir) != 0 ||
+		    strcmp(nc.tlsrpt_path, S.cfg->tlsrpt_path) != 0 ||
+		    nc.tlsrpt_max_size != S.cfg->tlsrpt_max_size)
+			log_warn("reload: tlsrpt_dir, tlsrpt_path and "
+			    "tlsrpt_max_size take effect at the next start");
 		nc.max_connections = S.cfg->max_connections;
 		nc.max_header_size = S.cfg->max_header_size;
 		nc.keepalive_timeout = S.cfg->keepalive_timeout;
@@ -882,6 +1078,9 @@ reload(void)
 		config_free(S.cfg);
 		*S.cfg = nc;
 		log_set_level((enum log_level)S.cfg->log_level);
+		pthread_mutex_lock(&R.lock);
+		rpt_limits(S.cfg);
+		pthread_mutex_unlock(&R.lock);
 	}
 	/* Reopened for log rotation; -d keeps standard error. */
 	if (!S.foreground && log_open(S.cfg->log_file) == -1)
@@ -997,6 +1196,8 @@ start_http(void)
 	lim.idle_timeout = S.cfg->keepalive_timeout;
 	if ((h = http_start(&lim, site_of, site_closed, NULL)) == NULL)
 		log_error("http: cannot start libmicrohttpd");
+	else
+		rpt_receiver(h);
 	return h;
 }
 
@@ -1214,6 +1415,8 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	W.snap = snap;
 	limits_of(c, &W.lim);
 	W.gen = 1;
+	if (rpt_open(c) == -1)
+		return 1;
 	if ((http = start_http()) == NULL || setup_loop(http) == -1 ||
 	    setup_main() == -1) {
 		log_error("server: setup: %s", strerror(errno));
@@ -1242,6 +1445,8 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	W.snap = NULL;
 	free(W.ls);
 	free(W.w);
+	if (R.fd != -1)
+		close(R.fd);
 	close(S.sigfd);
 	log_info("stopped");
 	return 0;

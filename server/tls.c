@@ -193,6 +193,10 @@ struct tls_conn {
 	unsigned		 unknown_name:1;
 	unsigned		 name_mismatch:1;
 	unsigned		 reject:2;	/* 1: NUL seen, 2: answered */
+	unsigned		 head_nl:1;	/* a head line just ended */
+	unsigned		 body_free:1;	/* after a POST head: no scan */
+	unsigned		 head_len:3;	/* bytes of head_start */
+	char			 head_start[5];	/* of the request head */
 	unsigned		 established:1;
 	unsigned		 app_eof:1;
 	unsigned		 net_rd:1;	/* may have bytes to read */
@@ -1360,6 +1364,8 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->name_mismatch = 0;
 	tc->hello_seen = tc->hello_ok = 0;
 	tc->reject = 0;
+	tc->head_nl = tc->body_free = 0;
+	tc->head_len = 0;
 	tc->resumed_name = 0;
 	tc->established = 0;
 	tc->app_eof = 0;
@@ -1392,12 +1398,52 @@ would_block(void)
 static const char	*nul_reply;
 static size_t		 nul_reply_len;
 
+/* POST bodies pass unscanned (the TLS-RPT receiver is on). */
+static int		 post_bodies;
+
 /* see tls.h */
 void
 tls_set_nul_reply(const char *reply, size_t len)
 {
 	nul_reply = reply;
 	nul_reply_len = len;
+}
+
+/* see tls.h */
+void
+tls_set_post_bodies(int on)
+{
+	post_bodies = on;
+}
+
+/*
+ * Does the plaintext hold a NUL where a request head may be?  Once the
+ * head of a POST has ended, the rest of the connection is its body (the
+ * answer to a POST closes the connection) and is not looked at.
+ */
+static int
+nul_in_head(struct tls_conn *tc, const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len && !tc->body_free; i++) {
+		if (p[i] == '\0')
+			return 1;
+		if (!post_bodies)
+			continue;
+		if (tc->head_len < sizeof(tc->head_start))
+			tc->head_start[tc->head_len++] = (char)p[i];
+		if (p[i] == '\n') {
+			if (tc->head_nl) {
+				/* The empty line: the head is over. */
+				tc->body_free = memcmp(tc->head_start, "POST ",
+				    5) == 0 && tc->head_len == 5;
+				tc->head_len = 0;
+				tc->head_nl = 0;
+			} else
+				tc->head_nl = 1;
+		} else if (p[i] != '\r')
+			tc->head_nl = 0;
+	}
+	return 0;
 }
 
 static size_t
@@ -1642,11 +1688,11 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 		    nul_reply != NULL) {
 			buf = br_ssl_engine_recvapp_buf(eng, &len);
 			/*
-			 * No request head holds a NUL, and no body is
-			 * accepted: answer 400 here, as the HTTP layer would
-			 * read a NUL as the end of a string.
+			 * No request head holds a NUL, and no body but a
+			 * POST's is accepted: answer 400 here, as the HTTP
+			 * layer would read a NUL as the end of a string.
 			 */
-			if (memchr(buf, '\0', len) != NULL) {
+			if (nul_in_head(tc, buf, len)) {
 				tc->reject = 1;
 				tc->app_eof = 1;
 			}

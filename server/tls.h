@@ -104,6 +104,11 @@ int		 tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
  * holds a NUL byte, which no request may; NULL (the default) passes them.
  */
 void		 tls_set_nul_reply(const char *reply, size_t len);
+/*
+ * With on, the body of a POST (everything after its head: the answer to
+ * a POST closes the connection) may hold NUL bytes, as a gzip body does.
+ */
+void		 tls_set_post_bodies(int on);
 
 /*
  * The server name in a connection's first bytes, if they hold one whole

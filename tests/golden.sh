@@ -13,6 +13,13 @@
 #				starts with "mta-stsctl ", the exact stderr
 #				(exit 1) of "mta-stsctl parse-txt RECORD"
 #
+# tests/golden/tlsrpt/in/*	TLS-RPT reports (.json, .json.gz, .gz), imported
+#				with "mta-stsctl reports --import" into an
+#				empty store
+#		   NAME.args	the arguments of one "mta-stsctl reports" run
+#				over that store (one line)
+#		   NAME.out	its exact stdout (exit 0, nothing on stderr)
+#
 # Names starting with ok- or warn- must be valid, err- invalid.  An empty
 # directory, or a file without its partner, is a failure.
 #
@@ -159,5 +166,37 @@ for f in "$g"/txt/*.out; do
 	b=${f%.out}
 	[ -f "$b.rec" ] || not_ok "txt: $f has no ${b##*/}.rec beside it"
 done
+
+# tlsrpt: reports over a store made from tests/golden/tlsrpt/in
+mkdir "$tmp/store"
+printf '[server]\ntlsrpt_dir = %s\n' "$tmp/store" >"$tmp/rpt.conf"
+if "$ctl" reports -f "$tmp/rpt.conf" --import "$g"/tlsrpt/in/* \
+    >"$tmp/out" 2>"$tmp/err" && [ ! -s "$tmp/err" ]; then
+	ok "tlsrpt: import"
+else
+	not_ok "tlsrpt: import: $(cat "$tmp/err")"
+fi
+n=0
+for f in "$g"/tlsrpt/*.args; do
+	[ -e "$f" ] || continue
+	n=$((n + 1))
+	name=${f##*/}
+	name=${name%.args}
+	if [ ! -f "$g/tlsrpt/$name.out" ]; then
+		not_ok "tlsrpt $name: no $name.out"
+		continue
+	fi
+	# shellcheck disable=SC2046
+	"$ctl" reports -f "$tmp/rpt.conf" $(cat "$f") >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 0 ] && [ ! -s "$tmp/err" ] &&
+	    same "$g/tlsrpt/$name.out" "$tmp/out"; then
+		ok "tlsrpt $name"
+	else
+		not_ok "tlsrpt $name: exit $rc $(cat "$tmp/err")"
+		show stdout "$g/tlsrpt/$name.out" "$tmp/out"
+	fi
+done
+[ "$n" -gt 0 ] || not_ok "tlsrpt: no cases in $g/tlsrpt"
 
 summary

@@ -40,7 +40,7 @@ for t in tests/unit/test_*; do
 	unit unit "$t"
 done
 
-for suite in golden cli man e2e life fetchers check acme install valgrind stress; do
+for suite in golden cli man e2e tlsrpt life fetchers check acme install valgrind stress; do
 	sh "tests/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
 	tally "$suite"
@@ -53,7 +53,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for t in server/san/test_*; do
 	unit "sanitizers: unit" "$t"
 done
-for suite in golden cli e2e life check; do
+for suite in golden cli e2e tlsrpt life check; do
 	# Sanitized programs run several times slower: a larger time budget.
 	LIFE_TIMEOUT=300 \
 	    MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \

@@ -38,4 +38,5 @@ run_target ids
 run_target tls tests/fuzz/corpus/hello
 run_target http
 run_target check
+run_target tlsrpt tests/golden/tlsrpt/in
 summary

@@ -27,6 +27,7 @@
 
 static char	 top[] = "/tmp/mta-stsd-sandbox.XXXXXX";
 static char	 policies[256], certs[256], conf[256], outside[256];
+static char	 reports[256];
 
 /* Runs fn in a sandboxed child; returns its wait status. */
 static int
@@ -43,6 +44,7 @@ sandboxed(int (*fn)(void))
 		c.acme_webroot = (char *)"";
 		c.log_file = (char *)"";
 		c.pid_file = (char *)"";
+		c.tlsrpt_dir = reports;
 		if (sandbox_enter(&c, conf) == -1)
 			_exit(100);
 		_exit(fn());
@@ -89,6 +91,31 @@ write_policy(void)
 	snprintf(path, sizeof(path), "%s/new.txt", policies);
 	return open(path, O_WRONLY | O_CREAT, 0644) == -1 && errno == EACCES ?
 	    0 : 1;
+}
+
+/*
+ * 0 when a report can be stored as the receiver does: a directory made,
+ * a temporary file written and synced, renamed without replacing.
+ */
+static int
+write_report(void)
+{
+	int	 dfd, fd;
+
+	if ((dfd = open(reports, O_RDONLY | O_DIRECTORY)) == -1)
+		return 1;
+	if (mkdirat(dfd, "a.test", 0750) == -1 ||
+	    (fd = openat(dfd, "a.test/.tmp-1", O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW, 0640)) == -1)
+		return 2;
+	if (write(fd, "{}", 2) != 2 || fsync(fd) == -1 || close(fd) == -1)
+		return 3;
+	if (renameat2(dfd, "a.test/.tmp-1", dfd, "a.test/r.json",
+	    RENAME_NOREPLACE) == -1 || fsync(dfd) == -1)
+		return 4;
+	if (unlinkat(dfd, "a.test/r.json", 0) == -1)
+		return 5;
+	return 0;
 }
 
 /* 0 when a network socket is refused (a Unix one is not). */
@@ -149,6 +176,16 @@ test_path_outside_refused(void **state)
 }
 
 static void
+test_reports_writable(void **state)
+{
+	int st = sandboxed(write_report);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void
 test_network_refused(void **state)
 {
 	int st = sandboxed(inet_socket);
@@ -193,7 +230,9 @@ setup(void **state)
 	snprintf(certs, sizeof(certs), "%s/certs", top);
 	snprintf(conf, sizeof(conf), "%s/mta-stsd.conf", top);
 	snprintf(outside, sizeof(outside), "%s/secret.txt", top);
-	if (mkdir(policies, 0755) == -1 || mkdir(certs, 0755) == -1)
+	snprintf(reports, sizeof(reports), "%s/reports", top);
+	if (mkdir(policies, 0755) == -1 || mkdir(certs, 0755) == -1 ||
+	    mkdir(reports, 0755) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/a.test.txt", policies);
 	put(path, "version: STSv1\n");
@@ -220,6 +259,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serving_works),
 		cmocka_unit_test(test_path_outside_refused),
+		cmocka_unit_test(test_reports_writable),
 		cmocka_unit_test(test_network_refused),
 		cmocka_unit_test(test_exec_kills),
 	};
