@@ -128,7 +128,7 @@ $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 
 $(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o $(S)/log.o
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(S)/sandbox.o \
-	    $(S)/log.o -lseccomp -lcmocka
+	    $(S)/log.o -lseccomp -lcmocka -pthread
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) \

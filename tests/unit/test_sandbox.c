@@ -8,8 +8,13 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -152,6 +157,43 @@ bind_socket(void)
 	return 1;
 }
 
+static void *
+thread_main(void *arg)
+{
+	return arg;
+}
+
+/* 0 when a worker thread starts and a TCP option is refused cleanly. */
+static int
+start_thread(void)
+{
+	pthread_t	 t;
+	void		*ret = NULL;
+	int		 fds[2], on = 1;
+
+	if (pthread_create(&t, NULL, thread_main, &on) != 0 ||
+	    pthread_join(t, &ret) != 0 || ret != &on)
+		return 1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
+		return 2;
+	/* libmicrohttpd must read "no TCP options here" (see sandbox.c). */
+	if (setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &on,
+	    sizeof(on)) != -1 || errno != ENOPROTOOPT)
+		return 3;
+	return 0;
+}
+
+/* 0 when fork() is refused (glibc's fork is a clone without threads). */
+static int
+fork_child(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(1);
+	return pid == -1 ? 0 : 1;
+}
+
 static void
 test_serving_works(void **state)
 {
@@ -196,6 +238,19 @@ test_network_refused(void **state)
 	st = sandboxed(bind_socket);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void
+test_threads_only(void **state)
+{
+	int st = sandboxed(start_thread);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	st = sandboxed(fork_child);
+	assert_true((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+	    (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS));
 }
 
 static void
@@ -262,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_reports_writable),
 		cmocka_unit_test(test_network_refused),
 		cmocka_unit_test(test_exec_kills),
+		cmocka_unit_test(test_threads_only),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, setup, teardown);
