@@ -28,6 +28,7 @@
 #include "file.h"
 #include "log.h"
 #include "map.h"
+#include "pem.h"
 #include "tls.h"
 
 #define CERT_FILE_MAX	(1024 * 1024)	/* bytes of one PEM file */
@@ -443,34 +444,11 @@ add_name(void *arg, const char *name, size_t len)
 	return 0;
 }
 
-/* Growing byte buffer for one PEM object. */
+/* One certificate's DER bytes, while a file is read. */
 struct obj {
 	unsigned char	*v;
-	size_t		 n, cap;
-	int		 oom;
+	size_t		 n;
 };
-
-static void
-obj_append(void *ctx, const void *data, size_t len)
-{
-	struct obj	*o = ctx;
-	unsigned char	*nv;
-
-	if (o->oom)
-		return;
-	if (o->n + len > o->cap) {
-		size_t cap = (o->n + len) * 2;
-
-		if ((nv = realloc(o->v, cap)) == NULL) {
-			o->oom = 1;
-			return;
-		}
-		o->v = nv;
-		o->cap = cap;
-	}
-	memcpy(o->v + o->n, data, len);
-	o->n += len;
-}
 
 /* Takes a decoded private key into the scan's key list. */
 static int
@@ -630,79 +608,6 @@ oom:
 	return -1;
 }
 
-/* The state of decoding one PEM file. */
-struct pem {
-	struct scan	*sc;
-	const char	*path;
-	struct obj	 certs[CHAIN_MAX];
-	size_t		 ncerts;
-	struct obj	 cur;
-	int		 kind;		/* 0 ignored, 1 certificate, 2 key */
-	int		 inobj;
-	int		 bad;		/* 1 malformed, 2 out of memory */
-};
-
-static void
-pem_event(struct pem *p, br_pem_decoder_context *pc, int ev)
-{
-	const char *name;
-
-	switch (ev) {
-	case BR_PEM_BEGIN_OBJ:
-		name = br_pem_decoder_name(pc);
-		p->inobj = 1;
-		memset(&p->cur, 0, sizeof(p->cur));
-		if (strcmp(name, "CERTIFICATE") == 0)
-			p->kind = 1;
-		else if (strcmp(name, "PRIVATE KEY") == 0 ||
-		    strcmp(name, "EC PRIVATE KEY") == 0 ||
-		    strcmp(name, "RSA PRIVATE KEY") == 0)
-			p->kind = 2;
-		else
-			p->kind = 0;	/* e.g. EC PARAMETERS: not needed */
-		br_pem_decoder_setdest(pc, p->kind ? obj_append : NULL,
-		    &p->cur);
-		break;
-	case BR_PEM_END_OBJ:
-		p->inobj = 0;
-		if (p->cur.oom)
-			p->bad = 2;
-		else if (p->kind == 1 && p->ncerts < CHAIN_MAX) {
-			p->certs[p->ncerts++] = p->cur;
-			memset(&p->cur, 0, sizeof(p->cur));
-		} else if (p->kind == 1) {
-			log_warn("certs: %s: more than %d certificates in one "
-			    "file", p->path, CHAIN_MAX);
-			p->bad = 1;
-		} else if (p->kind == 2 &&
-		    scan_key(p->sc, p->path, p->cur.v, p->cur.n) == -1)
-			p->bad = 2;
-		if (p->cur.v != NULL)
-			explicit_bzero(p->cur.v, p->cur.n);
-		free(p->cur.v);
-		memset(&p->cur, 0, sizeof(p->cur));
-		break;
-	case BR_PEM_ERROR:
-		p->bad = 1;
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-pem_push(struct pem *p, br_pem_decoder_context *pc, const char *data,
-    size_t len)
-{
-	while (len > 0 && p->bad == 0) {
-		size_t n = br_pem_decoder_push(pc, data, len);
-
-		data += n;
-		len -= n;
-		pem_event(p, pc, br_pem_decoder_event(pc));
-	}
-}
-
 /*
  * Decodes one PEM file: its certificates form a chain, its keys join the
  * key list.  A file whose last object has no END line is being written:
@@ -711,11 +616,13 @@ pem_push(struct pem *p, br_pem_decoder_context *pc, const char *data,
 static int
 scan_file(struct scan *sc, int dirfd, const char *name, const char *path)
 {
-	br_pem_decoder_context	 pc;
-	struct pem		 p;
-	size_t			 len, i;
+	struct pem_reader	 r;
+	struct obj		 certs[CHAIN_MAX];
+	char			 label[PEM_LABEL_MAX + 1];
+	unsigned char		*der = NULL;
+	size_t			 len, derlen, ncerts = 0, i;
 	char			*data;
-	int			 rc = 0;
+	int			 rc = 0, ev;
 
 	if (file_read(dirfd, name, CERT_FILE_MAX, 0, &data, &len) == -1) {
 		if (errno == EFBIG)
@@ -729,28 +636,50 @@ scan_file(struct scan *sc, int dirfd, const char *name, const char *path)
 		free(data);
 		return 0;
 	}
-	memset(&p, 0, sizeof(p));
-	p.sc = sc;
-	p.path = path;
-	br_pem_decoder_init(&pc);
-	pem_push(&p, &pc, data, len);
-	/* The decoder wants a newline after the last END line. */
-	pem_push(&p, &pc, "\n", 1);
-	if (p.bad == 2)
+	/* DER is shorter than its base64: the file's size is enough. */
+	if ((der = malloc(len)) == NULL) {
 		rc = -1;
-	else if (p.inobj || p.bad == 1)
-		log_warn("certs: %s: %s, skipped", path, p.inobj ?
+		goto out;
+	}
+	pem_init(&r, data, len);
+	while ((ev = pem_next(&r, label, der, len, &derlen)) == PEM_OBJECT) {
+		if (strcmp(label, "CERTIFICATE") == 0) {
+			if (ncerts == CHAIN_MAX) {
+				log_warn("certs: %s: more than %d certificates "
+				    "in one file", path, CHAIN_MAX);
+				goto skip;
+			}
+			if ((certs[ncerts].v = malloc(derlen)) == NULL) {
+				rc = -1;
+				goto skip;
+			}
+			memcpy(certs[ncerts].v, der, derlen);
+			certs[ncerts++].n = derlen;
+		} else if (strcmp(label, "PRIVATE KEY") == 0 ||
+		    strcmp(label, "EC PRIVATE KEY") == 0 ||
+		    strcmp(label, "RSA PRIVATE KEY") == 0) {
+			if (scan_key(sc, path, der, derlen) == -1) {
+				rc = -1;
+				goto skip;
+			}
+		}
+		/* Others (e.g. EC PARAMETERS) are not needed. */
+	}
+	if (ev != PEM_DONE)
+		log_warn("certs: %s: %s, skipped", path, ev == PEM_INCOMPLETE ?
 		    "incomplete PEM object (file being written?)" :
 		    "malformed PEM");
-	else if (p.ncerts > 0) {
-		rc = scan_chain(sc, path, p.certs, p.ncerts);
-		p.ncerts = 0;
+	else if (ncerts > 0) {
+		rc = scan_chain(sc, path, certs, ncerts);
+		ncerts = 0;
 	}
-	for (i = 0; i < p.ncerts; i++)
-		free(p.certs[i].v);
-	if (p.cur.v != NULL)
-		explicit_bzero(p.cur.v, p.cur.n);
-	free(p.cur.v);
+skip:
+	for (i = 0; i < ncerts; i++)
+		free(certs[i].v);
+out:
+	if (der != NULL)
+		explicit_bzero(der, len);
+	free(der);
 	explicit_bzero(data, len);
 	free(data);
 	return rc;
