@@ -237,3 +237,67 @@ der_cert_dns_names(const struct der_cert *c,
 	}
 	return 0;
 }
+
+static const uint8_t OID_EC_PUBKEY[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01
+};
+
+/* The [1] publicKey of an ECPrivateKey (RFC 5915), if it has one. */
+static int
+sec1_pub(const uint8_t *der, size_t len, const uint8_t **pub, size_t *publen)
+{
+	const uint8_t	*p = der, *end = der + len;
+	struct tlv	 seq, el, bits;
+
+	if (expect(&p, end, 0x30, &seq) == -1)
+		return -1;
+	p = seq.v;
+	end = seq.v + seq.len;
+	if (expect(&p, end, 0x02, &el) == -1 || el.len != 1 || el.v[0] != 1 ||
+	    expect(&p, end, 0x04, &el) == -1)
+		return -1;
+	while (p < end) {
+		if (next(&p, end, &el) == -1)
+			return -1;
+		if (el.tag != 0xa1)
+			continue;
+		p = el.v;
+		end = el.v + el.len;
+		/* A BIT STRING without unused bits: the point. */
+		if (expect(&p, end, 0x03, &bits) == -1 || bits.len < 2 ||
+		    bits.v[0] != 0)
+			return -1;
+		*pub = bits.v + 1;
+		*publen = bits.len - 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* see der.h */
+int
+der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
+    size_t *publen)
+{
+	const uint8_t	*p = der, *end = der + len, *a, *ae;
+	struct tlv	 seq, el, alg, oid;
+
+	if (sec1_pub(der, len, pub, publen) == 0)
+		return 0;
+	/* PKCS#8: version 0, id-ecPublicKey, an OCTET STRING around SEC1. */
+	if (expect(&p, end, 0x30, &seq) == -1)
+		return -1;
+	p = seq.v;
+	end = seq.v + seq.len;
+	if (expect(&p, end, 0x02, &el) == -1 || el.len != 1 || el.v[0] != 0 ||
+	    expect(&p, end, 0x30, &alg) == -1)
+		return -1;
+	a = alg.v;
+	ae = alg.v + alg.len;
+	if (expect(&a, ae, 0x06, &oid) == -1 ||
+	    oid.len != sizeof(OID_EC_PUBKEY) ||
+	    memcmp(oid.v, OID_EC_PUBKEY, sizeof(OID_EC_PUBKEY)) != 0 ||
+	    expect(&p, end, 0x04, &el) == -1)
+		return -1;
+	return sec1_pub(el.v, el.len, pub, publen);
+}

@@ -1,7 +1,7 @@
 /*
  * der.h: the few fields of an X.509 certificate that BearSSL's decoder
  * does not expose: validity dates, subject common name, and every
- * subjectAltName dNSName.  Pure code over hostile bytes: every length is
+ * subjectAltName dNSName; and the public key in an EC private key.  Pure code over hostile bytes: every length is
  * checked against the enclosing element.
  */
 #ifndef DER_H
@@ -35,5 +35,15 @@ int	der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c);
  */
 int	der_cert_dns_names(const struct der_cert *c,
 	    int (*fn)(void *, const char *, size_t), void *arg);
+
+/*
+ * The public key an EC private key carries, as openssl, certbot, lego
+ * and python write it: the [1] publicKey BIT STRING of a SEC1
+ * ECPrivateKey (RFC 5915), bare or in a PKCS#8 PrivateKeyInfo.  Returns
+ * 0 with *pub pointing into der at the point (*publen bytes, unchecked:
+ * it may not match the private key), or -1 if there is none.
+ */
+int	der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
+	    size_t *publen);
 
 #endif /* DER_H */

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +130,18 @@ struct tls_cred {
 	char			 cn[DER_CN_MAX + 1];
 	char			 kind[24];
 	char			*path;
+	/*
+	 * A key paired by the public key its file carries, not by one
+	 * computed from it (a scalar multiplication per key at every scan):
+	 * checked at the first handshake that uses it, the verdict kept.
+	 */
+	atomic_int		 keycheck;	/* KEY_OK, _UNCHECKED, _BAD */
+	char			*keypath;	/* for the log, when unchecked */
 };
+
+#define KEY_OK		0
+#define KEY_UNCHECKED	1
+#define KEY_BAD		2
 
 /* Credentials sharing one name. */
 struct namelist {
@@ -152,6 +164,7 @@ struct key {
 	char			*pub;	/* hex of the public key: pairing key */
 	char			*path;
 	int			 used;
+	int			 embedded;	/* pub read, not computed */
 };
 
 /* What a scan collects before pairing. */
@@ -368,6 +381,46 @@ curve_name(int curve)
 	}
 }
 
+/* Bytes of a coordinate on a curve curve_name() knows. */
+static size_t
+curve_bytes(int curve)
+{
+	return curve == BR_EC_secp256r1 ? 32 : curve == BR_EC_secp384r1 ? 48 :
+	    66;
+}
+
+/*
+ * Does c's EC key match its certificate?  Computed at the first
+ * handshake for a key paired by its embedded public key; then known.
+ */
+static int
+cred_key_ok(struct tls_cred *c)
+{
+	br_x509_decoder_context	 dc;
+	const br_x509_pkey	*pk;
+	br_ec_public_key	 pub;
+	unsigned char		 buf[BR_EC_KBUF_PUB_MAX_SIZE];
+	int			 v = atomic_load(&c->keycheck), want;
+	size_t			 n;
+
+	if (v != KEY_UNCHECKED)
+		return v == KEY_OK;
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, c->chain[0].data, c->chain[0].data_len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	n = br_ec_compute_pub(g.ec, &pub, buf, &c->ec);
+	want = pk != NULL && pk->key_type == BR_KEYTYPE_EC && n != 0 &&
+	    pk->key.ec.qlen == n && memcmp(pk->key.ec.q, buf, n) == 0 ?
+	    KEY_OK : KEY_BAD;
+	/* Two threads may compute it; one logs. */
+	if (atomic_compare_exchange_strong(&c->keycheck, &v, want) &&
+	    want == KEY_BAD)
+		log_error("certs: %s: private key does not match the public "
+		    "key written with it (certificate %s): not served",
+		    c->keypath, c->path);
+	return want == KEY_OK;
+}
+
 void
 tls_cred_ref(struct tls_cred *c)
 {
@@ -391,6 +444,7 @@ tls_cred_unref(struct tls_cred *c)
 		free(c->keybuf);
 	}
 	free(c->path);
+	free(c->keypath);
 	free(c);
 }
 
@@ -460,7 +514,8 @@ scan_key(struct scan *sc, const char *path, const unsigned char *der,
 	unsigned char		 pub[BR_EC_KBUF_PUB_MAX_SIZE];
 	unsigned char		 n[512];
 	br_ec_public_key	 pk;
-	size_t			 nlen;
+	const uint8_t		*ep;
+	size_t			 nlen, eplen;
 
 	memset(&k, 0, sizeof(k));
 	br_skey_decoder_init(&dc);
@@ -484,12 +539,21 @@ scan_key(struct scan *sc, const char *path, const unsigned char *der,
 		memcpy(k.buf, sk->x, sk->xlen);
 		k.ec = *sk;
 		k.ec.x = k.buf;
-		nlen = br_ec_compute_pub(g.ec, &pk, pub, sk);
-		if (nlen == 0) {
-			log_warn("certs: %s: invalid EC private key", path);
-			goto skip;
+		/* An uncompressed point of the key's size: 1 + 2 * 2^n. */
+		if (der_ec_key_pub(der, len, &ep, &eplen) == 0 && eplen > 1 &&
+		    ep[0] == 0x04 && eplen - 1 == 2 * curve_bytes(sk->curve)) {
+			k.embedded = 1;
+			k.pub = pubkey_id(k.type, (unsigned)sk->curve, ep, eplen);
+		} else {
+			nlen = br_ec_compute_pub(g.ec, &pk, pub, sk);
+			if (nlen == 0) {
+				log_warn("certs: %s: invalid EC private key",
+				    path);
+				goto skip;
+			}
+			k.pub = pubkey_id(k.type, (unsigned)sk->curve, pk.q,
+			    pk.qlen);
 		}
-		k.pub = pubkey_id(k.type, (unsigned)sk->curve, pk.q, pk.qlen);
 	} else if (k.type == BR_KEYTYPE_RSA) {
 		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(&dc);
 		size_t total = sk->plen + sk->qlen + sk->dplen + sk->dqlen +
@@ -830,6 +894,13 @@ tls_certs_scan(const char *dir)
 			memcpy(c->keybuf, k->ec.x, l);
 			c->ec = k->ec;
 			c->ec.x = c->keybuf;
+			if (k->embedded) {
+				if ((c->keypath = strdup(k->path)) == NULL) {
+					tls_cred_unref(c);
+					goto fail_from;
+				}
+				atomic_init(&c->keycheck, KEY_UNCHECKED);
+			}
 			snprintf(c->kind, sizeof(c->kind), "ECDSA %s",
 			    curve_name(c->ec.curve));
 		} else {
@@ -1013,6 +1084,8 @@ sp_choose(const br_ssl_server_policy_class **pctx,
 	/* An ECDSA certificate only on a curve the client accepts. */
 	if (ec != NULL && ec->ec.curve < 32 &&
 	    !(br_ssl_server_get_client_curves(cc) & (1U << ec->ec.curve)))
+		ec = NULL;
+	if (ec != NULL && !cred_key_ok(ec))
 		ec = NULL;
 	/* With ENFORCE_SERVER_PREFERENCES, st is in our order. */
 	for (size_t i = 0; i < n; i++) {
