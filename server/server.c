@@ -703,6 +703,7 @@ reload(void)
 	else {
 		store_unref(S.snap);
 		S.snap = ns;
+		S.trim_due = 1;		/* the old snapshot's memory */
 		store_log_expiry(S.snap, S.now);
 		log_info("reload: %zu domains served, %zu failed", served,
 		    failed);

@@ -22,6 +22,13 @@
 
 #define EXPIRY_WARN	(14 * 86400)
 
+/*
+ * The last certificate scan: the next one takes from it what files that
+ * did not change gave, instead of reading them again.  Only store_load()
+ * touches it, and reloads are one at a time.
+ */
+static struct tls_certs	*last_scan;
+
 struct store {
 	int		 refs;
 	struct domain	*v;
@@ -38,6 +45,18 @@ dompolicy_unref(struct dompolicy *dp)
 	policy_free(&dp->p);
 	http_body_unref(dp->body);
 	free(dp);
+}
+
+/* Is dp, clean, from the file st describes, unchanged? */
+static int
+same_file(const struct dompolicy *dp, const struct stat *st)
+{
+	return dp->clean && dp->dev == st->st_dev && dp->ino == st->st_ino &&
+	    dp->size == st->st_size &&
+	    dp->mtim.tv_sec == st->st_mtim.tv_sec &&
+	    dp->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	    dp->ctim.tv_sec == st->st_ctim.tv_sec &&
+	    dp->ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
 /* Parses one policy file; logs every diagnostic.  NULL on failure. */
@@ -70,6 +89,7 @@ load_policy(int dirfd, const char *file, const char *path)
 		else
 			log_warn("policy: %s", line);
 	}
+	dp->clean = d.n == 0;
 	policy_diags_free(&d);
 	if (rc == -1 ||
 	    (dp->body = http_body_new(dp->p.body, dp->p.bodylen)) == NULL) {
@@ -186,7 +206,7 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->refs = 1;
-	if ((cs = tls_certs_scan(c->cert_dir)) == NULL) {
+	if ((cs = tls_certs_rescan(c->cert_dir, last_scan)) == NULL) {
 		log_error("store: %s: %s", c->cert_dir, strerror(errno));
 		goto fail;
 	}
@@ -200,7 +220,9 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	while ((de = readdir(dir)) != NULL) {
 		size_t		 nl = strlen(de->d_name);
 		struct domain	 d, *od = NULL, *nv;
+		struct stat	 st;
 		const char	*why;
+		int		 stated;
 
 		if (de->d_name[0] == '.' || nl < 5 ||
 		    strcmp(de->d_name + nl - 4, ".txt") != 0)
@@ -228,8 +250,23 @@ store_load(const struct config *c, const struct store *old, time_t now,
 				*p += 32;
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
-		if ((d.pol = load_policy(dirfd(dir), de->d_name, path)) ==
-		    NULL) {
+		/* An unchanged file is not read again. */
+		stated = fstatat(dirfd(dir), de->d_name, &st, 0) == 0 &&
+		    S_ISREG(st.st_mode);
+		if (stated && od != NULL && same_file(od->pol, &st)) {
+			d.pol = od->pol;
+			d.pol->refs++;
+		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
+		    path)) != NULL) {
+			if (stated) {
+				d.pol->dev = st.st_dev;
+				d.pol->ino = st.st_ino;
+				d.pol->size = st.st_size;
+				d.pol->mtim = st.st_mtim;
+				d.pol->ctim = st.st_ctim;
+			} else
+				d.pol->clean = 0;
+		} else {
 			if (od == NULL) {
 				log_error("store: %s: not served: invalid "
 				    "policy", d.host);
@@ -276,7 +313,8 @@ store_load(const struct config *c, const struct store *old, time_t now,
 			    c->default_domain);
 	}
 	*served = s->n;
-	tls_certs_free(cs);
+	tls_certs_free(last_scan);
+	last_scan = cs;
 	return s;
 fail:
 	if (dir != NULL)
