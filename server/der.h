@@ -19,6 +19,20 @@ struct der_cert {
 	char		 cn[DER_CN_MAX + 1];	/* printable, may be "" */
 	const uint8_t	*san;			/* GeneralNames content, or NULL */
 	size_t		 sanlen;
+	const uint8_t	*spki;			/* subjectPublicKeyInfo content */
+	size_t		 spkilen;
+};
+
+#define DER_KEY_EC	1
+#define DER_KEY_RSA	2
+
+/* A certificate's public key; the pointers point into the certificate. */
+struct der_pubkey {
+	int		 type;		/* DER_KEY_EC or DER_KEY_RSA */
+	const uint8_t	*curve;		/* EC: the named curve's OID content */
+	size_t		 curvelen;
+	const uint8_t	*key;		/* EC: the point; RSA: the modulus */
+	size_t		 keylen;
 };
 
 /*
@@ -27,6 +41,12 @@ struct der_cert {
  * malformed where these fields are.
  */
 int	der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c);
+
+/*
+ * The public key of c: an EC key on a named curve or an RSA key.
+ * Returns 0 with *k filled in, or -1 for another kind or a malformed one.
+ */
+int	der_cert_pubkey(const struct der_cert *c, struct der_pubkey *k);
 
 /*
  * Calls fn for each dNSName of c's subjectAltName, in order, with the raw

@@ -208,6 +208,7 @@ struct key {
 /* A chain found while scanning, before pairing. */
 struct pend {
 	struct tls_cred		*c;	/* a reference */
+	char			*pub;	/* its pairing key, or NULL */
 	struct fent		*fe;	/* its file's cache entry, or NULL */
 	int			 reused;	/* c is the last scan's */
 };
@@ -440,6 +441,7 @@ curve_name(int curve)
 
 static int	push_pend(struct scan *, struct tls_cred *, struct fent *, int);
 static int	push_key(struct scan *, struct key *);
+static int	cert_pub(const struct der_cert *, char **);
 
 /* Releases the blob whose data is p. */
 static void
@@ -741,13 +743,18 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 {
 	struct tls_cred	*c;
 	struct der_cert	 dc;
+	char		*pub = NULL;
 
 	if (der_cert_parse(certs[0].v, certs[0].n, &dc) == -1) {
 		scan_warn(sc, "certs: %s: malformed certificate", path);
 		return 0;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if (cert_pub(&dc, &pub) == -1)
 		return -1;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		free(pub);
+		return -1;
+	}
 	c->refs = 1;
 	c->not_before = dc.not_before;
 	c->not_after = dc.not_after;
@@ -755,6 +762,7 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 	errno = 0;
 	if (der_cert_dns_names(&dc, add_name, c) == -1) {
 		tls_cred_unref(c);
+		free(pub);
 		if (errno == ENOMEM)
 			return -1;
 		/* One bad file is skipped, never the whole scan. */
@@ -773,8 +781,10 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 	}
 	if (push_pend(sc, c, NULL, 0) == -1)
 		goto oom;
+	sc->creds[sc->ncreds - 1].pub = pub;
 	return 0;
 oom:
+	free(pub);
 	tls_cred_unref(c);
 	return -1;
 }
@@ -793,6 +803,7 @@ push_pend(struct scan *sc, struct tls_cred *c, struct fent *fe, int reused)
 		sc->capcreds = cap;
 	}
 	sc->creds[sc->ncreds].c = c;
+	sc->creds[sc->ncreds].pub = NULL;
 	sc->creds[sc->ncreds].fe = fe;
 	sc->creds[sc->ncreds++].reused = reused;
 	return 0;
@@ -1138,27 +1149,42 @@ scan_dir(struct scan *sc, int dirfd, const char *path, int depth)
 	return rc;
 }
 
-/* The pairing key of a certificate's public key, or NULL. */
-static char *
-cert_pub(const br_x509_certificate *leaf, int *type, unsigned *curve)
+/*
+ * The pairing key of a certificate's public key in *pub, NULL for a key
+ * tls.c does not serve.  Returns 0, or -1 on ENOMEM.
+ */
+static int
+cert_pub(const struct der_cert *dc, char **pub)
 {
-	br_x509_decoder_context	 dc;
-	const br_x509_pkey	*pk;
+	static const struct {
+		int		 id;
+		unsigned char	 oid[8];
+		size_t		 len;
+	} curves[] = {
+		{ BR_EC_secp256r1, { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+		    0x07 }, 8 },
+		{ BR_EC_secp384r1, { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5 },
+		{ BR_EC_secp521r1, { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5 },
+	};
+	struct der_pubkey	 k;
+	size_t			 i, n = sizeof(curves) / sizeof(curves[0]);
 
-	br_x509_decoder_init(&dc, NULL, NULL);
-	br_x509_decoder_push(&dc, leaf->data, leaf->data_len);
-	if ((pk = br_x509_decoder_get_pkey(&dc)) == NULL)
-		return NULL;
-	*type = pk->key_type;
-	if (pk->key_type == BR_KEYTYPE_EC) {
-		*curve = (unsigned)pk->key.ec.curve;
-		return pubkey_id(BR_KEYTYPE_EC, *curve, pk->key.ec.q,
-		    pk->key.ec.qlen);
+	*pub = NULL;
+	if (der_cert_pubkey(dc, &k) == -1)
+		return 0;
+	if (k.type == DER_KEY_RSA)
+		*pub = pubkey_id(BR_KEYTYPE_RSA, 0, k.key, k.keylen);
+	else {
+		for (i = 0; i < n; i++)
+			if (k.curvelen == curves[i].len &&
+			    memcmp(k.curve, curves[i].oid, k.curvelen) == 0)
+				break;
+		if (i == n)
+			return 0;
+		*pub = pubkey_id(BR_KEYTYPE_EC, (unsigned)curves[i].id, k.key,
+		    k.keylen);
 	}
-	if (pk->key_type == BR_KEYTYPE_RSA)
-		return pubkey_id(BR_KEYTYPE_RSA, 0, pk->key.rsa.n,
-		    pk->key.rsa.nlen);
-	return NULL;
+	return *pub == NULL ? -1 : 0;
 }
 
 static int
@@ -1266,15 +1292,10 @@ pair(struct pend *p, const struct map *bypub, const char *dir, int *oom)
 {
 	struct tls_cred	*c = p->c, *n;
 	struct key	*k;
-	char		*pub;
-	int		 type;
-	unsigned	 curve = 0;
+	const char	*pub = p->reused ? p->fe->pub : p->pub;
 
-	if (p->reused)
-		pub = p->fe->pub;
-	else if ((pub = cert_pub(&c->chain[0], &type, &curve)) != NULL &&
-	    p->fe != NULL && (p->fe->pub = strdup(pub)) == NULL) {
-		free(pub);
+	if (!p->reused && pub != NULL && p->fe != NULL &&
+	    (p->fe->pub = strdup(pub)) == NULL) {
 		*oom = 1;
 		return NULL;
 	}
@@ -1284,8 +1305,6 @@ pair(struct pend *p, const struct map *bypub, const char *dir, int *oom)
 		return NULL;
 	}
 	k = map_get(bypub, pub, strlen(pub));
-	if (!p->reused)
-		free(pub);
 	if (k == NULL) {
 		log_warn("certs: %s: no private key in %s matches this "
 		    "certificate (%s)", c->path, dir, tls_cred_subject(c));
@@ -1372,8 +1391,10 @@ fail:
 	tls_certs_free(cs);
 	cs = NULL;
 out:
-	for (i = 0; i < sc.ncreds; i++)
+	for (i = 0; i < sc.ncreds; i++) {
 		tls_cred_unref(sc.creds[i].c);
+		free(sc.creds[i].pub);
+	}
 	for (i = 0; i < sc.nkeys; i++)
 		key_free(&sc.keys[i]);
 	free(sc.keys);

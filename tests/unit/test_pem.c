@@ -107,8 +107,8 @@ test_malformed(void **state)
 		/* empty label */
 		"-----BEGIN -----\n-----END -----\n",
 		/* label too long */
-		"-----BEGIN AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		"AAAAAAAAAAAAA-----\n",
+		("-----BEGIN AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAAAAA-----\n"),
 		/* END line with trailing junk */
 		"-----BEGIN A-----\nTWFu\n-----END A----- x\n",
 	};
