@@ -59,18 +59,22 @@ same_file(const struct dompolicy *dp, const struct stat *st)
 	    dp->ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-/* Parses one policy file; logs every diagnostic.  NULL on failure. */
+/*
+ * Parses one policy file; logs every diagnostic.  NULL on failure.  The
+ * result remembers which file it came from.
+ */
 static struct dompolicy *
 load_policy(int dirfd, const char *file, const char *path)
 {
 	struct policy_diags	 d;
 	struct dompolicy	*dp;
+	struct stat		 st;
 	char			*src, line[600];
 	size_t			 len;
 	int			 rc;
 
-	if (file_read(dirfd, file, POLICY_SOURCE_MAX, FILE_HEAD, &src,
-	    &len) == -1) {
+	if (file_read_stat(dirfd, file, POLICY_SOURCE_MAX, FILE_HEAD, &src,
+	    &len, &st) == -1) {
 		log_error("policy: %s: cannot read: %s", path, errno == EINVAL ?
 		    "not a regular file" : strerror(errno));
 		return NULL;
@@ -98,6 +102,11 @@ load_policy(int dirfd, const char *file, const char *path)
 		return NULL;
 	}
 	dp->refs = 1;
+	dp->dev = st.st_dev;
+	dp->ino = st.st_ino;
+	dp->size = st.st_size;
+	dp->mtim = st.st_mtim;
+	dp->ctim = st.st_ctim;
 	return dp;
 }
 
@@ -222,7 +231,6 @@ store_load(const struct config *c, const struct store *old, time_t now,
 		struct domain	 d, *od = NULL, *nv;
 		struct stat	 st;
 		const char	*why;
-		int		 stated;
 
 		if (de->d_name[0] == '.' || nl < 5 ||
 		    strcmp(de->d_name + nl - 4, ".txt") != 0)
@@ -251,22 +259,12 @@ store_load(const struct config *c, const struct store *old, time_t now,
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
 		/* An unchanged file is not read again. */
-		stated = fstatat(dirfd(dir), de->d_name, &st, 0) == 0 &&
-		    S_ISREG(st.st_mode);
-		if (stated && od != NULL && same_file(od->pol, &st)) {
+		if (od != NULL && fstatat(dirfd(dir), de->d_name, &st, 0) ==
+		    0 && same_file(od->pol, &st)) {
 			d.pol = od->pol;
 			d.pol->refs++;
 		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
-		    path)) != NULL) {
-			if (stated) {
-				d.pol->dev = st.st_dev;
-				d.pol->ino = st.st_ino;
-				d.pol->size = st.st_size;
-				d.pol->mtim = st.st_mtim;
-				d.pol->ctim = st.st_ctim;
-			} else
-				d.pol->clean = 0;
-		} else {
+		    path)) == NULL) {
 			if (od == NULL) {
 				log_error("store: %s: not served: invalid "
 				    "policy", d.host);

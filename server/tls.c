@@ -1009,7 +1009,7 @@ scan_reuse(struct scan *sc, const char *path, const struct stat *st)
  * Decodes one PEM file: its certificates form a chain, its keys join the
  * key list.  A file whose last object has no END line is being written:
  * it is skipped whole, and taken on the next scan.  A file unchanged
- * since the last scan is not read again.
+ * since the last scan (st, or NULL when there is none) is not read again.
  */
 static int
 scan_file(struct scan *sc, int dirfd, const char *name, const char *path,
@@ -1021,20 +1021,24 @@ scan_file(struct scan *sc, int dirfd, const char *name, const char *path,
 	unsigned char		*der = NULL;
 	size_t			 len, derlen, ncerts = 0, off = 0;
 	size_t			 k0 = sc->nkeys, c0 = sc->ncreds;
+	struct stat		 fst;
 	char			*data;
-	int			 rc, ev;
+	int			 rc = 0, ev;
 
-	if ((rc = scan_reuse(sc, path, st)) != 0)
+	if (st != NULL && (rc = scan_reuse(sc, path, st)) != 0)
 		return rc == 1 ? 0 : -1;
 	sc->warned = 0;
-	if (file_read(dirfd, name, CERT_FILE_MAX, 0, &data, &len) == -1) {
+	if (file_read_stat(dirfd, name, CERT_FILE_MAX, 0, &data, &len,
+	    &fst) == -1) {
 		if (errno == EFBIG)
 			log_warn("certs: %s: larger than %d bytes, skipped",
 			    path, CERT_FILE_MAX);
-		else if (errno != EINVAL)
+		else if (errno != EINVAL && (st != NULL || errno != ENOENT))
 			log_warn("certs: %s: %s", path, strerror(errno));
 		return 0;
 	}
+	/* What was read is what the next scan compares with. */
+	st = &fst;
 	if (memmem(data, len, "-----BEGIN ", 11) == NULL) {
 		free(data);
 		return 0;
@@ -1119,7 +1123,14 @@ scan_dir(struct scan *sc, int dirfd, const char *path, int depth)
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
 		    de->d_name) >= sizeof(sub))
 			continue;
-		/* A regular file needs one stat, not two (20,000 files). */
+		/*
+		 * A regular file needs no stat before it is read, unless a
+		 * last scan may have it; then one, not two (20,000 files).
+		 */
+		if (de->d_type == DT_REG && sc->prev == NULL) {
+			rc = scan_file(sc, dirfd, de->d_name, sub, NULL);
+			continue;
+		}
 		if (de->d_type == DT_REG)
 			lst.st_mode = S_IFREG;
 		else if (fstatat(dirfd, de->d_name, &lst,
