@@ -27,7 +27,7 @@ file_read_stat(int dirfd, const char *path, size_t max, int flags,
 {
 	struct stat	 st;
 	char		*b = NULL;
-	size_t		 n = 0, cap;
+	size_t		 n = 0, cap, want;
 	ssize_t		 r;
 	int		 fd, saved;
 
@@ -65,7 +65,8 @@ file_read_stat(int dirfd, const char *path, size_t max, int flags,
 			b = nb;
 			cap = nc;
 		}
-		r = read(fd, b + n, cap - 1 - n);
+		want = cap - 1 - n;
+		r = read(fd, b + n, want);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -74,6 +75,13 @@ file_read_stat(int dirfd, const char *path, size_t max, int flags,
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/*
+		 * A regular file reads short only at its end: no read() to
+		 * hear 0.  One that grows after is another file to the next
+		 * scan (its size and times differ).
+		 */
+		if ((size_t)r < want)
+			break;
 	}
 	if (n > max && !(flags & FILE_HEAD)) {
 		errno = EFBIG;
