@@ -27,7 +27,7 @@ DEBS		 = $(BUILD_DEBS)
 
 S		 = server
 T		 = tests
-CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o
+CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o $(S)/pem.o
 SHARED_OBJS	 = $(S)/tls.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
 		   $(S)/ids.o $(CORE_OBJS)
 CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(S)/check.o $(S)/dns.o \
@@ -39,12 +39,13 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 		   -pthread
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
-UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_sandbox
+UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_pem \
+		   $(T)/unit/test_sandbox
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
-SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt
+SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem
 FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 # Every fuzzer links the same pure and I/O modules; none has a main().
-FUZZ_SRCS	 = $(S)/policy.c $(S)/txt.c $(S)/file.c $(S)/der.c \
+FUZZ_SRCS	 = $(S)/policy.c $(S)/txt.c $(S)/file.c $(S)/pem.c $(S)/der.c \
 		   $(S)/map.c $(S)/log.c $(S)/config.c $(S)/ids.c $(S)/edit.c \
 		   $(S)/tls.c $(S)/http.c $(S)/dns.c $(S)/smtp.c $(S)/tlsrpt.c
 FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz

@@ -102,6 +102,12 @@ timeval(const struct tlv *t, time_t *out)
 }
 
 static const uint8_t OID_CN[] = { 0x55, 0x04, 0x03 };
+static const uint8_t OID_EC_PUBKEY[] = {
+	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01
+};
+static const uint8_t OID_RSA[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01
+};
 static const uint8_t OID_SAN[] = { 0x55, 0x1d, 0x11 };
 
 /* The first commonName of a Name, made printable. */
@@ -169,6 +175,8 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 	    expect(&t, te, 0x30, &subject) == -1 ||
 	    expect(&t, te, 0x30, &el) == -1)		/* subjectPublicKeyInfo */
 		return -1;
+	c->spki = el.v;
+	c->spkilen = el.len;
 	p = validity.v;
 	end = validity.v + validity.len;
 	if (next(&p, end, &nb) == -1 || next(&p, end, &na) == -1 ||
@@ -218,6 +226,50 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 
 /* see der.h */
 int
+der_cert_pubkey(const struct der_cert *c, struct der_pubkey *k)
+{
+	const uint8_t	*p = c->spki, *end = c->spki + c->spkilen, *a, *ae;
+	struct tlv	 alg, oid, curve, bits, seq, n;
+
+	memset(k, 0, sizeof(*k));
+	if (p == NULL || expect(&p, end, 0x30, &alg) == -1 ||
+	    expect(&p, end, 0x03, &bits) == -1 || bits.len < 2 ||
+	    bits.v[0] != 0)
+		return -1;
+	a = alg.v;
+	ae = alg.v + alg.len;
+	if (expect(&a, ae, 0x06, &oid) == -1)
+		return -1;
+	if (oid.len == sizeof(OID_EC_PUBKEY) &&
+	    memcmp(oid.v, OID_EC_PUBKEY, oid.len) == 0) {
+		if (expect(&a, ae, 0x06, &curve) == -1)
+			return -1;
+		k->type = DER_KEY_EC;
+		k->curve = curve.v;
+		k->curvelen = curve.len;
+		k->key = bits.v + 1;
+		k->keylen = bits.len - 1;
+		return 0;
+	}
+	if (oid.len != sizeof(OID_RSA) || memcmp(oid.v, OID_RSA, oid.len) != 0)
+		return -1;
+	/* RSAPublicKey: the modulus, then the exponent. */
+	p = bits.v + 1;
+	end = bits.v + bits.len;
+	if (expect(&p, end, 0x30, &seq) == -1)
+		return -1;
+	p = seq.v;
+	end = seq.v + seq.len;
+	if (expect(&p, end, 0x02, &n) == -1 || n.len == 0)
+		return -1;
+	k->type = DER_KEY_RSA;
+	k->key = n.v;
+	k->keylen = n.len;
+	return 0;
+}
+
+/* see der.h */
+int
 der_cert_dns_names(const struct der_cert *c,
     int (*fn)(void *, const char *, size_t), void *arg)
 {
@@ -236,4 +288,65 @@ der_cert_dns_names(const struct der_cert *c,
 			return -1;
 	}
 	return 0;
+}
+
+
+/* The [1] publicKey of an ECPrivateKey (RFC 5915), if it has one. */
+static int
+sec1_pub(const uint8_t *der, size_t len, const uint8_t **pub, size_t *publen)
+{
+	const uint8_t	*p = der, *end = der + len;
+	struct tlv	 seq, el, bits;
+
+	if (expect(&p, end, 0x30, &seq) == -1)
+		return -1;
+	p = seq.v;
+	end = seq.v + seq.len;
+	if (expect(&p, end, 0x02, &el) == -1 || el.len != 1 || el.v[0] != 1 ||
+	    expect(&p, end, 0x04, &el) == -1)
+		return -1;
+	while (p < end) {
+		if (next(&p, end, &el) == -1)
+			return -1;
+		if (el.tag != 0xa1)
+			continue;
+		p = el.v;
+		end = el.v + el.len;
+		/* A BIT STRING without unused bits: the point. */
+		if (expect(&p, end, 0x03, &bits) == -1 || bits.len < 2 ||
+		    bits.v[0] != 0)
+			return -1;
+		*pub = bits.v + 1;
+		*publen = bits.len - 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* see der.h */
+int
+der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
+    size_t *publen)
+{
+	const uint8_t	*p = der, *end = der + len, *a, *ae;
+	struct tlv	 seq, el, alg, oid;
+
+	if (sec1_pub(der, len, pub, publen) == 0)
+		return 0;
+	/* PKCS#8: version 0, id-ecPublicKey, an OCTET STRING around SEC1. */
+	if (expect(&p, end, 0x30, &seq) == -1)
+		return -1;
+	p = seq.v;
+	end = seq.v + seq.len;
+	if (expect(&p, end, 0x02, &el) == -1 || el.len != 1 || el.v[0] != 0 ||
+	    expect(&p, end, 0x30, &alg) == -1)
+		return -1;
+	a = alg.v;
+	ae = alg.v + alg.len;
+	if (expect(&a, ae, 0x06, &oid) == -1 ||
+	    oid.len != sizeof(OID_EC_PUBKEY) ||
+	    memcmp(oid.v, OID_EC_PUBKEY, sizeof(OID_EC_PUBKEY)) != 0 ||
+	    expect(&p, end, 0x04, &el) == -1)
+		return -1;
+	return sec1_pub(el.v, el.len, pub, publen);
 }

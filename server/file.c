@@ -15,9 +15,19 @@ int
 file_read(int dirfd, const char *path, size_t max, int flags, char **buf,
     size_t *len)
 {
+	struct stat st;
+
+	return file_read_stat(dirfd, path, max, flags, buf, len, &st);
+}
+
+/* see file.h */
+int
+file_read_stat(int dirfd, const char *path, size_t max, int flags,
+    char **buf, size_t *len, struct stat *stp)
+{
 	struct stat	 st;
 	char		*b = NULL;
-	size_t		 n = 0;
+	size_t		 n = 0, cap, want;
 	ssize_t		 r;
 	int		 fd, saved;
 
@@ -37,11 +47,26 @@ file_read(int dirfd, const char *path, size_t max, int flags, char **buf,
 		errno = EFBIG;
 		goto fail;
 	}
-	if ((b = malloc(max + 2)) == NULL)
+	/*
+	 * A buffer of the file's size, not of max: 20,000 files of 1 MB
+	 * each would be as many mmap() and munmap() calls.  The size may
+	 * change while we read: the buffer grows, up to max + 1 bytes.
+	 */
+	cap = (size_t)st.st_size < max ? (size_t)st.st_size + 2 : max + 2;
+	if ((b = malloc(cap)) == NULL)
 		goto fail;
-	/* The size may change while we read: read up to max + 1 bytes. */
 	while (n <= max) {
-		r = read(fd, b + n, max + 1 - n);
+		if (n + 1 >= cap) {
+			size_t nc = cap > (max + 2) / 2 ? max + 2 : cap * 2;
+			char *nb = realloc(b, nc);
+
+			if (nb == NULL)
+				goto fail;
+			b = nb;
+			cap = nc;
+		}
+		want = cap - 1 - n;
+		r = read(fd, b + n, want);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -50,6 +75,13 @@ file_read(int dirfd, const char *path, size_t max, int flags, char **buf,
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/*
+		 * A regular file reads short only at its end: no read() to
+		 * hear 0.  One that grows after is another file to the next
+		 * scan (its size and times differ).
+		 */
+		if ((size_t)r < want)
+			break;
 	}
 	if (n > max && !(flags & FILE_HEAD)) {
 		errno = EFBIG;
@@ -57,6 +89,7 @@ file_read(int dirfd, const char *path, size_t max, int flags, char **buf,
 	}
 	b[n] = '\0';
 	close(fd);
+	*stp = st;
 	*buf = b;
 	*len = n;
 	return 0;

@@ -4,6 +4,8 @@
 #ifndef FILE_H
 #define FILE_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 
 /*
@@ -21,5 +23,8 @@
 
 int	file_read(int dirfd, const char *path, size_t max, int flags,
 	    char **buf, size_t *len);
+/* The same, and the file's status in *st (when it returns 0). */
+int	file_read_stat(int dirfd, const char *path, size_t max, int flags,
+	    char **buf, size_t *len, struct stat *st);
 
 #endif /* FILE_H */

@@ -23,6 +23,13 @@
 
 #define EXPIRY_WARN	(14 * 86400)
 
+/*
+ * The last certificate scan: the next one takes from it what files that
+ * did not change gave, instead of reading them again.  Only store_load()
+ * touches it, and reloads are one at a time.
+ */
+static struct tls_certs	*last_scan;
+
 struct store {
 	atomic_int	 refs;
 	struct domain	*v;
@@ -41,18 +48,34 @@ dompolicy_unref(struct dompolicy *dp)
 	free(dp);
 }
 
-/* Parses one policy file; logs every diagnostic.  NULL on failure. */
+/* Is dp, clean, from the file st describes, unchanged? */
+static int
+same_file(const struct dompolicy *dp, const struct stat *st)
+{
+	return dp->clean && dp->dev == st->st_dev && dp->ino == st->st_ino &&
+	    dp->size == st->st_size &&
+	    dp->mtim.tv_sec == st->st_mtim.tv_sec &&
+	    dp->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	    dp->ctim.tv_sec == st->st_ctim.tv_sec &&
+	    dp->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/*
+ * Parses one policy file; logs every diagnostic.  NULL on failure.  The
+ * result remembers which file it came from.
+ */
 static struct dompolicy *
 load_policy(int dirfd, const char *file, const char *path)
 {
 	struct policy_diags	 d;
 	struct dompolicy	*dp;
+	struct stat		 st;
 	char			*src, line[600];
 	size_t			 len;
 	int			 rc;
 
-	if (file_read(dirfd, file, POLICY_SOURCE_MAX, FILE_HEAD, &src,
-	    &len) == -1) {
+	if (file_read_stat(dirfd, file, POLICY_SOURCE_MAX, FILE_HEAD, &src,
+	    &len, &st) == -1) {
 		log_error("policy: %s: cannot read: %s", path, errno == EINVAL ?
 		    "not a regular file" : strerror(errno));
 		return NULL;
@@ -71,6 +94,7 @@ load_policy(int dirfd, const char *file, const char *path)
 		else
 			log_warn("policy: %s", line);
 	}
+	dp->clean = d.n == 0;
 	policy_diags_free(&d);
 	if (rc == -1 ||
 	    (dp->body = http_body_new(dp->p.body, dp->p.bodylen)) == NULL) {
@@ -79,6 +103,11 @@ load_policy(int dirfd, const char *file, const char *path)
 		return NULL;
 	}
 	dp->refs = 1;
+	dp->dev = st.st_dev;
+	dp->ino = st.st_ino;
+	dp->size = st.st_size;
+	dp->mtim = st.st_mtim;
+	dp->ctim = st.st_ctim;
 	return dp;
 }
 
@@ -187,7 +216,7 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->refs = 1;
-	if ((cs = tls_certs_scan(c->cert_dir)) == NULL) {
+	if ((cs = tls_certs_rescan(c->cert_dir, last_scan)) == NULL) {
 		log_error("store: %s: %s", c->cert_dir, strerror(errno));
 		goto fail;
 	}
@@ -201,6 +230,7 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	while ((de = readdir(dir)) != NULL) {
 		size_t		 nl = strlen(de->d_name);
 		struct domain	 d, *od = NULL, *nv;
+		struct stat	 st;
 		const char	*why;
 
 		if (de->d_name[0] == '.' || nl < 5 ||
@@ -229,8 +259,13 @@ store_load(const struct config *c, const struct store *old, time_t now,
 				*p += 32;
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
-		if ((d.pol = load_policy(dirfd(dir), de->d_name, path)) ==
-		    NULL) {
+		/* An unchanged file is not read again. */
+		if (od != NULL && fstatat(dirfd(dir), de->d_name, &st, 0) ==
+		    0 && same_file(od->pol, &st)) {
+			d.pol = od->pol;
+			d.pol->refs++;
+		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
+		    path)) == NULL) {
 			if (od == NULL) {
 				log_error("store: %s: not served: invalid "
 				    "policy", d.host);
@@ -277,7 +312,8 @@ store_load(const struct config *c, const struct store *old, time_t now,
 			    c->default_domain);
 	}
 	*served = s->n;
-	tls_certs_free(cs);
+	tls_certs_free(last_scan);
+	last_scan = cs;
 	return s;
 fail:
 	if (dir != NULL)

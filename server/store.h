@@ -11,6 +11,8 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <sys/types.h>
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
@@ -33,6 +35,16 @@ struct dompolicy {
 	atomic_int		 refs;
 	struct policy		 p;
 	struct http_body	*body;
+	/*
+	 * The file it came from, when it parsed without a diagnostic: a
+	 * reload takes it again while device, inode, size, modification and
+	 * change times are the same, without reading the file.
+	 */
+	int			 clean;
+	dev_t			 dev;
+	ino_t			 ino;
+	off_t			 size;
+	struct timespec		 mtim, ctim;
 };
 
 struct store;

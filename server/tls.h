@@ -33,6 +33,14 @@ int		 tls_init(unsigned session_cache);
  * NULL only when dir cannot be read or memory runs out.
  */
 struct tls_certs *tls_certs_scan(const char *dir);
+/*
+ * The same, taking from prev (the last scan of dir, or NULL) what it read
+ * from files unchanged since (same device, inode, size, modification and
+ * change times) instead of reading them again.  What is taken is shared
+ * with prev, not copied, and prev's entries follow the new pairing: free
+ * prev after, and scan with the result next.
+ */
+struct tls_certs *tls_certs_rescan(const char *dir, struct tls_certs *prev);
 void		 tls_certs_free(struct tls_certs *cs);
 size_t		 tls_certs_count(const struct tls_certs *cs);
 

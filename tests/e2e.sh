@@ -34,6 +34,15 @@ mkcert cert bc ec384 90 mta-sts.b.test mta-sts.c.test
 mkcert cert w ec256 90 '*.w.test'
 mkcert cert d rsa2048 -2 mta-sts.d.test
 mkcert cert soon ec256 5 mta-sts.s.test
+# A SEC1 key file whose embedded public key is forged: f.test's, written
+# with another key's private scalar.  Keys pair by the public key their
+# file carries; the first handshake checks it and refuses.
+mkcert cert f ec256 90 mta-sts.f.test
+openssl ecparam -name prime256v1 -genkey -noout -outform DER -out "$tmp/x.der" 2>/dev/null
+openssl ec -in "$c/f.key" -outform DER -out "$tmp/f.der" 2>/dev/null
+{ head -c -65 "$tmp/x.der"; tail -c 65 "$tmp/f.der"; } |
+    openssl base64 | { echo '-----BEGIN EC PRIVATE KEY-----'; cat; echo '-----END EC PRIVATE KEY-----'; } >"$c/f.key"
+rm -f "$tmp/x.der" "$tmp/f.der"
 # PKCS#8 for one key, and a key and chain in one file for another.
 openssl pkcs8 -topk8 -nocrypt -in "$c/bc.key" -out "$c/bc.p8" && rm "$c/bc.key"
 mkdir -p "$c/live/w"
@@ -46,7 +55,7 @@ cp tests/e2e/bad-san.pem "$c/"
 
 p=$tmp/policies
 mkdir -p "$p"
-for dom in a b c d w s; do
+for dom in a b c d w s f; do
 	printf 'version: STSv1\nmode: enforce\nmx: mx.%s.test\nmax_age: 1209600\n' "$dom" >"$p/$dom.test.txt"
 done
 printf '# testing\nversion: STSv1\nmode: testing\nmx: MX1.b.test\nmx: *.b.test\nmax_age: 86400\n' >"$p/b.test.txt"
@@ -89,7 +98,7 @@ rc=$?
 if [ "$rc" = 1 ] && echo "$out" | grep -q '^mta-sts.a.test: mode enforce, max_age 1209600, mx mx.a.test$' &&
     echo "$out" | grep -q 'certificate mta-sts.a.test (ECDSA P-256)' &&
     echo "$out" | grep -q 'certificate mta-sts.a.test (RSA 2048)' &&
-    echo "$out" | grep -q '^5 domains served, 1 failed$' &&
+    echo "$out" | grep -q '^6 domains served, 1 failed$' &&
     grep -q 'mta-sts.d.test: not served: certificate .*d.pem expired on' "$tmp/n.err" &&
     grep -q 'mta-sts.s.test: ECDSA P-256 certificate .* expires in [0-9]* days' "$tmp/n.err"; then
 	ok "-n lists what is served, says why d.test is not, exit 1"
@@ -206,6 +215,9 @@ out=$(sclient mta-sts.b.test)
 case $out in *"subject=CN = mta-sts.b.test"*"Verify return code: 0 (ok)"*) ok "b.test gets its certificate, verified" ;; *) not_ok "b.test cert: $out" ;; esac
 out=$(sclient mta-sts.c.test)
 case $out in *"subject=CN = mta-sts.b.test"*"Verify return code: 0 (ok)"*) ok "one certificate serves two names" ;; *) not_ok "c.test cert: $out" ;; esac
+out=$(sclient mta-sts.f.test)
+case $out in *"subject=CN = mta-sts.f.test"*) not_ok "a forged embedded public key: served: $out" ;; *) ok "a key whose embedded public key is forged is refused" ;; esac
+check "the forged key is logged" grep -q "certs: $c/f.key: private key does not match the public key written with it" "$tmp/log"
 out=$(sclient mta-sts.a.test)
 case $out in *"Peer signature type: ECDSA"*"Protocol  : TLSv1.2"*"Cipher    : ECDHE-ECDSA-AES128-GCM-SHA256"*) ok "ECDSA by default, TLS 1.2, server's suite order" ;; *) not_ok "a.test default: $out" ;; esac
 case $out in *"Server Temp Key: X25519"*) ok "X25519 first" ;; *) not_ok "temp key: $(echo "$out" | grep 'Temp Key')" ;; esac

@@ -1,6 +1,8 @@
 /*
- * fuzz_der.c: libFuzzer target for der_cert_parse() and
- * der_cert_dns_names(), the certificate fields read with our own code.
+ * fuzz_der.c: libFuzzer target for der_cert_parse(),
+ * der_cert_dns_names() and der_cert_pubkey(), the certificate fields read
+ * with our own code, and der_ec_key_pub() on the same bytes taken as a
+ * private key.
  *
  * The bytes are copied to a buffer of exactly their size, so that any
  * read past the certificate is an AddressSanitizer report.  Beyond "no
@@ -9,7 +11,7 @@
  * 0000 to 9999), a subjectAltName inside the input; every dNSName handed
  * to the callback lies inside that subjectAltName, in order and without
  * overlap; a walk stopped by the callback stops at once; two walks give
- * the same names.
+ * the same names; public keys lie inside the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -64,16 +66,35 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct der_cert	 c;
+	struct der_pubkey pk;
 	struct walk	 w1, w2;
 	uint8_t		*buf;
-	size_t		 cnlen;
+	const uint8_t	*pub;
+	size_t		 cnlen, publen;
 	int		 rc;
 
 	if ((buf = malloc(size ? size : 1)) == NULL)
 		return 0;
 	memcpy(buf, data, size);
+	/* The same bytes as an EC private key: its public key within them. */
+	if (der_ec_key_pub(buf, size, &pub, &publen) == 0)
+		check(pub > buf && publen > 0 &&
+		    publen <= (size_t)(buf + size - pub),
+		    "EC key's public key outside the input");
 	if (der_cert_parse(buf, size, &c) == -1)
 		goto out;
+	check(c.spki >= buf && c.spkilen <= (size_t)(buf + size - c.spki),
+	    "subjectPublicKeyInfo outside the input");
+	if (der_cert_pubkey(&c, &pk) == 0) {
+		check(pk.type == DER_KEY_EC || pk.type == DER_KEY_RSA,
+		    "public key type");
+		check(pk.key >= c.spki && pk.keylen > 0 &&
+		    pk.keylen <= (size_t)(c.spki + c.spkilen - pk.key),
+		    "public key outside subjectPublicKeyInfo");
+		check(pk.type == DER_KEY_RSA || (pk.curve >= c.spki &&
+		    pk.curvelen <= (size_t)(c.spki + c.spkilen - pk.curve)),
+		    "curve outside subjectPublicKeyInfo");
+	}
 
 	cnlen = strnlen(c.cn, sizeof(c.cn));
 	check(cnlen <= DER_CN_MAX, "common name not terminated");

@@ -75,9 +75,10 @@ site_of(void *arg, int fd)
 }
 
 static void
-site_closed(void *arg, struct http_site *s)
+site_closed(void *arg, struct http_site *s, int fd)
 {
 	(void)arg;
+	(void)fd;
 	check(s == &site, "closed callback for another site");
 	closed++;
 }

@@ -1,18 +1,18 @@
 /*
  * fuzz_pem.c: libFuzzer target for the certificate and key loader.
  *
- * tls.c reads PEM files only through tls_certs_scan(DIR): its PEM, DER
- * (der_cert_parse), key (br_skey_decoder) and certificate key
- * (br_x509_decoder) paths have no entry point for bytes.  So the bytes
+ * tls.c reads PEM files only through tls_certs_scan(DIR): its PEM
+ * (pem.c), DER (der_cert_parse), key (br_skey_decoder) and certificate
+ * key (br_x509_decoder) paths have no entry point for bytes.  So the bytes
  * are written, each run, as the one file of a directory made once per
  * process under tests/fuzz/work/ (removed at exit, or by the next run
  * when this one dies on a finding), and the directory is scanned: the
- * real code path, pairing included.  About 400 runs a second, against
- * some 100,000 for a parser given bytes: file_read() takes 1 MB for each
- * file, which AddressSanitizer maps afresh.
+ * real code path, pairing included.  About 5,000 runs a second, against
+ * some 100,000 for a parser given bytes (file system calls each run).
  *
- * Beyond "no crash", with the file decoded again here with BearSSL's PEM
- * decoder as scan_file() does:
+ * Beyond "no crash", with the file decoded again here with pem.c's
+ * reader as scan_file() does (objects within the file's size, the reader
+ * within the buffer and staying where it stopped):
  *   - one file gives at most one credential;
  *   - a credential comes from a file with a certificate and a private
  *     key and no PEM error;
@@ -40,10 +40,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bearssl.h>
-
 #include "der.h"
 #include "log.h"
+#include "pem.h"
 #include "tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -128,69 +127,43 @@ setup(void)
 
 /* What scan_file() sees in the file, decoded again here. */
 struct seen {
-	int		 kind;		/* of the current object */
 	size_t		 certs, keys;
 	int		 error, inobj;
 	uint8_t		*leaf;		/* the first certificate */
-	size_t		 leaflen, cap;
-	int		 inleaf;
+	size_t		 leaflen;
 };
 
+/* Reads the file's objects as scan_file() does, checking the reader. */
 static void
-append(void *ctx, const void *data, size_t len)
+read_all(struct seen *s, const uint8_t *data, size_t size)
 {
-	struct seen	*s = ctx;
-	uint8_t		*nv;
+	struct pem_reader	 r;
+	char			 label[PEM_LABEL_MAX + 1];
+	size_t			 len;
+	int			 ev;
 
-	if (!s->inleaf)
-		return;
-	if (s->leaflen + len > s->cap) {
-		size_t cap = (s->leaflen + len) * 2;
-
-		if ((nv = realloc(s->leaf, cap)) == NULL)
-			abort();
-		s->leaf = nv;
-		s->cap = cap;
+	if ((s->leaf = malloc(size + 1)) == NULL)
+		abort();
+	pem_init(&r, (const char *)data, size);
+	while ((ev = pem_next(&r, label, s->leaf + s->leaflen,
+	    size + 1 - s->leaflen, &len)) == PEM_OBJECT) {
+		check(len <= size, "an object longer than its file");
+		check(strlen(label) > 0 && strlen(label) <= PEM_LABEL_MAX,
+		    "label length");
+		check(r.p >= (const char *)data &&
+		    r.p <= (const char *)data + size, "reader out of bounds");
+		if (strcmp(label, "CERTIFICATE") == 0) {
+			if (s->certs++ == 0)
+				s->leaflen = len;	/* kept */
+		} else if (strcmp(label, "PRIVATE KEY") == 0 ||
+		    strcmp(label, "EC PRIVATE KEY") == 0 ||
+		    strcmp(label, "RSA PRIVATE KEY") == 0)
+			s->keys++;
 	}
-	memcpy(s->leaf + s->leaflen, data, len);
-	s->leaflen += len;
-}
-
-static void
-push(struct seen *s, br_pem_decoder_context *pc, const char *data,
-    size_t len)
-{
-	const char	*name;
-
-	while (len > 0 && !s->error) {
-		size_t n = br_pem_decoder_push(pc, data, len);
-
-		data += n;
-		len -= n;
-		switch (br_pem_decoder_event(pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			name = br_pem_decoder_name(pc);
-			s->inobj = 1;
-			s->kind = strcmp(name, "CERTIFICATE") == 0 ? 1 :
-			    strcmp(name, "PRIVATE KEY") == 0 ||
-			    strcmp(name, "EC PRIVATE KEY") == 0 ||
-			    strcmp(name, "RSA PRIVATE KEY") == 0 ? 2 : 0;
-			s->inleaf = s->kind == 1 && s->certs == 0;
-			br_pem_decoder_setdest(pc, append, s);
-			break;
-		case BR_PEM_END_OBJ:
-			s->inobj = 0;
-			s->inleaf = 0;
-			if (s->kind == 1)
-				s->certs++;
-			else if (s->kind == 2)
-				s->keys++;
-			break;
-		case BR_PEM_ERROR:
-			s->error = 1;
-			break;
-		}
-	}
+	s->error = ev == PEM_MALFORMED;
+	s->inobj = ev == PEM_INCOMPLETE;
+	check(pem_next(&r, label, s->leaf + s->leaflen, size + 1 - s->leaflen,
+	    &len) == ev, "the reader does not stay where it stopped");
 }
 
 struct found {
@@ -238,7 +211,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct seen		 s;
 	struct der_cert		 dc;
 	struct found		 f;
-	br_pem_decoder_context	 pc;
 	size_t			 n;
 
 	if (fd == -1) {
@@ -267,11 +239,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	n = tls_certs_count(cs);
 	check(n <= 1, "one file gave more than one credential");
+	memset(&s, 0, sizeof(s));
+	read_all(&s, data, size);
 	if (n == 1) {
-		memset(&s, 0, sizeof(s));
-		br_pem_decoder_init(&pc);
-		push(&s, &pc, (const char *)data, size);
-		push(&s, &pc, "\n", 1);
 		check(!s.error && !s.inobj && s.certs > 0 && s.keys > 0,
 		    "a credential from a file without certificate and key");
 		if (der_cert_parse(s.leaf, s.leaflen, &dc) == 0 &&
@@ -281,8 +251,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			f.names = 0;
 			(void)der_cert_dns_names(&dc, name_found, &f);
 		}
-		free(s.leaf);
 	}
+	free(s.leaf);
 	tls_certs_free(cs);
 	return 0;
 }
