@@ -204,17 +204,27 @@ setup_small() {
 	[ $WORKERS_OK = yes ] && W1="workers = 1"
 }
 
+# poll_start PORT HOST CAFILE SECONDS [CHAIN]: starts poll.py, which
+# waits for a 200 from HOST (over the first certificate of CHAIN), and
+# gives it time to start; poll_end waits for it and sets AT, the time of
+# the answer in ms, or NA.
+poll_start() {
+	timeout $(($4 + 10)) python3 "$B/poll.py" "$@" >"$tmp/poll.out" &
+	POLL_PID=$!
+	started="$started $POLL_PID"
+	sleep 0.5
+}
+
+poll_end() {
+	wait "$POLL_PID"
+	started=${started// $POLL_PID/}
+	AT=$(cat "$tmp/poll.out")
+	AT=${AT:-NA}
+}
+
 # wait_200 PORT HOST CAFILE SECONDS: until HOST answers 200; 0 or 1.
 wait_200() {
-	local end=$(($(now_ms) + $4 * 1000)) code
-	while [ "$(now_ms)" -lt $end ]; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
-		    --cacert "$3" --resolve "$2:$1:127.0.0.1" \
-		    "https://$2:$1$URLPATH")
-		[ "$code" = 200 ] && return 0
-		sleep 0.005
-	done
-	return 1
+	timeout $(($4 + 10)) python3 "$B/poll.py" "$@" >/dev/null
 }
 
 # start_ours NAME CONF PORT [CPU]: starts mta-stsd, sets PID_<NAME>.
@@ -461,31 +471,21 @@ group_mem() {
 	row mem_idle_rss_kb "$oi" "$IDLE" "<=0.35"
 }
 
-# serial PORT HOST: the serial number of the certificate served.
-serial() {
-	echo | timeout 5 openssl s_client -connect "127.0.0.1:$1" \
-	    -servername "$2" -tls1_2 2>/dev/null |
-	    openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
-}
-
 # reload NAME PID PORT: a new certificate for the first domain, SIGHUP,
 # and the time until it is served; sets MS.
 reload() {
-	local s t0 end dom=d00001.example
+	local s t0 dom=d00001.example
 	s=$(python3 "$B/mkdomains.py" --reissue "$tmp/scale" $dom \
 	    "$tmp/scale/certs/$dom.pem")
 	[ "$RUNAS" = nobody ] && chgrp nogroup "$tmp/scale/certs/$dom.pem" &&
 	    chmod 0640 "$tmp/scale/certs/$dom.pem"
+	poll_start "$3" "mta-sts.$dom" "$tmp/scale/ca.pem" 60 \
+	    "$tmp/scale/certs/$dom.pem"
 	t0=$(now_ms)
-	end=$((t0 + 60000))
 	kill -HUP "$2"
+	poll_end
 	MS=NA
-	while [ "$(now_ms)" -lt $end ]; do
-		if [ "$(serial "$3" "mta-sts.$dom")" = "$s" ]; then
-			MS=$(($(now_ms) - t0))
-			break
-		fi
-	done
+	[ "$AT" != NA ] && MS=$((AT - t0))
 	raw "reload $1: serial $s served after $MS ms"
 	[ "$MS" = NA ] && invalid "reload $1: new certificate not served"
 }
@@ -495,15 +495,16 @@ reload() {
 scale_server() {
 	local t0 i ms=() last
 	last=mta-sts.d$(printf %05d "$NDOM").example
+	poll_start "$4" "$last" "$tmp/scale/ca.pem" 120
 	t0=$(now_ms)
 	if [ "$2" = ours ]; then
 		start_ours "$1" "$3" "$4" 0
 	else
 		start_nginx "$1" "$3" 0
 	fi
+	poll_end
 	START=NA
-	wait_200 "$4" "$last" "$tmp/scale/ca.pem" 120 &&
-	    START=$(($(now_ms) - t0))
+	[ "$AT" != NA ] && START=$((AT - t0))
 	[ "$START" = NA ] && invalid "$1: $last never answered"
 	raw "start $1: $START ms"
 	eval "pid=\$PID_$1"

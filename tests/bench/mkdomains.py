@@ -128,7 +128,8 @@ def reissue(top, dom, out):
         key = serialization.load_pem_private_key(f.read(), None)
     chain, serial = issue(ca_cert, ca_key, dom, key.public_key())
     write(out, chain)
-    print("%X" % serial)
+    digits = "%X" % serial
+    print(digits.zfill(len(digits) + len(digits) % 2))
 
 
 def main():
