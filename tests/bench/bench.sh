@@ -58,20 +58,21 @@ fi
 mkdir -p "$B/results"
 RAW=$B/results/bench-$(date -u +%Y%m%d-%H%M%S).txt
 tmp=$(mktemp -d /tmp/mta-stsd-bench.XXXXXX) || exit 1
-started=
+started=" "		# " PID PID ... "
 failed=0
 
 # Stops what we started: each PID, TERM then KILL.
 stop() {
 	local pid=$1 i
-	kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null
+	started=${started/ $pid / }
+	if kill "$pid" 2>/dev/null; then
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	fi
 	wait "$pid" 2>/dev/null
-	started=${started// $pid/}
 }
 
 cleanup() {
@@ -211,13 +212,13 @@ setup_small() {
 poll_start() {
 	timeout $(($4 + 10)) python3 "$B/poll.py" "$@" >"$tmp/poll.out" &
 	POLL_PID=$!
-	started="$started $POLL_PID"
+	started="$started$POLL_PID "
 	sleep 0.5
 }
 
 poll_end() {
 	wait "$POLL_PID"
-	started=${started// $POLL_PID/}
+	started=${started/ $POLL_PID / }
 	AT=$(cat "$tmp/poll.out")
 	AT=${AT:-NA}
 }
@@ -233,7 +234,7 @@ start_ours() {
 	[ -n "${4:-}" ] && ts="taskset -c $4"
 	$ts "$D" -d -f "$2" 2>>"$tmp/$1.log" &
 	eval "PID_$1=$!"
-	started="$started $!"
+	started="$started$! "
 }
 
 # start_nginx NAME CONF [CPU]: starts nginx (master in the foreground).
@@ -243,7 +244,7 @@ start_nginx() {
 	$ts nginx -p "$tmp/$1/" -c "$2" -e "$tmp/$1.log" -g 'daemon off;' \
 	    2>>"$tmp/$1.log" &
 	eval "PID_$1=$!"
-	started="$started $!"
+	started="$started$! "
 }
 
 # conf_nginx FILE PORT SERVER...: the nginx config around server blocks
@@ -442,7 +443,7 @@ hold_rss() {
 	timeout 200 taskset -c 1 python3 "$B/hold.py" 127.0.0.1 "$3" $HOLD \
 	    $NAME 120 >"$out" 2>&1 &
 	hp=$!
-	started="$started $hp"
+	started="$started$hp "
 	for i in $(seq 1500); do
 		grep -q -E '^(held|failed)' "$out" 2>/dev/null && break
 		kill -0 $hp 2>/dev/null || break
