@@ -43,6 +43,9 @@ KEY=$top/certs/dev/example.com-ec.key
 CA=$top/certs/dev/ca.pem
 HOLD=1000
 HZ=$(getconf CLK_TCK)
+# Debian's, which has python3-cryptography, before any other on PATH
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
 for f in "$D" "$B/handshake" "$SHIM" "$CERT" "$KEY"; do
 	[ -e "$f" ] || { echo "bench: $f missing: run make bench" >&2; exit 1; }
@@ -101,7 +104,7 @@ raw() {
 }
 
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # tree PID: the PID and all its descendants.
@@ -210,7 +213,7 @@ setup_small() {
 # gives it time to start; poll_end waits for it and sets AT, the time of
 # the answer in ms, or NA.
 poll_start() {
-	timeout $(($4 + 10)) python3 "$B/poll.py" "$@" >"$tmp/poll.out" &
+	timeout $(($4 + 10)) "$PY" "$B/poll.py" "$@" >"$tmp/poll.out" &
 	POLL_PID=$!
 	started="$started$POLL_PID "
 	sleep 0.5
@@ -225,7 +228,7 @@ poll_end() {
 
 # wait_200 PORT HOST CAFILE SECONDS: until HOST answers 200; 0 or 1.
 wait_200() {
-	timeout $(($4 + 10)) python3 "$B/poll.py" "$@" >/dev/null
+	timeout $(($4 + 10)) "$PY" "$B/poll.py" "$@" >/dev/null
 }
 
 # start_ours NAME CONF PORT [CPU]: starts mta-stsd, sets PID_<NAME>.
@@ -440,7 +443,7 @@ group_resumed() {
 hold_rss() {
 	local out=$tmp/hold.$1 hp i with
 	IDLE=$(memsum "$2" status VmRSS)
-	timeout 200 taskset -c 1 python3 "$B/hold.py" 127.0.0.1 "$3" $HOLD \
+	timeout 200 taskset -c 1 "$PY" "$B/hold.py" 127.0.0.1 "$3" $HOLD \
 	    $NAME 120 >"$out" 2>&1 &
 	hp=$!
 	started="$started$hp "
@@ -476,11 +479,11 @@ group_mem() {
 # and the time until it is served; sets MS.
 reload() {
 	local s t0 dom=d00001.example
-	s=$(python3 "$B/mkdomains.py" --reissue "$tmp/scale" $dom \
+	s=$("$PY" "$B/mkdomains.py" --reissue "$tmp/scale" $dom \
 	    "$tmp/scale/certs/$dom.pem")
 	[ "$RUNAS" = nobody ] && chgrp nogroup "$tmp/scale/certs/$dom.pem" &&
 	    chmod 0640 "$tmp/scale/certs/$dom.pem"
-	poll_start "$3" "mta-sts.$dom" "$tmp/scale/ca.pem" 60 \
+	poll_start "$3" "mta-sts.$dom" "$tmp/scale/ca.pem" 120 \
 	    "$tmp/scale/certs/$dom.pem"
 	t0=$(now_ms)
 	kill -HUP "$2"
@@ -527,10 +530,13 @@ scale_server() {
 }
 
 group_scale() {
-	local work=$B/work/domains-$NDOM dom i o_us=() s_us=() ps os orl
+	local work=$B/work/domains-$NDOM dom i o_us=() s_us=() ps os orl out
 	local o0 o3
-	python3 "$B/mkdomains.py" "$work" "$NDOM" | tee -a "$RAW" || {
-		invalid "mkdomains failed"; return; }
+	if ! out=$("$PY" "$B/mkdomains.py" "$work" "$NDOM" 2>&1); then
+		invalid "mkdomains: $out"
+		return
+	fi
+	echo "$out" | tee -a "$RAW"
 	cp -r "$work" "$tmp/scale"
 	[ "$RUNAS" = nobody ] && chgrp -R nogroup "$tmp/scale" &&
 	    chmod -R g+rX,o-rwx "$tmp/scale"
