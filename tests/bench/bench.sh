@@ -250,8 +250,8 @@ start_nginx() {
 	started="$started$! "
 }
 
-# conf_nginx FILE PORT SERVER...: the nginx config around server blocks
-# (read from standard input).
+# conf_nginx FILE: writes the nginx config around the server blocks read
+# from standard input.
 conf_nginx() {
 	mkdir -p "$(dirname "$1")"
 	cat >"$1" <<EOF
@@ -294,10 +294,10 @@ escape_body() {
 start_pair() {
 	P_ours=$(free_port)
 	conf_ours "$tmp/ours.conf" "$P_ours" "$tmp/small/policies" \
-	    "$tmp/small/certs" $W1
+	    "$tmp/small/certs" ${W1:+"$W1"}
 	start_ours ours "$tmp/ours.conf" "$P_ours" 0
 	wait_200 "$P_ours" $NAME "$CA" 20 ||
-	    { echo "bench: mta-stsd does not answer" >&2; exit 1; }
+	    { echo "bench: mta-stsd does not answer" >&2; cat "$tmp/ours.log"; exit 1; }
 	P_nginx=$(free_port)
 	curl -s --cacert "$CA" --resolve "$NAME:$P_ours:127.0.0.1" \
 	    "https://$NAME:$P_ours$URLPATH" >"$tmp/body"
@@ -475,6 +475,13 @@ group_mem() {
 	row mem_idle_rss_kb "$oi" "$IDLE" "<=0.35"
 }
 
+# body DOMAIN PORT: the policy served for DOMAIN.
+body() {
+	curl -s --max-time 5 --cacert "$tmp/scale/ca.pem" \
+	    --resolve "mta-sts.$1:$2:127.0.0.1" \
+	    "https://mta-sts.$1:$2$URLPATH"
+}
+
 # reload NAME PID PORT: a new certificate for the first domain, SIGHUP,
 # and the time until it is served; sets MS.
 reload() {
@@ -544,9 +551,10 @@ group_scale() {
 	# mta-stsd: certificates changed only by the SIGHUP measured
 	ps=$(free_port)
 	conf_ours "$tmp/scale.conf" "$ps" "$tmp/scale/policies" \
-	    "$tmp/scale/certs" $W1 "watch_certs = no"
+	    "$tmp/scale/certs" ${W1:+"$W1"} "watch_certs = no"
 	scale_server scale_ours ours "$tmp/scale.conf" "$ps"
 	os=$START orl=$RELOAD o0=$PSS0 o3=$PSS3
+	body d00001.example "$ps" >"$tmp/scale.body"
 
 	# full handshakes, one domain of many and the one-domain server,
 	# interleaved
@@ -572,6 +580,8 @@ group_scale() {
 		    "mode: enforce\\r\\nmx: mail.%s\\r\\nmax_age: 86400\\r\\n\"; }\n\t}\n",
 		    path, $1 }' | conf_nginx "$tmp/scale_nginx/nginx.conf"
 	scale_server scale_nginx nginx "$tmp/scale_nginx/nginx.conf" "$P_scale"
+	body d00001.example "$P_scale" | cmp -s - "$tmp/scale.body" ||
+	    invalid "nginx does not serve mta-stsd's body for d00001.example"
 	stop "$PID_scale_nginx"
 
 	row scale_start_ms "$os" 1000 "<1.0"
