@@ -3,6 +3,8 @@
 #   make          build mta-stsd and mta-stsctl (installs missing packages)
 #   make test     every test: unit, golden, CLI, fuzz smoke
 #   make fuzz     run each fuzzer FUZZ_SECONDS (default 60)
+#   make bench    mta-stsd against nginx on loopback (never part of test;
+#                 BENCH_SECONDS, BENCH_REPS, BENCH_DOMAINS, BENCH_ONLY)
 
 CC		?= cc
 CFLAGS		?= -O2 -g
@@ -23,6 +25,8 @@ BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego python3-aiosmtpd
+BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
+		   curl procps
 DEBS		 = $(BUILD_DEBS)
 
 S		 = server
@@ -64,6 +68,10 @@ SAN		 = $(S)/san
 SAN_PROGS	 = $(SAN)/mta-stsd $(SAN)/mta-stsctl
 FUZZ_SMOKE	?= 3
 
+# make bench: the in-memory BearSSL handshake and the wrk client shim.
+B		 = $(T)/bench
+BENCH_PROGS	 = $(B)/handshake $(B)/wrkshim.so
+
 # make install: PREFIX and DESTDIR as usual; the configuration goes to
 # SYSCONFDIR (/etc), the unit to UNITDIR.
 PREFIX		?= /usr/local
@@ -76,7 +84,7 @@ INSTALL		?= install
 DEV		 = certs/dev
 RUN_PORT	?= 8443
 
-.PHONY: all deps test-deps certs run test install uninstall check-unit check-golden check-cli check-man \
+.PHONY: all deps test-deps bench-deps certs run test bench install uninstall check-unit check-golden check-cli check-man \
 	check-fuzz fuzz clean
 
 all: deps
@@ -85,6 +93,10 @@ all: deps
 # make test and make run need the test tools too.
 test-deps:
 	@$(MAKE) --no-print-directory deps DEBS="$(BUILD_DEBS) $(TEST_DEBS)"
+
+# make bench needs nginx and wrk to compare with.
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEBS="$(BUILD_DEBS) $(BENCH_DEBS)"
 
 # Installs what is missing with apt-get when root; otherwise says how.
 deps:
@@ -138,6 +150,14 @@ $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 $(T)/fuzz/fuzz_%: $(T)/fuzz/fuzz_%.c $(S)/*.c $(wildcard $(S)/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(S) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
 
+$(B)/handshake: $(B)/handshake.c
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lbearssl
+
+# A shared object: no -pie, no -fPIE.
+$(B)/wrkshim.so: $(B)/wrkshim.c
+	$(CC) -std=c17 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -shared -fPIC \
+	    -o $@ $< -ldl -lssl
+
 # A development CA and certificates for the example domains: ECDSA and RSA
 # for example.com, one ECDSA P-384 certificate for example.org and .net.
 certs: $(DEV)/ca.pem $(DEV)/example.com-ec.pem $(DEV)/example.com-rsa.pem \
@@ -173,6 +193,11 @@ test: test-deps all certs
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS) \
 	    $(SAN_PROGS) $(SAN_UNIT_TESTS)
 	@FUZZ_SMOKE=$(FUZZ_SMOKE) sh $(T)/run.sh
+
+# Not part of test: minutes long, and its verdicts depend on the machine.
+bench: bench-deps all certs
+	@$(MAKE) --no-print-directory $(BENCH_PROGS)
+	@bash $(B)/bench.sh
 
 fuzz: test-deps all
 	@$(MAKE) --no-print-directory $(FUZZERS)
@@ -210,3 +235,4 @@ clean:
 	rm -f $(S)/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)
 	rm -rf $(SAN)
 	rm -rf $(T)/fuzz/work
+	rm -f $(BENCH_PROGS)
