@@ -452,7 +452,9 @@ hold_rss() {
 		kill -0 $hp 2>/dev/null || break
 		sleep 0.1
 	done
-	sleep 1
+	# Held idle: both servers settle (mta-stsd gives back an idle
+	# connection's HTTP side and buffer pages after a second).
+	sleep 3
 	with=$(memsum "$2" status VmRSS)
 	stop $hp
 	raw "=== hold $1: idle ${IDLE} kB, with $HOLD: $with kB; $(cat "$out")"
