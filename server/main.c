@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
@@ -245,6 +246,13 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/*
+	 * Large blocks get pages of their own from the start (the first load
+	 * too), so that freeing them (connections after a burst, the
+	 * previous snapshot after a reload) gives them back at once rather
+	 * than leaving holes in the heap.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
 	if (config_load(path, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mta-stsd: %s\n", err);
 		return 1;

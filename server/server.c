@@ -1394,12 +1394,6 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	S.is_main = 1;
 	S.wakefd = -1;
 	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * Large blocks get pages of their own, so that closing connections
-	 * gives them back at once rather than leaving holes in the heap
-	 * after a burst (a connection's TLS state is mapped on its own).
-	 */
-	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
 	/* Blocked in every thread: only the main one reads them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

@@ -30,7 +30,22 @@
  */
 static struct tls_certs	*last_scan;
 
+/*
+ * The names of a snapshot's domains, in blocks of their own (larger than
+ * malloc's mmap threshold): thousands of small strings per reload would
+ * otherwise pin heap pages among the reload's freed temporaries, and the
+ * memory after a few reloads would not come back to where it started.
+ */
+#define NAMES_BLOCK	(64 * 1024)
+
+struct names {
+	struct names	*next;
+	size_t		 used, cap;
+	char		 v[];
+};
+
 struct store {
+	struct names	*names;
 	atomic_int	 refs;
 	struct domain	*v;
 	size_t		 n;
@@ -159,11 +174,37 @@ domain_cmp(const void *a, const void *b)
 	    ((const struct domain *)b)->name);
 }
 
+/* A copy of the n bytes at p, NUL-terminated, kept until s is freed. */
+static char *
+names_add(struct store *s, const char *prefix, const char *p, size_t n)
+{
+	struct names	*b = s->names;
+	size_t		 pl = strlen(prefix), need = pl + n + 1;
+	char		*r;
+
+	if (b == NULL || b->cap - b->used < need) {
+		size_t cap = need > NAMES_BLOCK ? need : NAMES_BLOCK;
+
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		b->next = s->names;
+		s->names = b;
+	}
+	r = b->v + b->used;
+	memcpy(r, prefix, pl);
+	for (size_t i = 0; i < n; i++)
+		r[pl + i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) :
+		    p[i];
+	r[pl + n] = '\0';
+	b->used += need;
+	return r;
+}
+
 static void
 free_domain(struct domain *d)
 {
-	free(d->name);
-	free(d->host);
 	dompolicy_unref(d->pol);
 	tls_cred_unref(d->ec);
 	tls_cred_unref(d->rsa);
@@ -245,18 +286,10 @@ store_load(const struct config *c, const struct store *old, time_t now,
 			(*failed)++;
 			continue;
 		}
-		if ((d.name = strndup(de->d_name, nl - 4)) == NULL ||
-		    asprintf(&d.host, "mta-sts.%s", d.name) == -1) {
-			d.host = NULL;
-			free_domain(&d);
+		if ((d.name = names_add(s, "", de->d_name, nl - 4)) == NULL ||
+		    (d.host = names_add(s, "mta-sts.", de->d_name, nl - 4)) ==
+		    NULL)
 			goto fail;
-		}
-		for (char *p = d.name; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p += 32;
-		for (char *p = d.host; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p += 32;
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
 		/* An unchanged file is not read again. */
@@ -340,6 +373,12 @@ store_unref(struct store *s)
 		free_domain(&s->v[i]);
 	free(s->v);
 	map_free(&s->hosts);
+	while (s->names != NULL) {
+		struct names *b = s->names;
+
+		s->names = b->next;
+		free(b);
+	}
 	free(s);
 }
 

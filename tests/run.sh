@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 
 total_pass=0
 total_fail=0
+began=$(date +%s)
+t0=$began
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
@@ -17,7 +19,10 @@ tally() {
 		echo "== $1: no summary line (suite broken)"
 		p=0 f=1
 	fi
-	echo "== $1: $p passed, $f failed"
+	# The time a suite took, so that a slow one shows (make test must
+	# stay under 10 minutes).
+	echo "== $1: $p passed, $f failed ($(($(date +%s) - t0)) s)"
+	t0=$(date +%s)
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 }
@@ -67,5 +72,6 @@ FUZZ_SECONDS=${FUZZ_SMOKE:-5} sh tests/fuzz/run.sh >"$out" 2>&1
 grep '^fuzz \|FAIL' "$out"
 tally fuzz
 
+echo "# all suites: $(($(date +%s) - began)) s"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
