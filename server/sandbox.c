@@ -113,9 +113,10 @@ allow_link_targets(int ruleset, const char *dir, int depth, uint64_t handled)
 	if (depth > 8 || (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || (size_t)snprintf(sub, sizeof(sub),
-		    "%s/%s", dir, de->d_name) >= sizeof(sub) ||
-		    lstat(sub, &st) == -1)
+		/* Regular files need nothing: no lstat for each (20,000). */
+		if (de->d_name[0] == '.' || de->d_type == DT_REG ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", dir,
+		    de->d_name) >= sizeof(sub) || lstat(sub, &st) == -1)
 			continue;
 		if (S_ISDIR(st.st_mode))
 			allow_link_targets(ruleset, sub, depth + 1, handled);
