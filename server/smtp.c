@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "smtp.h"
 
 #define SMTP_REPLY_MAX	(SMTP_LINE_MAX * SMTP_LINES_MAX)
@@ -93,19 +94,6 @@ struct session {
 	size_t		 len;
 };
 
-/* Milliseconds left, 0 when the deadline has passed. */
-static int
-left_ms(const struct session *s)
-{
-	struct timespec	 now;
-	long long	 ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(s->deadline.tv_sec - now.tv_sec) * 1000 +
-	    (s->deadline.tv_nsec - now.tv_nsec) / 1000000;
-	return ms <= 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
-}
-
 /* Waits until fd is ready for events; 0, or -1 with why. */
 static int
 wait_fd(const struct session *s, short events, char *why, size_t whysz)
@@ -114,7 +102,7 @@ wait_fd(const struct session *s, short events, char *why, size_t whysz)
 	int		 ms, n;
 
 	for (;;) {
-		if ((ms = left_ms(s)) == 0) {
+		if ((ms = clock_left_ms(&s->deadline)) == 0) {
 			snprintf(why, whysz, "timed out (%d ms)",
 			    s->timeout_ms);
 			return -1;

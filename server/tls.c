@@ -27,6 +27,7 @@
 
 #include <bearssl.h>
 
+#include "clock.h"
 #include "der.h"
 #include "file.h"
 #include "log.h"
@@ -2404,21 +2405,6 @@ struct fetch {
 	size_t			 resplen;
 };
 
-/* Milliseconds until the deadline, 0 when it has passed. */
-static int
-fetch_left(const struct fetch_io *io)
-{
-	struct timespec	 now;
-	long long	 ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(io->deadline.tv_sec - now.tv_sec) * 1000 +
-	    (io->deadline.tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return 0;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
 /* Bounds the next blocking call on the socket by what is left. */
 static int
 fetch_timeo(struct fetch_io *io, int opt)
@@ -2426,7 +2412,7 @@ fetch_timeo(struct fetch_io *io, int opt)
 	struct timeval	 tv;
 	int		 ms;
 
-	if ((ms = fetch_left(io)) == 0) {
+	if ((ms = clock_left_ms(&io->deadline)) == 0) {
 		io->timedout = 1;
 		return -1;
 	}

@@ -122,16 +122,7 @@ esac
 # --- start
 "$d" -d -f "$conf" 2>"$tmp/log" &
 pid=$!
-i=0
-while ! curl -s -o /dev/null --cacert "$tmp/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "https://mta-sts.a.test:$port/"; do
-	i=$((i + 1))
-	if [ $i -gt 50 ] || ! kill -0 "$pid" 2>/dev/null; then
-		not_ok "server did not start: $(cat "$tmp/log")"
-		summary
-		exit 1
-	fi
-	sleep 0.1
-done
+await_answer "$pid" "$tmp/ca.pem" "$port" "$tmp/log"
 ok "server starts and answers"
 if [ "$(cat "$tmp/run/mta-stsd.pid" 2>/dev/null)" = "$pid" ]; then ok "pid file"; else not_ok "pid file"; fi
 if [ "$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" = "$(id -u nobody)" ]; then

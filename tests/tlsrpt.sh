@@ -62,16 +62,7 @@ write_conf() {
 start() {
 	"$d" -d -f "$1" 2>>"$tmp/log" &
 	pid=$!
-	i=0
-	while ! curl -s -o /dev/null --cacert "$c/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "https://mta-sts.a.test:$port/.well-known/mta-sts.txt"; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-			not_ok "server did not start: $(tail -5 "$tmp/log")"
-			summary
-			exit 1
-		fi
-		sleep 0.1
-	done
+	await_answer "$pid" "$c/ca.pem" "$port" "$tmp/log"
 }
 
 # reload: SIGHUP, then waits for the reload's closing log line.
