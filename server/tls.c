@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,10 +186,25 @@ struct namelist {
 	struct tls_cred		*v[];
 };
 
+/*
+ * The name index's lists, in blocks of their own (larger than malloc's
+ * mmap threshold): ten thousand small lists made at every reload would
+ * pin heap pages among the reload's freed temporaries.  A list that grows
+ * is made anew in the block; the old one stays until the scan is freed.
+ */
+#define NLBLOCK		(64 * 1024)
+
+struct nlblock {
+	struct nlblock		*next;
+	size_t			 used;
+	max_align_t		 v[];
+};
+
 struct tls_certs {
 	struct tls_cred		**v;
 	size_t			 n;
 	struct map		 names;	/* name -> struct namelist */
+	struct nlblock		*nlblocks;
 	struct fent		**files;	/* for the next scan */
 	size_t			 nfiles, capfiles;
 	struct map		 fmap;		/* path -> struct fent */
@@ -1238,6 +1254,30 @@ cert_pub(const struct der_cert *dc, char **pub)
 	return *pub == NULL ? -1 : 0;
 }
 
+/* Room for size bytes, aligned, until cs is freed; NULL on ENOMEM. */
+static void *
+nl_alloc(struct tls_certs *cs, size_t size)
+{
+	struct nlblock	*b = cs->nlblocks;
+	size_t		 a = sizeof(max_align_t);
+	size_t		 cap = NLBLOCK - sizeof(*b);
+	void		*p;
+
+	size = (size + a - 1) / a * a;
+	if (size > cap)
+		return NULL;
+	if (b == NULL || cap - b->used < size) {
+		if ((b = malloc(NLBLOCK)) == NULL)
+			return NULL;
+		b->used = 0;
+		b->next = cs->nlblocks;
+		cs->nlblocks = b;
+	}
+	p = (char *)b->v + b->used;
+	b->used += size;
+	return p;
+}
+
 static int
 index_name(struct tls_certs *cs, struct tls_cred *c, const char *name)
 {
@@ -1247,9 +1287,11 @@ index_name(struct tls_certs *cs, struct tls_cred *c, const char *name)
 	for (size_t i = 0; i < n; i++)
 		if (nl->v[i] == c)
 			return 0;
-	if ((nn = realloc(nl, sizeof(*nn) + (n + 1) * sizeof(nn->v[0]))) ==
+	if ((nn = nl_alloc(cs, sizeof(*nn) + (n + 1) * sizeof(nn->v[0]))) ==
 	    NULL)
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		nn->v[i] = nl->v[i];
 	nn->n = n + 1;
 	nn->v[n] = c;
 	return map_put(&cs->names, name, nn);
@@ -1460,9 +1502,13 @@ tls_certs_free(struct tls_certs *cs)
 {
 	if (cs == NULL)
 		return;
-	for (size_t i = 0; i < cs->names.cap; i++)
-		free(cs->names.slots[i].value);
 	map_free(&cs->names);
+	while (cs->nlblocks != NULL) {
+		struct nlblock *b = cs->nlblocks;
+
+		cs->nlblocks = b->next;
+		free(b);
+	}
 	for (size_t i = 0; i < cs->n; i++)
 		tls_cred_unref(cs->v[i]);
 	free(cs->v);
