@@ -510,14 +510,18 @@ conn_close(struct conn *c, const char *why)
 static void
 conn_release(struct conn *c)
 {
+	int freed = 0;
+
 	if (c->appfd != -1) {
 		close(c->appfd);	/* libmicrohttpd sees EOF, then calls back */
 		c->appfd = -1;
 		c->app_ev = 0;
 		S.http_due = 1;
+		freed = 1;
 	}
-	tls_conn_trim(c->tls);
-	S.trim_due = 1;
+	/* Once: the heap is trimmed only when something was given back. */
+	if (tls_conn_trim(c->tls) == 1 || freed)
+		S.trim_due = 1;
 }
 
 static void
