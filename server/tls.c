@@ -2257,9 +2257,17 @@ tls_conn_pump(struct tls_conn *tc, int netfd, int *appfd,
 				br_ssl_engine_flush(eng, 0);
 				ev->app_out += (size_t)n;
 				progress = 1;
-				/* A short read emptied the socket. */
-				tc->app_rd = (size_t)n == len ||
-				    (ev->app & TLS_HUP);
+				/*
+				 * A short read emptied the socket.  If the
+				 * HTTP side had hung up before it (the event
+				 * said so), nothing more comes: that is its
+				 * EOF, without a read to hear it.
+				 */
+				tc->app_rd = (size_t)n == len;
+				if (!tc->app_rd && (ev->app & TLS_HUP)) {
+					tc->app_eof = 1;
+					br_ssl_engine_close(eng);
+				}
 			} else if (n == 0 || (n == -1 && !would_block() &&
 			    errno != EINTR)) {
 				tc->app_eof = 1;
