@@ -60,14 +60,16 @@ dompolicy_unref(struct dompolicy *dp)
 		return;
 	policy_free(&dp->p);
 	http_body_unref(dp->body);
+	free(dp->warnings);
 	free(dp);
 }
 
-/* Is dp, clean, from the file st describes, unchanged? */
+/* Is dp, reusable, from the file st describes, unchanged? */
 static int
 same_file(const struct dompolicy *dp, const struct stat *st)
 {
-	return dp->clean && dp->dev == st->st_dev && dp->ino == st->st_ino &&
+	return dp->reusable && dp->dev == st->st_dev &&
+	    dp->ino == st->st_ino &&
 	    dp->size == st->st_size &&
 	    dp->mtim.tv_sec == st->st_mtim.tv_sec &&
 	    dp->mtim.tv_nsec == st->st_mtim.tv_nsec &&
@@ -75,9 +77,53 @@ same_file(const struct dompolicy *dp, const struct stat *st)
 	    dp->ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+/* Logs again the warnings of a policy taken from the last load. */
+static void
+relog_warnings(const struct dompolicy *dp, const char *path)
+{
+	const char *p, *nl;
+
+	for (p = dp->warnings; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		log_warn("policy: %s:%.*s", path, (int)(nl - p), p);
+	}
+}
+
+/*
+ * The warnings of d as relog_warnings() reads them, or NULL when there
+ * are none or memory ran out (*lost set then).
+ */
+static char *
+keep_warnings(const struct policy_diags *d, int *lost)
+{
+	char	*w, line[600];
+	size_t	 len = 0, cap = 0, l;
+
+	*lost = 0;
+	if (d->n == 0)
+		return NULL;
+	for (size_t i = 0; i < d->n; i++)
+		cap += strlen(d->v[i].msg) + 32;
+	if ((w = malloc(cap)) == NULL) {
+		*lost = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		/* The same text as policy_diag_format(), after the name. */
+		policy_diag_format("", &d->v[i], line, sizeof(line));
+		l = strlen(line + 1);
+		memcpy(w + len, line + 1, l);
+		len += l;
+		w[len++] = '\n';
+	}
+	w[len] = '\0';
+	return w;
+}
+
 /*
  * Parses one policy file; logs every diagnostic.  NULL on failure.  The
- * result remembers which file it came from.
+ * result remembers which file it came from, and its warnings.
  */
 static struct dompolicy *
 load_policy(int dirfd, const char *file, const char *path)
@@ -109,7 +155,12 @@ load_policy(int dirfd, const char *file, const char *path)
 		else
 			log_warn("policy: %s", line);
 	}
-	dp->clean = d.n == 0;
+	if (rc == 0) {
+		int lost;
+
+		dp->warnings = keep_warnings(&d, &lost);
+		dp->reusable = !d.oom && !lost;
+	}
 	policy_diags_free(&d);
 	if (rc == -1 ||
 	    (dp->body = http_body_new(dp->p.body, dp->p.bodylen)) == NULL) {
@@ -297,6 +348,7 @@ store_load(const struct config *c, const struct store *old, time_t now,
 		    0 && same_file(od->pol, &st)) {
 			d.pol = od->pol;
 			d.pol->refs++;
+			relog_warnings(d.pol, path);
 		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
 		    path)) == NULL) {
 			if (od == NULL) {

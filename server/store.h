@@ -36,11 +36,14 @@ struct dompolicy {
 	struct policy		 p;
 	struct http_body	*body;
 	/*
-	 * The file it came from, when it parsed without a diagnostic: a
-	 * reload takes it again while device, inode, size, modification and
-	 * change times are the same, without reading the file.
+	 * The file it came from: a reload takes it again while device,
+	 * inode, size, modification and change times are the same, without
+	 * reading the file, and logs its warnings again from warnings
+	 * ("LINE: warning: RULE" lines, each ending in a newline; NULL when
+	 * there were none).  Not reusable if a diagnostic was lost.
 	 */
-	int			 clean;
+	int			 reusable;
+	char			*warnings;
 	dev_t			 dev;
 	ino_t			 ino;
 	off_t			 size;

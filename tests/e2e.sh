@@ -302,6 +302,22 @@ sleep 0.3
 check "reload with a broken config keeps running" kill -0 "$pid"
 check "reload with a broken config: logged" grep -q "reload: $conf:3: nope: unknown key in \[server\]; keeping the running configuration" "$tmp/log"
 check "still serving after a broken config" test "$(code a.test /.well-known/mta-sts.txt)" = 200
+# A policy with a warning is served; an unchanged one is taken again at a
+# reload without being read, and its warning logged again all the same.
+printf 'version: STSv1\nmode: enforce\nmx: mx.b.test\nmax_age: 86400\n' >"$p/b.test.txt"
+write_conf ""
+warned() { grep -c "policy: $p/b.test.txt:4: warning: max_age 86400 is under" "$tmp/log"; }
+kill -HUP "$pid"
+sleep 0.5
+kill -HUP "$pid"
+sleep 0.5
+check "reload: an unchanged policy's warning is logged at every reload" test "$(warned)" = 2
+case $(fetch b.test) in *"max_age: 86400"*) ok "reload: a policy with a warning is served" ;; *) not_ok "reload: b.test: $(fetch b.test)" ;; esac
+printf 'version: STSv1\nmode: enforce\nmx: mx.b.test\nmax_age: 1209600\n' >"$p/b.test.txt"
+kill -HUP "$pid"
+sleep 0.5
+check "reload: once mended, the warning is gone" test "$(warned)" = 2
+case $(fetch b.test) in *"max_age: 1209600"*) ok "reload: the mended policy is served" ;; *) not_ok "reload: b.test not mended: $(fetch b.test)" ;; esac
 
 # --- deadlines: a second start with short limits
 kill -TERM "$pid"
