@@ -32,8 +32,8 @@ DEBS		 = $(BUILD_DEBS)
 S		 = server
 T		 = tests
 CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o $(S)/pem.o
-SHARED_OBJS	 = $(S)/tls.o $(S)/der.o $(S)/config.o $(S)/log.o $(S)/map.o \
-		   $(S)/ids.o $(CORE_OBJS)
+SHARED_OBJS	 = $(S)/tls.o $(S)/sha2ni.o $(S)/der.o $(S)/config.o \
+		   $(S)/log.o $(S)/map.o $(S)/ids.o $(CORE_OBJS)
 CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(S)/check.o $(S)/dns.o \
 		   $(S)/smtp.o $(S)/reports.o $(S)/tlsrpt.o $(SHARED_OBJS)
 CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
@@ -44,14 +44,16 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_pem \
-		   $(T)/unit/test_sandbox
+		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
-SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem
+SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem \
+		   $(SAN)/test_sha2ni
 FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 # Every fuzzer links the same pure and I/O modules; none has a main().
 FUZZ_SRCS	 = $(S)/policy.c $(S)/txt.c $(S)/file.c $(S)/pem.c $(S)/der.c \
 		   $(S)/map.c $(S)/log.c $(S)/config.c $(S)/ids.c $(S)/edit.c \
-		   $(S)/tls.c $(S)/http.c $(S)/dns.c $(S)/smtp.c $(S)/tlsrpt.c
+		   $(S)/tls.c $(S)/sha2ni.c $(S)/http.c $(S)/dns.c $(S)/smtp.c \
+		   $(S)/tlsrpt.c
 FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
@@ -135,6 +137,10 @@ $(SAN)/mta-stsd: $(DAEMON_OBJS:$(S)/%=$(SAN)/%)
 $(SAN)/mta-stsctl: $(CTL_OBJS:$(S)/%=$(SAN)/%)
 	$(SAN_CC) -fsanitize=address,undefined -o $@ $^ $(CTL_LIBS)
 
+$(SAN)/test_sha2ni: $(T)/unit/test_sha2ni.c $(SAN)/sha2ni.o
+	$(SAN_CC) $(SAN_CFLAGS) -I$(S) -fsanitize=address,undefined -o $@ $^ \
+	    -lbearssl -lcmocka
+
 $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 	$(SAN_CC) $(SAN_CFLAGS) -I$(S) -fsanitize=address,undefined -o $@ $^ \
 	    -lcmocka
@@ -142,6 +148,10 @@ $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 $(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o $(S)/log.o
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(S)/sandbox.o \
 	    $(S)/log.o -lseccomp -lcmocka -pthread
+
+$(T)/unit/test_sha2ni: $(T)/unit/test_sha2ni.c $(S)/sha2ni.o
+	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(S)/sha2ni.o \
+	    -lbearssl -lcmocka
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) \

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "map.h"
 #include "pem.h"
+#include "sha2ni.h"
 #include "tls.h"
 
 #define CERT_FILE_MAX	(1024 * 1024)	/* bytes of one PEM file */
@@ -1684,7 +1685,8 @@ sp_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
 	if (c->type == BR_KEYTYPE_EC) {
 		if (len < 139)
 			return 0;
-		return g.ecdsa_sign(g.ec, hash_impls[algo_id], hv, &c->ec, data);
+		return g.ecdsa_sign(g.ec, algo_id == br_sha256_ID ?
+		    sha256_fast() : hash_impls[algo_id], hv, &c->ec, data);
 	}
 	siglen = (c->rsa.n_bitlen + 7) >> 3;
 	if (len < siglen)
@@ -1737,7 +1739,7 @@ seed_engine(br_ssl_engine_context *eng)
 	 * no system seeder at the handshake's start.
 	 */
 	eng->rng.vtable = &br_hmac_drbg_vtable;
-	eng->rng.digest_class = &br_sha256_vtable;
+	eng->rng.digest_class = sha256_fast();
 	br_aesctr_drbg_generate(&drbg, eng->rng.K, br_sha256_SIZE);
 	br_aesctr_drbg_generate(&drbg, eng->rng.V, br_sha256_SIZE);
 	eng->rng_init_done = 2;
@@ -1839,14 +1841,16 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	 * those that can be used.  SHA-256 and SHA-384 for the PRFs and
 	 * signatures, SHA-1 for signatures to clients that name no other
 	 * (TLS 1.2 without signature_algorithms); SHA-224 and SHA-512 cost
-	 * 5% of a resumed handshake and no client needs them.
+	 * 5% of a resumed handshake and no client needs them.  SHA-256
+	 * (transcript, PRF, the engine's DRBG, ECDSA nonces) uses the CPU's
+	 * SHA extensions where it has them: see sha2ni.c.
 	 */
 	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
-	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, sha256_fast());
 	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
 	if (seed_engine(eng) == -1)
 		return -1;
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha256(eng, &sha256_fast_tls12_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_aes_ctr(eng, g.aes_ctr);
 	br_ssl_engine_set_ghash(eng, g.ghash);
