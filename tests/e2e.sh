@@ -235,6 +235,13 @@ out=$(sclient mta-sts.w.test -sess_in "$tmp/sess")
 case $out in *"New, TLSv1.2"*"subject=CN = *.w.test"*|*"subject=CN = *.w.test"*"New, TLSv1.2"*) ok "no resumption under another server name: full handshake" ;; *) not_ok "cross-name resumption: $(echo "$out" | grep -i 'new,\|reused\|subject=')" ;; esac
 out=$(sclient "" -noservername -sess_in "$tmp/sess")
 case $out in *"New, TLSv1.2"*) ok "no resumption without a server name either" ;; *) not_ok "no-SNI resumption: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
+# A resumed session is looked for only among its own suite; a client that
+# no longer offers that suite gets a full handshake with another.
+sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -sess_out "$tmp/sess1" >/dev/null
+out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384 -sess_in "$tmp/sess1")
+case $out in *"Reused, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"*) ok "resumption with the session's suite among others" ;; *) not_ok "resumption among suites: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
+out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -sess_in "$tmp/sess1")
+case $out in *"New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"*) ok "session's suite no longer offered: full handshake" ;; *) not_ok "suite gone: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
 
 # --- hostile requests (request smuggling shapes, NUL bytes, bodies)
 python3 tests/hostile.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/hostile" 2>&1
