@@ -40,6 +40,7 @@
 #include "tls.h"
 #include "tlsrpt.h"
 
+#define ACCEPT_BURST	64	/* accepts per listener per loop turn */
 #define STOP_GRACE	5	/* seconds for in-flight requests at exit */
 #define EXPIRY_EVERY	86400	/* seconds between certificate checks */
 #define SWEEP_MS	250	/* milliseconds between deadline sweeps */
@@ -465,8 +466,9 @@ conn_pump(struct conn *c)
 		S.http_due = 1;
 	}
 	/*
-	 * Reading the answer gives libmicrohttpd's side room: should it have
-	 * more to write, its epoll descriptor turns ready and is run then.
+	 * Reading the answer needs no libmicrohttpd run of its own: the room
+	 * it makes on libmicrohttpd's side turns its epoll descriptor ready,
+	 * and it runs on the next loop turn with whatever else is due.
 	 */
 	if (ev.app_out > 0) {
 		c->req_start = 0;
@@ -559,66 +561,67 @@ accept_on(struct listener *l)
 	socklen_t		 sl;
 	int			 fd;
 
-	/*
-	 * One accept per readiness event: the listener is level-triggered,
-	 * so the next loop turn comes back for the rest, and no accept is
-	 * made only to hear EAGAIN (nginx's multi_accept off).
-	 */
-	sl = sizeof(ss);
-	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			log_warn("listen: %s: %s; pausing accepts for a "
-			    "second", l->name, strerror(errno));
-			listeners_arm(0);
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		sl = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("listen: %s: %s; pausing accepts for "
+				    "a second", l->name, strerror(errno));
+				listeners_arm(0);
+			}
+			return;
 		}
-		return;
+		if (S.stopping || atomic_load(&W.nconns) >=
+		    S.lim.max_connections) {
+			/* Refused without harming the established ones. */
+			close(fd);
+			if (S.refused++ % 1000 == 0)
+				log_warn("listen: %s: connection limit (%u) "
+				    "reached; refusing (%lu so far)", l->name,
+				    S.lim.max_connections, S.refused);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->tls = tls_conn_new()) == NULL ||
+		    tls_conn_start(c->tls, conn_resolve, conn_open_app, c) ==
+		    -1) {
+			log_warn("conn: out of memory");
+			if (c != NULL)
+				tls_conn_free(c->tls);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->netfd = fd;
+		c->appfd = c->httpfd = -1;
+		c->refs = 1;
+		c->snap = S.snap;
+		store_ref(c->snap);
+		c->started = c->last_active = S.ms;
+		c->peer = ss;
+		c->peerlen = sl;
+		format_addr(&ss, c->addr, sizeof(c->addr));
+		c->site.client = c->addr;
+		c->ev_net.kind = EV_NET;
+		c->ev_net.ptr = c;
+		c->ev_app.kind = EV_APP;
+		c->ev_app.ptr = c;
+		c->next = S.live;
+		if (S.live != NULL)
+			S.live->prev = c;
+		S.live = c;
+		S.nconns++;
+		atomic_fetch_add(&W.nconns, 1);
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
+		ev.data.ptr = &c->ev_net;
+		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+			conn_close(c, strerror(errno));
 	}
-	if (S.stopping || atomic_load(&W.nconns) >= S.lim.max_connections) {
-		/* Refused without harming the established ones. */
-		close(fd);
-		if (S.refused++ % 1000 == 0)
-			log_warn("listen: %s: connection limit (%u) reached; "
-			    "refusing (%lu so far)", l->name,
-			    S.lim.max_connections, S.refused);
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->tls = tls_conn_new()) == NULL ||
-	    tls_conn_start(c->tls, conn_resolve, conn_open_app, c) == -1) {
-		log_warn("conn: out of memory");
-		if (c != NULL)
-			tls_conn_free(c->tls);
-		free(c);
-		close(fd);
-		return;
-	}
-	c->netfd = fd;
-	c->appfd = c->httpfd = -1;
-	c->refs = 1;
-	c->snap = S.snap;
-	store_ref(c->snap);
-	c->started = c->last_active = S.ms;
-	c->peer = ss;
-	c->peerlen = sl;
-	format_addr(&ss, c->addr, sizeof(c->addr));
-	c->site.client = c->addr;
-	c->ev_net.kind = EV_NET;
-	c->ev_net.ptr = c;
-	c->ev_app.kind = EV_APP;
-	c->ev_app.ptr = c;
-	c->next = S.live;
-	if (S.live != NULL)
-		S.live->prev = c;
-	S.live = c;
-	S.nconns++;
-	atomic_fetch_add(&W.nconns, 1);
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
-	ev.data.ptr = &c->ev_net;
-	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
-		conn_close(c, strerror(errno));
 }
 
 /*
@@ -1257,6 +1260,9 @@ loop(void)
 			timeout = 0;
 		if ((ht = http_timeout_ms(S.http)) >= 0 && ht < timeout)
 			timeout = ht;
+		/* Work libmicrohttpd holds already is done this turn. */
+		if (ht == 0)
+			S.http_due = 1;
 		for (size_t i = 0; i < S.nacme; i++)
 			if ((ht = http_timeout_ms(S.acme[i].http)) >= 0 &&
 			    ht < timeout)

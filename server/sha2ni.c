@@ -67,8 +67,7 @@ blocks(uint32_t val[8], const unsigned char *p, size_t n)
 
 			if (g < 4)
 				*x = _mm_shuffle_epi8(_mm_loadu_si128(
-				    (const __m128i *)(const void *)(p + 16 * g)),
-				    bswap);
+				    (const void *)(p + 16 * g)), bswap);
 			else
 				*x = _mm_sha256msg2_epu32(_mm_add_epi32(
 				    _mm_sha256msg1_epu32(*x, w[(g + 1) & 3]),
@@ -132,6 +131,8 @@ ni_update(const br_hash_class **vt, const void *data, size_t len)
 	const unsigned char	*p = data;
 	size_t			 used = (size_t)cc->count & 63, n;
 
+	if (len == 0)
+		return;
 	cc->count += len;
 	if (used > 0) {
 		n = 64 - used < len ? 64 - used : len;
@@ -153,7 +154,7 @@ ni_update(const br_hash_class **vt, const void *data, size_t len)
 static void
 ni_out(const br_hash_class *const *vt, void *dst)
 {
-	const br_sha256_context	*cc = (const br_sha256_context *)(const void *)vt;
+	const br_sha256_context	*cc = (const void *)vt;
 	unsigned char		 buf[128];
 	uint32_t		 val[8];
 	size_t			 used = (size_t)cc->count & 63;
@@ -172,7 +173,7 @@ ni_out(const br_hash_class *const *vt, void *dst)
 static uint64_t
 ni_state(const br_hash_class *const *vt, void *dst)
 {
-	const br_sha256_context *cc = (const br_sha256_context *)(const void *)vt;
+	const br_sha256_context *cc = (const void *)vt;
 
 	enc_state(dst, cc->val);
 	return cc->count;

@@ -165,6 +165,7 @@ load_policy(int dirfd, const char *file, const char *path)
 	if (rc == -1 ||
 	    (dp->body = http_body_new(dp->p.body, dp->p.bodylen)) == NULL) {
 		policy_free(&dp->p);
+		free(dp->warnings);
 		free(dp);
 		return NULL;
 	}
@@ -348,6 +349,8 @@ store_load(const struct config *c, const struct store *old, time_t now,
 		    0 && same_file(od->pol, &st)) {
 			d.pol = od->pol;
 			d.pol->refs++;
+			log_debug("policy: %s: unchanged since the last load, "
+			    "not read again", path);
 			relog_warnings(d.pol, path);
 		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
 		    path)) == NULL) {

@@ -421,9 +421,12 @@ cache_load(const br_ssl_session_cache_class **ctx,
 	pthread_mutex_unlock(&cache_lock);
 	/*
 	 * BearSSL reads the client's suites after this call: the session's
-	 * is the only one it needs to find (the client offers it, see
-	 * look_at_hello()), and the one a full handshake would take should
-	 * resumption still fail.
+	 * is the only one it needs to find.  Once a session is found,
+	 * BearSSL gives resumption up only when the client does not offer
+	 * its suite (look_at_hello() saw that it does, in the same bytes) or
+	 * when the session's version is above the client's (both are TLS
+	 * 1.2, the only version served, or the handshake fails before):
+	 * this one suite never has to serve a full handshake.
 	 */
 	if (found && p->cipher_suite == tc->resume_suite)
 		br_ssl_engine_set_suites(&server_ctx->eng, &tc->resume_suite,
@@ -1999,13 +2002,13 @@ be16(const unsigned char *p)
 struct hello_view {
 	const unsigned char	*sid;		/* session id */
 	size_t			 sidlen;
-	const unsigned char	*suites;	/* cipher suites, 2 bytes each */
+	const unsigned char	*suites;	/* 2 bytes each */
 	size_t			 suiteslen;
 };
 
-/* tls_hello_name(), which also fills *hv (when the record holds all). */
+/* hello_parse() but for emptying out when it returns 0. */
 static int
-hello_parse(const unsigned char *p, size_t n, char *out, size_t outsz,
+hello_walk(const unsigned char *p, size_t n, char *out, size_t outsz,
     struct hello_view *hv)
 {
 	size_t	 off, end, el, ll, nl;
@@ -2040,9 +2043,10 @@ hello_parse(const unsigned char *p, size_t n, char *out, size_t outsz,
 	if (off + 2 > n || (end = off + 2 + be16(p + off)) > n)
 		return 0;
 	/*
-	 * Every extension is walked: a second server_name (RFC 5246 forbids
-	 * two extensions of a type) would be the one BearSSL keeps, so the
-	 * name is then not known here.
+	 * Every extension is walked: of two server_name extensions (RFC
+	 * 5246 forbids two of a type) BearSSL keeps the second, and of two
+	 * names in one the last, so the name is known here only when there
+	 * is one extension with one name in it.
 	 */
 	for (off += 2; off + 4 <= end; off += el) {
 		el = be16(p + off + 2);
@@ -2054,7 +2058,7 @@ hello_parse(const unsigned char *p, size_t n, char *out, size_t outsz,
 		if (found++)
 			return 0;
 		if (el < 5 || (ll = be16(p + off)) > el - 2 || ll < 3 ||
-		    p[off + 2] != 0 || (nl = be16(p + off + 3)) > ll - 3 ||
+		    p[off + 2] != 0 || (nl = be16(p + off + 3)) != ll - 3 ||
 		    nl == 0 || nl >= outsz)
 			return 0;
 		for (size_t i = 0; i < nl; i++) {
@@ -2067,6 +2071,18 @@ hello_parse(const unsigned char *p, size_t n, char *out, size_t outsz,
 		out[nl] = '\0';
 	}
 	return off == end;
+}
+
+/* tls_hello_name(), which also fills *hv (when the record holds all). */
+static int
+hello_parse(const unsigned char *p, size_t n, char *out, size_t outsz,
+    struct hello_view *hv)
+{
+	int r = hello_walk(p, n, out, outsz, hv);
+
+	if (r == 0)
+		out[0] = '\0';
+	return r;
 }
 
 /* see tls.h */

@@ -121,7 +121,8 @@ void		 tls_set_post_bodies(int on);
 /*
  * The server name in a connection's first bytes, if they hold one whole
  * ClientHello record: returns 1 with the name lower-cased in out ("" when
- * the client sent none), or 0.  Pure; exposed for the fuzzer.
+ * the client sent none), or 0 with out empty, also when the name is not
+ * one alone in one server_name extension.  Pure; exposed for the fuzzer.
  */
 int		 tls_hello_name(const unsigned char *p, size_t n, char *out,
 		    size_t outsz);

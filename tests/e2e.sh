@@ -311,6 +311,8 @@ check "reload with a broken config: logged" grep -q "reload: $conf:3: nope: unkn
 check "still serving after a broken config" test "$(code a.test /.well-known/mta-sts.txt)" = 200
 # A policy with a warning is served; an unchanged one is taken again at a
 # reload without being read, and its warning logged again all the same.
+reused() { grep -c "policy: $p/b.test.txt: unchanged since the last load, not read again" "$tmp/log"; }
+reused0=$(reused)
 printf 'version: STSv1\nmode: enforce\nmx: mx.b.test\nmax_age: 86400\n' >"$p/b.test.txt"
 write_conf ""
 warned() { grep -c "policy: $p/b.test.txt:4: warning: max_age 86400 is under" "$tmp/log"; }
@@ -319,11 +321,13 @@ sleep 0.5
 kill -HUP "$pid"
 sleep 0.5
 check "reload: an unchanged policy's warning is logged at every reload" test "$(warned)" = 2
+check "reload: an unchanged policy with a warning is not read again" test "$(reused)" = $((reused0 + 1))
 case $(fetch b.test) in *"max_age: 86400"*) ok "reload: a policy with a warning is served" ;; *) not_ok "reload: b.test: $(fetch b.test)" ;; esac
 printf 'version: STSv1\nmode: enforce\nmx: mx.b.test\nmax_age: 1209600\n' >"$p/b.test.txt"
 kill -HUP "$pid"
 sleep 0.5
 check "reload: once mended, the warning is gone" test "$(warned)" = 2
+check "reload: a changed policy is read again" test "$(reused)" = $((reused0 + 1))
 case $(fetch b.test) in *"max_age: 1209600"*) ok "reload: the mended policy is served" ;; *) not_ok "reload: b.test not mended: $(fetch b.test)" ;; esac
 
 # --- deadlines: a second start with short limits
