@@ -268,9 +268,11 @@ struct tls_conn {
 	struct tls_cred		*cred;		/* chosen for this handshake */
 	uint64_t		 resumed_name;	/* hash, when resuming */
 	uint16_t		 resume_suite;	/* see look_at_hello() */
+	struct session		 peek;		/* the cache's, if peeked */
 	char			 hello_name[256];	/* SNI, read ahead */
 	unsigned		 hello_seen:1;	/* first bytes looked at */
 	unsigned		 hello_ok:1;	/* hello_name is the SNI */
+	unsigned		 peeked:1;	/* peek holds the session */
 	unsigned		 unknown_name:1;
 	unsigned		 name_mismatch:1;
 	unsigned		 reject:2;	/* 1: NUL seen, 2: answered */
@@ -362,63 +364,56 @@ cache_save(const br_ssl_session_cache_class **ctx,
 }
 
 /*
- * The suite of the session id, if the cache holds it for name and it has
- * not expired; 0 if not.  The cache is the one of the running server.
+ * Copies into *out the session of that id if the cache holds it for name
+ * and it has not expired: returns 1, else 0.  The cache is the running
+ * server's.  Called on the ClientHello read ahead (look_at_hello()).
  */
-static uint16_t
-cache_peek(const char *name, const unsigned char *id, size_t len)
+static int
+cache_peek(const char *name, const unsigned char *id, size_t len,
+    struct session *out)
 {
 	const struct scache	*sc = &g.cache;
 	const struct session	*s;
 	uint64_t		 h = name_hash(name);
-	uint16_t		 suite = 0;
+	int			 found = 0;
 
 	if (len == 0 || len > sizeof(s->id) || sc->v == NULL)
 		return 0;
 	pthread_mutex_lock(&cache_lock);
 	s = slot(sc, id, len);
 	if (s->idlen == len && memcmp(s->id, id, len) == 0 &&
-	    s->expires >= time(NULL) && s->name == h)
-		suite = s->suite;
+	    s->expires >= time(NULL) && s->name == h) {
+		*out = *s;
+		found = 1;
+	}
 	pthread_mutex_unlock(&cache_lock);
-	return suite;
+	return found;
 }
 
+/*
+ * BearSSL asks for the session before it has read the SNI extension:
+ * the answer is what look_at_hello() found for the name read ahead from
+ * the same ClientHello, so that a session is never resumed under another
+ * name (RFC 6066 section 3); that client gets a full handshake.
+ */
 static int
 cache_load(const br_ssl_session_cache_class **ctx,
     br_ssl_server_context *server_ctx, br_ssl_session_parameters *p)
 {
-	const struct scache	*sc = (const struct scache *)(void *)ctx;
-	struct session		*s;
 	struct tls_conn		*tc = (struct tls_conn *)(void *)((char *)
 	    server_ctx - offsetof(struct tls_conn, sc));
-	uint64_t		 name;
-	time_t			 now = time(NULL);
-	int			 found = 0;
+	struct session		*s = &tc->peek;
 
-	if (p->session_id_len == 0 || p->session_id_len > sizeof(s->id))
+	(void)ctx;
+	if (!tc->peeked || p->session_id_len != s->idlen ||
+	    memcmp(p->session_id, s->id, s->idlen) != 0)
 		return 0;
-	/*
-	 * BearSSL looks the session up before it has read the SNI
-	 * extension: compare with the name read ahead from the
-	 * ClientHello, so that a session is never resumed under another
-	 * name (RFC 6066 section 3); that client gets a full handshake.
-	 */
-	if (!tc->hello_ok)
-		return 0;
-	name = name_hash(tc->hello_name);
-	pthread_mutex_lock(&cache_lock);
-	s = slot(sc, p->session_id, p->session_id_len);
-	if (s->idlen == p->session_id_len &&
-	    memcmp(s->id, p->session_id, s->idlen) == 0 &&
-	    s->expires >= now && s->name == name) {
-		tc->resumed_name = s->name;
-		p->version = s->version;
-		p->cipher_suite = s->suite;
-		memcpy(p->master_secret, s->master, sizeof(s->master));
-		found = 1;
-	}
-	pthread_mutex_unlock(&cache_lock);
+	tc->resumed_name = s->name;
+	p->version = s->version;
+	p->cipher_suite = s->suite;
+	memcpy(p->master_secret, s->master, sizeof(s->master));
+	explicit_bzero(s, sizeof(*s));
+	tc->peeked = 0;
 	/*
 	 * BearSSL reads the client's suites after this call: the session's
 	 * is the only one it needs to find.  Once a session is found,
@@ -428,10 +423,10 @@ cache_load(const br_ssl_session_cache_class **ctx,
 	 * 1.2, the only version served, or the handshake fails before):
 	 * this one suite never has to serve a full handshake.
 	 */
-	if (found && p->cipher_suite == tc->resume_suite)
+	if (p->cipher_suite == tc->resume_suite)
 		br_ssl_engine_set_suites(&server_ctx->eng, &tc->resume_suite,
 		    1);
-	return found;
+	return 1;
 }
 
 static const br_ssl_session_cache_class cache_vtable = {
@@ -1814,6 +1809,7 @@ tls_conn_free(struct tls_conn *tc)
 	if (tc == NULL)
 		return;
 	explicit_bzero(&tc->sc, sizeof(tc->sc));
+	explicit_bzero(&tc->peek, sizeof(tc->peek));
 	free(tc->held);
 	tc->held = NULL;
 	free(tc->oheld);
@@ -1908,7 +1904,7 @@ tls_conn_start(struct tls_conn *tc, tls_resolve_fn resolve,
 	tc->cred = NULL;
 	tc->unknown_name = 0;
 	tc->name_mismatch = 0;
-	tc->hello_seen = tc->hello_ok = 0;
+	tc->hello_seen = tc->hello_ok = tc->peeked = 0;
 	tc->reject = 0;
 	tc->head_nl = tc->body_free = 0;
 	tc->head_len = 0;
@@ -2160,22 +2156,19 @@ look_at_hello(struct tls_conn *tc, const unsigned char *p, size_t n)
 	tc->hello_ok = hello_parse(p, n, tc->hello_name,
 	    sizeof(tc->hello_name), &hv) == 1;
 	/*
-	 * A session to resume, whose suite the client offers again: then
-	 * cache_load() makes that suite the server's only one.  BearSSL
+	 * The session to resume, looked up once: cache_load() answers
+	 * BearSSL from this copy.  If the client offers its suite again,
+	 * cache_load() makes that suite the server's only one: BearSSL
 	 * matches every suite the client lists against every suite of the
-	 * server in its handshake interpreter: with OpenSSL's thirty
-	 * suites, a sixth of a resumed handshake's CPU time, for a choice
-	 * that resumption has already made.
+	 * server in its handshake interpreter, with OpenSSL's thirty a fifth
+	 * of that interpreter's work, for a choice resumption already made.
 	 */
 	tc->resume_suite = 0;
-	if (tc->hello_ok) {
-		uint16_t suite = cache_peek(tc->hello_name, hv.sid,
-		    hv.sidlen);
-
-		for (size_t i = 0; suite != 0 && i + 1 < hv.suiteslen; i += 2)
-			if (be16(hv.suites + i) == suite)
-				tc->resume_suite = suite;
-	}
+	tc->peeked = tc->hello_ok && cache_peek(tc->hello_name, hv.sid,
+	    hv.sidlen, &tc->peek);
+	for (size_t i = 0; tc->peeked && i + 1 < hv.suiteslen; i += 2)
+		if (be16(hv.suites + i) == tc->peek.suite)
+			tc->resume_suite = tc->peek.suite;
 }
 
 /*
