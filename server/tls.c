@@ -423,9 +423,12 @@ cache_load(const br_ssl_session_cache_class **ctx,
 	 * 1.2, the only version served, or the handshake fails before):
 	 * this one suite never has to serve a full handshake.
 	 */
-	if (p->cipher_suite == tc->resume_suite)
+	if (p->cipher_suite == tc->resume_suite) {
 		br_ssl_engine_set_suites(&server_ctx->eng, &tc->resume_suite,
 		    1);
+		log_debug("tls: resuming a session for '%s' with its suite "
+		    "0x%04x alone", tc->hello_name, tc->resume_suite);
+	}
 	return 1;
 }
 

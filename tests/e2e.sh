@@ -240,6 +240,7 @@ case $out in *"New, TLSv1.2"*) ok "no resumption without a server name either" ;
 sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -sess_out "$tmp/sess1" >/dev/null
 out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384 -sess_in "$tmp/sess1")
 case $out in *"Reused, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"*) ok "resumption with the session's suite among others" ;; *) not_ok "resumption among suites: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
+check "resumption: the session's suite was the server's only one" grep -q "tls: resuming a session for 'mta-sts.a.test' with its suite 0xc02b alone" "$tmp/log"
 out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -sess_in "$tmp/sess1")
 case $out in *"New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"*) ok "session's suite no longer offered: full handshake" ;; *) not_ok "suite gone: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
 
