@@ -1,10 +1,16 @@
 # mta-stsd: build, test, run.  A plain Makefile: GNU make, Debian.
 #
-#   make          build mta-stsd and mta-stsctl (installs missing packages)
-#   make test     every test: unit, golden, CLI, fuzz smoke
+#   make          build mta-stsd and mta-stsctl (nothing else)
+#   make deps     install the Debian packages the build and tests need
+#                 (apt-get, as root); make run and make test do it first
+#   make run      serve policies/ on https://127.0.0.1:8443
+#   make test     every test: unit, golden, black-box, sanitizers, fuzz
+#   make check    the quick suites (unit, golden, cli, man): no root
 #   make fuzz     run each fuzzer FUZZ_SECONDS (default 60)
 #   make bench    mta-stsd against nginx on loopback (never part of test;
 #                 BENCH_SECONDS, BENCH_REPS, BENCH_DOMAINS, BENCH_ONLY)
+#   make mutate   plant each bug of tests/mutate/list, expect a suite to
+#                 catch it (never part of test)
 
 CC		?= cc
 CFLAGS		?= -O2 -g
@@ -14,57 +20,77 @@ WARNINGS	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes
 HARDENING	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDENING	 = -pie -Wl,-z,relro -Wl,-z,now
-ALL_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
-		   $(HARDENING) $(CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -I$(S) \
+		   $(WARNINGS) $(HARDENING) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 
-# Debian packages that the build needs, and those the tests need too.
+# Debian packages that the build needs, those the tests run, and those
+# make bench compares with.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
 		   ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
-		   systemd man-db pebble lego python3-aiosmtpd
+		   systemd man-db pebble lego python3-aiosmtpd valgrind procps
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
-DEBS		 = $(BUILD_DEBS)
 
+# The sources, by program.  server/lib/ is shared by both programs, the
+# tests and the fuzzers; server/tls/ is the only folder that includes
+# BearSSL; server/ctl/ is mta-stsctl; server/ itself is mta-stsd.
 S		 = server
 T		 = tests
-CORE_OBJS	 = $(S)/policy.o $(S)/txt.o $(S)/file.o $(S)/pem.o
-SHARED_OBJS	 = $(S)/tls.o $(S)/sha2ni.o $(S)/der.o $(S)/config.o \
-		   $(S)/log.o $(S)/map.o $(S)/ids.o $(CORE_OBJS)
-CTL_OBJS	 = $(S)/ctl.o $(S)/life.o $(S)/edit.o $(S)/check.o $(S)/dns.o \
-		   $(S)/smtp.o $(S)/reports.o $(S)/tlsrpt.o $(SHARED_OBJS)
-CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
-DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/store.o $(S)/http.o \
-		   $(S)/sandbox.o $(S)/tlsrpt.o $(SHARED_OBJS)
+LIB_OBJS	 = $(S)/lib/addr.o $(S)/lib/config.o $(S)/lib/der.o \
+		   $(S)/lib/file.o $(S)/lib/ids.o $(S)/lib/log.o $(S)/lib/map.o \
+		   $(S)/lib/pem.o $(S)/lib/policy.o $(S)/lib/tlsrpt.o \
+		   $(S)/lib/txt.o
+# Certificates and credentials: both programs.
+TLS_OBJS	 = $(S)/tls/init.o $(S)/tls/cred.o $(S)/tls/scan.o \
+		   $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
+		   $(S)/tls/digest.o
+TLS_SERVER_OBJS	 = $(S)/tls/conn.o $(S)/tls/hello.o $(S)/tls/cache.o
+TLS_CLIENT_OBJS	 = $(S)/tls/client.o $(S)/tls/anchors.o
+DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/conn.o $(S)/receiver.o \
+		   $(S)/watch.o $(S)/notify.o $(S)/http.o $(S)/store.o \
+		   $(S)/sandbox.o $(TLS_SERVER_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 		   -pthread
+CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
+		   $(S)/ctl/local.o $(S)/ctl/life.o $(S)/ctl/status.o \
+		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
+		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/lib/resp.o \
+		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
+CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
+HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 
+# Unit tests (cmocka) and what each links.
+CORE_OBJS	 = $(S)/lib/policy.o $(S)/lib/txt.o $(S)/lib/file.o \
+		   $(S)/lib/pem.o
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_pem \
 		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
 SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem \
 		   $(SAN)/test_sha2ni
+
+# Fuzzers: every source they use compiled once into an archive, from
+# which each target takes what it calls.
 FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
-# Every fuzzer links the same pure and I/O modules; none has a main().
-FUZZ_SRCS	 = $(S)/policy.c $(S)/txt.c $(S)/file.c $(S)/pem.c $(S)/der.c \
-		   $(S)/map.c $(S)/log.c $(S)/config.c $(S)/ids.c $(S)/edit.c \
-		   $(S)/tls.c $(S)/sha2ni.c $(S)/http.c $(S)/dns.c $(S)/smtp.c \
-		   $(S)/tlsrpt.c
+FUZZ_OBJ	 = $(T)/fuzz/obj
+FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
+		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c
+FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
 FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
 FUZZ_CC		 = clang
-FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -g -O1 \
+FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -I$(S) -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS	?= 60
 
 # The same programs built with AddressSanitizer (leaks included) and
 # UndefinedBehaviorSanitizer, for make test's second pass.
 SAN_CC		 = clang
-SAN_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
-		   -g -O1 -fno-omit-frame-pointer \
+SAN_CFLAGS	 = -std=c17 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -I$(S) \
+		   $(WARNINGS) -g -O1 -fno-omit-frame-pointer \
 		   -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN		 = $(S)/san
 SAN_PROGS	 = $(SAN)/mta-stsd $(SAN)/mta-stsctl
@@ -86,22 +112,23 @@ INSTALL		?= install
 DEV		 = certs/dev
 RUN_PORT	?= 8443
 
-.PHONY: all deps test-deps bench-deps certs run test bench install uninstall check-unit check-golden check-cli check-man \
-	check-fuzz fuzz clean
+.PHONY: all deps test-deps bench-deps certs run test check bench mutate \
+	install uninstall fuzz clean
 
-all: deps
-	@$(MAKE) --no-print-directory $(PROGS)
-
-# make test and make run need the test tools too.
-test-deps:
-	@$(MAKE) --no-print-directory deps DEBS="$(BUILD_DEBS) $(TEST_DEBS)"
-
-# make bench needs nginx and wrk to compare with.
-bench-deps:
-	@$(MAKE) --no-print-directory deps DEBS="$(BUILD_DEBS) $(BENCH_DEBS)"
+all: $(PROGS)
 
 # Installs what is missing with apt-get when root; otherwise says how.
 deps:
+	@$(MAKE) --no-print-directory install-debs \
+	    DEBS="$(BUILD_DEBS) $(TEST_DEBS)"
+
+# make bench needs nginx and wrk to compare with.
+bench-deps:
+	@$(MAKE) --no-print-directory install-debs \
+	    DEBS="$(BUILD_DEBS) $(BENCH_DEBS)"
+
+.PHONY: install-debs
+install-debs:
 	@missing=; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		    grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -118,7 +145,7 @@ deps:
 		fi; \
 	fi
 
-$(S)/%.o: $(S)/%.c $(wildcard $(S)/*.h)
+$(S)/%.o: $(S)/%.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(S)/mta-stsd: $(DAEMON_OBJS)
@@ -127,8 +154,8 @@ $(S)/mta-stsd: $(DAEMON_OBJS)
 $(S)/mta-stsctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
 
-$(SAN)/%.o: $(S)/%.c $(wildcard $(S)/*.h)
-	@mkdir -p $(SAN)
+$(SAN)/%.o: $(S)/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(SAN)/mta-stsd: $(DAEMON_OBJS:$(S)/%=$(SAN)/%)
@@ -137,28 +164,35 @@ $(SAN)/mta-stsd: $(DAEMON_OBJS:$(S)/%=$(SAN)/%)
 $(SAN)/mta-stsctl: $(CTL_OBJS:$(S)/%=$(SAN)/%)
 	$(SAN_CC) -fsanitize=address,undefined -o $@ $^ $(CTL_LIBS)
 
-$(SAN)/test_sha2ni: $(T)/unit/test_sha2ni.c $(SAN)/sha2ni.o
-	$(SAN_CC) $(SAN_CFLAGS) -I$(S) -fsanitize=address,undefined -o $@ $^ \
+$(SAN)/test_sha2ni: $(T)/unit/test_sha2ni.c $(SAN)/tls/sha2ni.o
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
 	    -lbearssl -lcmocka
 
 $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
-	$(SAN_CC) $(SAN_CFLAGS) -I$(S) -fsanitize=address,undefined -o $@ $^ \
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
 	    -lcmocka
 
-$(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o $(S)/log.o
-	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(S)/sandbox.o \
-	    $(S)/log.o -lseccomp -lcmocka -pthread
+$(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o \
+    $(S)/lib/log.o
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lseccomp -lcmocka \
+	    -pthread
 
-$(T)/unit/test_sha2ni: $(T)/unit/test_sha2ni.c $(S)/sha2ni.o
-	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(S)/sha2ni.o \
-	    -lbearssl -lcmocka
+$(T)/unit/test_sha2ni: $(T)/unit/test_sha2ni.c $(S)/tls/sha2ni.o
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lbearssl -lcmocka
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
-	$(CC) $(ALL_CFLAGS) -I$(S) $(ALL_LDFLAGS) -o $@ $< $(CORE_OBJS) \
-	    -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
 
-$(T)/fuzz/fuzz_%: $(T)/fuzz/fuzz_%.c $(S)/*.c $(wildcard $(S)/*.h)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(S) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
+$(FUZZ_OBJ)/%.o: $(S)/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJ)/fuzz.a: $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJS)
+
+$(T)/fuzz/fuzz_%: $(T)/fuzz/fuzz_%.c $(FUZZ_OBJ)/fuzz.a $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ)/fuzz.a $(FUZZ_LIBS)
 
 $(B)/handshake: $(B)/handshake.c
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lbearssl
@@ -189,7 +223,7 @@ $(DEV)/org-net.pem: $(DEV)/ca.pem
 	    mta-sts.example.org mta-sts.example.net
 
 # Serves policies/ on 127.0.0.1 and ::1, port RUN_PORT, in the foreground.
-run: test-deps all certs
+run: deps all certs
 	@printf '[server]\nlisten = 127.0.0.1:$(RUN_PORT) [::1]:$(RUN_PORT)\npolicy_dir = %s\ncert_dir = %s\nuser = nobody\nlog_level = info\ndefault_domain = example.com\n' \
 	    "$(CURDIR)/policies" "$(CURDIR)/$(DEV)" >$(DEV)/mta-stsd.conf
 	@if [ "$$(id -u)" = 0 ]; then chgrp -R nogroup $(DEV) && \
@@ -199,18 +233,22 @@ run: test-deps all certs
 	@echo "run: Ctrl-C stops it"
 	@exec $(S)/mta-stsd -d -f $(DEV)/mta-stsd.conf
 
-test: test-deps all certs
-	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_TESTS) $(FUZZERS) \
+test: deps
+	@$(MAKE) --no-print-directory all certs $(UNIT_TESTS) $(FUZZERS) \
 	    $(SAN_PROGS) $(SAN_UNIT_TESTS)
 	@FUZZ_SMOKE=$(FUZZ_SMOKE) sh $(T)/run.sh
 
+# The suites that need neither root nor network namespaces: a minute.
+check: all certs $(UNIT_TESTS)
+	@sh $(T)/run.sh unit golden cli man
+
 # Not part of test: minutes long, and its verdicts depend on the machine.
-bench: bench-deps all certs
-	@$(MAKE) --no-print-directory $(BENCH_PROGS)
+bench: bench-deps
+	@$(MAKE) --no-print-directory all certs $(BENCH_PROGS)
 	@bash $(B)/bench.sh
 
-fuzz: test-deps all
-	@$(MAKE) --no-print-directory $(FUZZERS)
+fuzz: deps
+	@$(MAKE) --no-print-directory all $(FUZZERS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/run.sh
 
 # Binaries, man pages, the unit, and (only if none is there yet) the
@@ -222,7 +260,7 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/policies \
 	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/certs
 	$(INSTALL) -m 0755 $(S)/mta-stsd $(S)/mta-stsctl $(DESTDIR)$(SBINDIR)
-	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/mta-stsctl.8 \
+	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/ctl/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
 	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
@@ -242,7 +280,7 @@ uninstall:
 	    $(DESTDIR)$(UNITDIR)/mta-stsd.service
 
 clean:
-	rm -f $(S)/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)
-	rm -rf $(SAN)
+	rm -f $(S)/*.o $(S)/*/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)
+	rm -rf $(SAN) $(FUZZ_OBJ)
 	rm -rf $(T)/fuzz/work
 	rm -f $(BENCH_PROGS)

@@ -17,9 +17,10 @@
 
 #include <microhttpd.h>
 
-#include "file.h"
 #include "http.h"
-#include "log.h"
+#include "lib/addr.h"
+#include "lib/file.h"
+#include "lib/log.h"
 
 /*
  * libmicrohttpd's per-connection pool holds the request head and the
@@ -81,16 +82,49 @@ static const char text_404[] = "not found\n";
 static const char text_405[] = "method not allowed\n";
 static const char text_421[] = "misdirected request\n";
 
-/* see http.h */
-const char *
-http_raw_bad_request(size_t *len)
-{
-	static const char raw[] = "HTTP/1.1 400 Bad Request\r\n"
-	    "Content-Type: text/plain\r\nCache-Control: no-cache\r\n"
-	    "Content-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
+/*
+ * A whole "400 Bad Request" response as bytes, for a connection
+ * libmicrohttpd must never see (see http_screen()).
+ */
+static const char raw_400[] = "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/plain\r\nCache-Control: no-cache\r\n"
+    "Content-Length: 12\r\nConnection: close\r\n\r\nbad request\n";
 
-	*len = sizeof(raw) - 1;
-	return raw;
+/*
+ * see http.h: no request head holds a NUL, and no body but a POST's is
+ * accepted; libmicrohttpd would read a NUL as the end of a string.  Once
+ * the head of a POST has ended, the rest of the connection is its body
+ * (the answer to a POST closes the connection): not looked at.
+ */
+const char *
+http_screen(const struct http *h, struct http_site *s, const unsigned char *p,
+    size_t len, size_t *replylen)
+{
+	struct http_screen	*sc = &s->screen;
+	int			 post_bodies = h->rx.path != NULL;
+
+	for (size_t i = 0; i < len && !sc->body_free; i++) {
+		if (p[i] == '\0') {
+			*replylen = sizeof(raw_400) - 1;
+			return raw_400;
+		}
+		if (!post_bodies)
+			continue;
+		if (sc->head_len < sizeof(sc->head_start))
+			sc->head_start[sc->head_len++] = (char)p[i];
+		if (p[i] == '\n') {
+			if (sc->head_nl) {
+				/* The empty line: the head is over. */
+				sc->body_free = sc->head_len == 5 &&
+				    memcmp(sc->head_start, "POST ", 5) == 0;
+				sc->head_len = 0;
+				sc->head_nl = 0;
+			} else
+				sc->head_nl = 1;
+		} else if (p[i] != '\r')
+			sc->head_nl = 0;
+	}
+	return NULL;
 }
 
 /* The body length of a prepared error answer. */
@@ -800,11 +834,7 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci != NULL && ci->client_addr != NULL)
-			getnameinfo(ci->client_addr,
-			    ci->client_addr->sa_family == AF_INET6 ?
-			    sizeof(struct sockaddr_in6) :
-			    sizeof(struct sockaddr_in), addr, sizeof(addr),
-			    NULL, 0, NI_NUMERICHOST);
+			addr_format(ci->client_addr, 0, addr, sizeof(addr));
 		log_info("acme: %s \"%s %s\" %u", addr, method, url, status);
 	}
 	if (status != MHD_HTTP_OK)

@@ -23,6 +23,14 @@
 struct http;
 struct http_body;	/* a prepared policy response; refcounted */
 
+/* http_screen()'s state, per connection: where the request head is. */
+struct http_screen {
+	unsigned	 head_nl:1;	/* a head line just ended */
+	unsigned	 body_free:1;	/* after a POST head: no screening */
+	unsigned	 head_len:3;	/* bytes of head_start */
+	char		 head_start[5];	/* of the request head */
+};
+
 /*
  * What the HTTP side knows of one connection.  The server owns it and
  * keeps it alive until the closed callback.
@@ -39,6 +47,7 @@ struct http_site {
 	char			 path[96];
 	int			 bad_target;	/* %00 in the target */
 	int			 active;	/* a request is in progress */
+	struct http_screen	 screen;
 };
 
 /* Returns the site of the connection whose HTTP-side socket is fd. */
@@ -104,10 +113,14 @@ void		 http_run(struct http *h);
 long		 http_timeout_ms(struct http *h);
 
 /*
- * A whole "400 Bad Request" response as bytes, for a connection the HTTP
- * layer must never see (see tls_set_nul_reply()).
+ * Screens len bytes the client sent on the connection of s, before they
+ * reach libmicrohttpd (the TLS layer's filter): returns NULL to let them
+ * through, or a whole 400 response (*replylen bytes, static) to send
+ * before closing.  A NUL byte in a request head is refused; a POST's body
+ * passes when h takes TLS-RPT reports.
  */
-const char	*http_raw_bad_request(size_t *len);
+const char	*http_screen(const struct http *h, struct http_site *s,
+		    const unsigned char *p, size_t len, size_t *replylen);
 
 /* A prepared 200 response with this body (copied).  NULL on ENOMEM. */
 struct http_body *http_body_new(const char *body, size_t len);

@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "sandbox.h"
 #include "server.h"
 #include "store.h"
-#include "tls.h"
+#include "tls/tls.h"
 
 #ifndef VERSION
 #define VERSION "0.1"
@@ -75,8 +75,7 @@ check(const struct config *c)
 	struct store	*s;
 	size_t		 served, failed;
 
-	if (tls_init(0) == -1)
-		fatal("tls: out of memory");
+	tls_init();
 	s = store_load(c, NULL, time(NULL), &served, &failed);
 	if (s == NULL)
 		return 1;
@@ -274,7 +273,8 @@ main(int argc, char *argv[])
 	if (!foreground && log_open(cfg.log_file) == -1)
 		fatal("log_file %s: %s", cfg.log_file, strerror(errno));
 	raise_nofile(&cfg);
-	if (tls_init(cfg.session_cache) == -1)
+	tls_init();
+	if (tls_cache_init(cfg.session_cache) == -1)
 		fatal("tls: out of memory");
 	if (server_listen(&cfg) == -1)
 		fatal("cannot listen; stopping");

@@ -22,8 +22,8 @@
 #include <linux/landlock.h>
 #include <seccomp.h>
 
-#include "config.h"
-#include "log.h"
+#include "lib/config.h"
+#include "lib/log.h"
 #include "sandbox.h"
 
 /*

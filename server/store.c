@@ -12,14 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "file.h"
+#include "lib/config.h"
+#include "lib/file.h"
 #include "http.h"
-#include "ids.h"
-#include "log.h"
-#include "map.h"
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/map.h"
 #include "store.h"
-#include "tls.h"
+#include "tls/digest.h"
+#include "tls/tls.h"
 
 #define EXPIRY_WARN	(14 * 86400)
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "policy.h"
+#include "lib/policy.h"
 
 struct config;
 struct http_body;

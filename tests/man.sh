@@ -4,7 +4,7 @@
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
 
-for m in server/*.[58]; do
+for m in $(find server -name "*.[1-8]" | sort); do
 	if out=$(mandoc -Tlint -Wwarning "$m" 2>&1) && [ -z "$out" ]; then
 		ok "mandoc -Tlint $m"
 	else
@@ -14,13 +14,13 @@ done
 
 ctl=${MTA_STSCTL:-server/mta-stsctl}
 for cmd in $("$ctl" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p'); do
-	if grep -q "^\.It Cm $cmd" server/mta-stsctl.8; then
+	if grep -q "^\.It Cm $cmd" server/ctl/mta-stsctl.8; then
 		ok "mta-stsctl.8 documents $cmd"
 	else
 		not_ok "mta-stsctl.8 lacks command $cmd"
 	fi
 	for opt in $("$ctl" "$cmd" --help | sed -n 's/.*--\([a-z-]*\).*/\1/p'); do
-		if grep -q "Fl \\\\-$opt\|Fl -$opt" server/mta-stsctl.8; then
+		if grep -q "Fl \\\\-$opt\|Fl -$opt" server/ctl/mta-stsctl.8; then
 			ok "mta-stsctl.8 documents $cmd --$opt"
 		else
 			not_ok "mta-stsctl.8 lacks $cmd --$opt"

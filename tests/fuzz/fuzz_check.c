@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
-#include "policy.h"
-#include "smtp.h"
-#include "tls.h"
-#include "txt.h"
+#include "ctl/dns.h"
+#include "lib/policy.h"
+#include "ctl/smtp.h"
+#include "lib/resp.h"
+#include "lib/txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int	 types[] = { DNS_T_TXT, DNS_T_A, DNS_T_AAAA,
 				    DNS_T_MX };
-	static struct tls_fetch	 f;
+	static struct resp	 f;
 	struct smtp_reply	 r;
 	char			 why[256];
 	size_t			 n = 0;
@@ -80,9 +80,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 6:
-		if (tls_fetch_parse(data + 1, size - 1, data[0] & 0x80, &f, why,
+		if (resp_parse(data + 1, size - 1, data[0] & 0x80, &f, why,
 		    sizeof(why)) == 0 && (f.status < 200 || f.status > 599 ||
-		    f.bodylen > TLS_FETCH_BODY_MAX || f.body[f.bodylen] != '\0' ||
+		    f.bodylen > RESP_BODY_MAX || f.body[f.bodylen] != '\0' ||
 		    strlen(f.ctype) >= sizeof(f.ctype)))
 			abort();
 		break;

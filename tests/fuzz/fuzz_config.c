@@ -25,9 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
-#include "policy.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

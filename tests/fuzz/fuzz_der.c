@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "der.h"
+#include "lib/der.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

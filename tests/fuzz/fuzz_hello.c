@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls.h"
+#include "tls/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

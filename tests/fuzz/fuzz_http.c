@@ -1,14 +1,14 @@
 /*
  * fuzz_http.c: libFuzzer target for the HTTP side (http.c over
- * libmicrohttpd), driven as server.c drives it.
+ * libmicrohttpd), driven as conn.c drives it.
  *
  * One libmicrohttpd daemon for the process (http_start(), as at start);
  * per run, one socketpair: one end handed over with http_add(), the
  * input written to the other and its writing side shut, then http_run()
  * turns (bounded) while the answers are read, until libmicrohttpd has
  * closed the connection and called back.  The input stops at its first
- * NUL byte: tls.c answers a NUL itself and never hands it over
- * (tls_set_nul_reply()).
+ * NUL byte: http_screen(), the TLS layer's filter, answers a NUL itself
+ * and never lets it through.
  *
  * Beyond "no crash", every answer:
  *   - starts with "HTTP/1.1 ", a 3-digit status and a space, has a whole
@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "http.h"
-#include "log.h"
+#include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ids.h"
-#include "txt.h"
+#include "lib/ids.h"
+#include "lib/txt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

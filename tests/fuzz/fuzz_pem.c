@@ -40,10 +40,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "der.h"
-#include "log.h"
-#include "pem.h"
-#include "tls.h"
+#include "lib/der.h"
+#include "lib/log.h"
+#include "lib/pem.h"
+#include "tls/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -103,8 +103,7 @@ setup(void)
 
 	strict = s != NULL && strcmp(s, "1") == 0;
 	log_set_level(LOG_LVL_ERROR);	/* one warning per bad file */
-	if (tls_init(0) == -1)		/* the scan uses its EC code */
-		abort();
+	tls_init();			/* the scan uses its EC code */
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1) {
 		perror("fuzz_pem: /proc/self/exe");
 		abort();

@@ -4,7 +4,7 @@
  *
  * Once per process: the credentials of tests/fuzz/corpus/pem/ (TEST keys
  * made for the corpus, so every file there must load), found beside this
- * binary, and the NUL answer as server.c sets it.  Per run: a fresh session cache (tls_init()), a
+ * binary.  Per run: a fresh session cache (tls_cache_init()), a
  * tls_conn started with a resolve callback that serves the names those
  * certificates carry ("" as mta-sts.example.com), a socketpair whose
  * other end gets the input, its writing side then shut, and at most
@@ -16,11 +16,12 @@
  * flight recorded against the same seed (see RECORDER below) completes
  * the handshake when replayed, so that the seeds reach the encrypted
  * records, the plaintext side and the NUL answer.  This needs the engine
- * at the start of struct tls_conn, which tls.c says (cache_load()) and
+ * at the start of struct tls_conn, which tls/conn.c says and
  * which is checked here.
  *
  * Beyond "no crash":
- *   - the plaintext side never sees a NUL byte (tls_set_nul_reply());
+ *   - the plaintext side never sees a NUL byte: the filter, as the
+ *     daemon's (http_screen()), refuses one with an answer;
  *   - open_app is called at most once, and only once established;
  *   - an established connection had its server name accepted by the
  *     resolve callback, and tls_conn_server_name() is that name;
@@ -34,8 +35,10 @@
  * 127.0.0.1:PORT with the same credentials and seed, which writes what
  * the client sent to FILE, and answers one request with a fixed 200:
  *   clang -std=c17 -D_GNU_SOURCE -DFUZZ_TLS_RECORDER -Iserver \
- *       -o tests/fuzz/work/tls-recorder tests/fuzz/fuzz_tls.c server/tls.c \
- *       server/der.c server/file.c server/log.c server/map.c -lbearssl
+ *       -o tests/fuzz/work/tls-recorder tests/fuzz/fuzz_tls.c \
+ *       server/tls/{init,cred,scan,names,error,sha2ni,conn,cache,hello}.c \
+ *       server/lib/der.c server/lib/file.c \
+ *       server/lib/log.c server/lib/map.c server/lib/pem.c -lbearssl
  *   tests/fuzz/work/tls-recorder 18556 tests/fuzz/corpus/tls/NAME &
  *   curl -k --resolve mta-sts.example.com:18556:127.0.0.1 \
  *       https://mta-sts.example.com:18556/.well-known/mta-sts.txt
@@ -54,8 +57,8 @@
 
 #include <bearssl.h>
 
-#include "log.h"
-#include "tls.h"
+#include "lib/log.h"
+#include "tls/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -129,7 +132,8 @@ setup(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	log_set_level(LOG_LVL_ERROR);
-	if (tls_init(CACHE) == -1)
+	tls_init();
+	if (tls_cache_init(CACHE) == -1)
 		abort();
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
 		abort();
@@ -150,7 +154,17 @@ setup(void)
 		    "for %s\n", dir, DEFAULT_HOST);
 		abort();
 	}
-	tls_set_nul_reply(nul_answer, sizeof(nul_answer) - 1);
+}
+
+/* The daemon's filter refuses a NUL byte, as this one. */
+static const char *
+filter(void *arg, const unsigned char *p, size_t len, size_t *replylen)
+{
+	(void)arg;
+	if (memchr(p, '\0', len) == NULL)
+		return NULL;
+	*replylen = sizeof(nul_answer) - 1;
+	return nul_answer;
 }
 
 /*
@@ -214,10 +228,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	memset(&r, 0, sizeof(r));
 	r.app[0] = r.app[1] = -1;
-	if (tls_init(CACHE) == -1 || (tc = tls_conn_new()) == NULL)
+	if (tls_cache_init(CACHE) == -1 || (tc = tls_conn_new()) == NULL)
 		abort();
 	r.tc = tc;
-	check(tls_conn_start(tc, resolve, open_app, &r) == 0,
+	check(tls_conn_start(tc, resolve, open_app, filter, &r) == 0,
 	    "tls_conn_start failed");
 	reseed(tc);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
@@ -322,7 +336,7 @@ main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.app[0] = r.app[1] = -1;
 	if ((tc = tls_conn_new()) == NULL ||
-	    tls_conn_start(tc, resolve, open_app, &r) == -1 ||
+	    tls_conn_start(tc, resolve, open_app, filter, &r) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, net) == -1)
 		return 1;
 	r.tc = tc;

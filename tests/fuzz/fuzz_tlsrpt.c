@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
-#include "tlsrpt.h"
+#include "lib/policy.h"
+#include "lib/tlsrpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

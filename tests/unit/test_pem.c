@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "pem.h"
+#include "lib/pem.h"
 
 struct run {
 	struct pem_reader	 r;

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "lib/policy.h"
 
 static int
 parse(const char *src, struct policy *p, struct policy_diags *d)

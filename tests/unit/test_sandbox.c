@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "lib/config.h"
 #include "sandbox.h"
 
 static char	 top[] = "/tmp/mta-stsd-sandbox.XXXXXX";

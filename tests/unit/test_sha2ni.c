@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "sha2ni.h"
+#include "tls/sha2ni.h"
 
 static unsigned char	 data[4096];
 

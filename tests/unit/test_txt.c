@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "txt.h"
+#include "lib/txt.h"
 
 static int
 parse(const char *s, struct txt_record *r, char *err)

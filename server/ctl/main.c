@@ -1,0 +1,152 @@
+/*
+ * main.c: mta-stsctl, the companion tool of mta-stsd.
+ *
+ * main() only dispatches, through the table below; each sub-command is
+ * one function taking its own argc/argv (cmd.h).  Exit status: 0
+ * success, 1 invalid input or failure, 2 usage error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl/cli.h"
+#include "ctl/cmd.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "tls/tls.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+const struct command ctl_commands[] = {
+	{ "init", cmd_init, "init [-f CONFIG] [--dry-run] DOMAIN --mx HOST "
+	  "[--mx HOST ...] [--max-age N] [--rua URI ...]",
+	  "Create DOMAIN's policy in mode testing, issue its first id and print\n"
+	  "every DNS record to publish.  Never overwrites a policy.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n"
+	  "      --mx HOST      an mx pattern (repeat for more)\n"
+	  "      --max-age N    max_age in seconds (default 86400)\n"
+	  "      --rua URI      TLS-RPT report address, mailto: or https:\n" },
+	{ "mode", cmd_mode, "mode [-f CONFIG] [--dry-run] DOMAIN "
+	  "testing|enforce|none",
+	  "Switch DOMAIN's mode in the safe order: write the policy, reload the\n"
+	  "server, confirm over HTTPS that it serves it, then issue a new id\n"
+	  "and print the TXT record to publish.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n" },
+	{ "set", cmd_set, "set [-f CONFIG] [--dry-run] DOMAIN [--mx HOST ...] "
+	  "[--add-mx HOST ...] [--remove-mx HOST ...] [--max-age N]",
+	  "Change DOMAIN's mx list or max_age, in the same order as mode.\n"
+	  "  -f, --config FILE    mta-stsd.conf (default " CONFIG_DEFAULT_PATH
+	  ")\n"
+	  "  -n, --dry-run        say what would be done, change nothing\n"
+	  "      --mx HOST        replace every mx by these (repeat)\n"
+	  "      --add-mx HOST    add an mx pattern (repeat)\n"
+	  "      --remove-mx HOST remove an mx pattern (repeat)\n"
+	  "      --max-age N      set max_age in seconds\n" },
+	{ "issue", cmd_issue, "issue [-f CONFIG] [--dry-run] DOMAIN",
+	  "After a change by hand: reload, confirm the policy is served, issue\n"
+	  "a new id if the policy changed since the last one, print the record.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n" },
+	{ "status", cmd_status, "status [-f CONFIG] [--json] [DOMAIN]",
+	  "For every domain (or one): mode, mx, max_age, current id, whether the\n"
+	  "policy changed since that id, certificate and days left, and whether\n"
+	  "the running server serves this policy.  Exit 1 if anything needs\n"
+	  "attention.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "      --json         one JSON array, for scripts\n" },
+	{ "reports", cmd_reports, "reports [-f CONFIG] [DOMAIN] [--since "
+	  "YYYY-MM-DD] [--json] | --import FILE...",
+	  "Sum the TLS-RPT reports (RFC 8460) stored in tlsrpt_dir per domain,\n"
+	  "day and sending organisation: sessions successful and failed,\n"
+	  "failures by result type with their MX hosts, sending IPs and a hint.\n"
+	  "  -f, --config FILE     mta-stsd.conf (default " CONFIG_DEFAULT_PATH
+	  ")\n"
+	  "  -s, --since DAY       only reports from DAY (YYYY-MM-DD) on\n"
+	  "  -j, --json            one JSON array, for scripts\n"
+	  "  -i, --import FILE...  store reports saved from mail (.json, .gz,\n"
+	  "                        .json.gz) in tlsrpt_dir instead\n" },
+	{ "validate", cmd_validate, "validate [-q] [--print] FILE...",
+	  "Check policy source files; print every problem as\n"
+	  "FILE:LINE: error|warning: message.  '-' reads standard input.\n"
+	  "  -q, --quiet   print nothing, only set the exit status\n"
+	  "  -p, --print   write the canonical body of each valid file\n" },
+	{ "id", cmd_id, "id [--time YYYY-MM-DDTHH:MM:SSZ]",
+	  "Print the policy id for a UTC time (default: now), as\n"
+	  "yyyymmddhh0000Z.\n"
+	  "  -t, --time T  the time, e.g. 2022-01-01T08:30:00Z\n" },
+	{ "txt", cmd_txt, "txt [-f CONFIG] DOMAIN [--id ID] [--ttl SECONDS]",
+	  "Print the _mta-sts TXT record to publish for DOMAIN, as a zone\n"
+	  "file line.\n"
+	  "  -f, --config FILE  mta-stsd.conf, for the recorded id\n"
+	  "  -i, --id ID        the policy id (default: the id recorded for\n"
+	  "                     DOMAIN, else the id for now)\n"
+	  "  -T, --ttl SECONDS  the record's TTL (default: 3600)\n" },
+	{ "check", cmd_check, "check [-f CONFIG] [--json] [--resolver "
+	  "IP[:PORT]] [--timeout SECONDS] [--ca-file FILE] [--expect-id ID] "
+	  "DOMAIN",
+	  "Check DOMAIN's deployment as senders see it: the _mta-sts TXT\n"
+	  "record, the policy host's addresses, the policy fetched over HTTPS\n"
+	  "(certificate, status, Content-Type, every sender-compatibility\n"
+	  "hazard of the body), the id against the local policy's, every MX\n"
+	  "host (covered by the policy; STARTTLS on port 25 and its\n"
+	  "certificate) and the TLS-RPT record.  One OK, WARN or FAIL line per\n"
+	  "check, with the fix.  In mode testing, MX problems are warnings.\n"
+	  "Exit 0 all OK, 1 warnings, 2 failures.\n"
+	  "  -f, --config FILE      mta-stsd.conf, for the local policy and id\n"
+	  "  -j, --json             one JSON object, for scripts\n"
+	  "  -r, --resolver IP[:PORT]  ask this DNS server (IPv4), not the\n"
+	  "                         system's\n"
+	  "  -t, --timeout SECONDS  for each DNS question and connection\n"
+	  "                         (default 10)\n"
+	  "  -c, --ca-file FILE     trusted CAs, PEM (default\n"
+	  "                         /etc/ssl/certs/ca-certificates.crt)\n"
+	  "  -e, --expect-id ID     the id DNS should hold (default: the id\n"
+	  "                         recorded for the local policy)\n" },
+	{ "parse-txt", cmd_parse_txt, "parse-txt RECORD",
+	  "Check an _mta-sts TXT record (RFC 8461 section 3.1) and print its\n"
+	  "id.\n" },
+};
+const unsigned ctl_ncommands = sizeof(ctl_commands) /
+    sizeof(ctl_commands[0]);
+
+int
+main(int argc, char *argv[])
+{
+	const struct command *c;
+
+	/* A -f before the command applies to it. */
+	if (argc >= 3 && strcmp(argv[1], "-f") == 0) {
+		ctl_set_config_path(argv[2]);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
+	log_set_level(LOG_LVL_ERROR);
+	tls_init();
+	if (argc < 2) {
+		ctl_usage_all(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && ctl_find(argv[2]) != NULL)
+			return ctl_help(argv[2]);
+		ctl_usage_all(stdout);
+		return EX_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mta-stsctl %s\n", VERSION);
+		return EX_OK;
+	}
+	if ((c = ctl_find(argv[1])) == NULL) {
+		fprintf(stderr, "%s: unknown command '%s'\n", "mta-stsctl", argv[1]);
+		ctl_usage_all(stderr);
+		return EX_USAGE;
+	}
+	optind = 0;	/* glibc: reinitialise completely */
+	return c->run(argc - 1, argv + 1);
+}

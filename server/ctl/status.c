@@ -1,0 +1,246 @@
+/*
+ * status.c: mta-stsctl status, what each domain's policy, id,
+ * certificate and server are doing now.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/cli.h"
+#include "ctl/cmd.h"
+#include "ctl/local.h"
+#include "lib/config.h"
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/policy.h"
+#include "tls/digest.h"
+#include "tls/tls.h"
+
+/* One domain of status: human text or a JSON object. */
+static int
+status_one(const struct local *base, const char *domain,
+    const struct tls_certs *cs, pid_t pid, int json, int *printed)
+{
+	const struct config *cfg = &base->cfg;
+	struct local	 c;
+	struct tls_cred	*ec, *rsa, *cred;
+	char		 sha[65], next[16], why[512] = "", served_s[600];
+	const char	*drift = NULL;
+	long		 left = 0;
+	int		 ok, problems = 0;
+
+	/* The configuration and directories status opened once, shared. */
+	memset(&c, 0, sizeof(c));
+	c.cfg = base->cfg;
+	c.cfgpath = base->cfgpath;
+	c.dirfd = base->dirfd;
+	c.idsfd = base->idsfd;
+	c.borrowed = 1;
+	if (local_set_domain(&c, domain) == -1 ||
+	    local_read_policy(&c, 1) == -1 || local_read_record(&c) == -1) {
+		if (json) {
+			printf("%s\n  {\"domain\": ", *printed ? "," : "");
+			ctl_json_str(domain);
+			printf(", \"error\": \"unreadable policy or id "
+			    "record\"}");
+			(*printed)++;
+		} else
+			printf("%s: unreadable policy or id record (see "
+			    "above)\n", domain);
+		local_close(&c);
+		return 1;
+	}
+	tls_sha256_hex(c.pol.body, c.pol.bodylen, sha);
+	if (!c.has_rec)
+		drift = "no id issued yet";
+	else if (strcmp(sha, c.rec.sha256) != 0)
+		drift = strcmp(sha, c.rec.pending) == 0 ? "changed by an "
+		    "unfinished mta-stsctl run" : "changed since the id was "
+		    "issued";
+	ids_next(&c.rec, time(NULL), next);
+	tls_certs_find(cs, c.host, time(NULL), &ec, &rsa, why, sizeof(why));
+	cred = ec != NULL ? ec : rsa;
+	if (cred != NULL)
+		left = (long)((tls_cred_not_after(cred) - time(NULL)) / 86400);
+	if (pid == -1)
+		snprintf(served_s, sizeof(served_s), cfg->pid_file[0] ?
+		    "server not running" : "unknown (no pid_file set)");
+	else if (cred == NULL)
+		snprintf(served_s, sizeof(served_s), "not served (%s)", why);
+	else {
+		ok = local_served(&c, cred, c.pol.body, c.pol.bodylen, served_s,
+		    sizeof(served_s));
+		if (ok == 1)
+			snprintf(served_s, sizeof(served_s), "serves this "
+			    "policy");
+		else {
+			char tmp[600];
+
+			snprintf(tmp, sizeof(tmp), "serves %.500s", served_s);
+			memcpy(served_s, tmp, sizeof(tmp));
+		}
+	}
+	problems = drift != NULL || cred == NULL || left < 14 ||
+	    strcmp(served_s, "serves this policy") != 0;
+	if (json) {
+		printf("%s\n  {\"domain\": ", *printed ? "," : "");
+		(*printed)++;
+		ctl_json_str(c.domain);
+		printf(", \"mode\": \"%s\", \"max_age\": %lu, \"mx\": [",
+		    policy_mode_name(c.pol.mode), c.pol.max_age);
+		for (size_t k = 0; k < c.pol.nmx; k++) {
+			if (k > 0)
+				printf(", ");
+			ctl_json_str(c.pol.mx[k]);
+		}
+		printf("], \"id\": ");
+		if (c.has_rec)
+			ctl_json_str(c.rec.id);
+		else
+			printf("null");
+		printf(", \"changed_since_id\": %s, \"next_id\": ",
+		    drift != NULL ? "true" : "false");
+		if (drift != NULL)
+			ctl_json_str(next);
+		else
+			printf("null");
+		printf(", \"certificate\": ");
+		if (cred != NULL) {
+			printf("{\"subject\": ");
+			ctl_json_str(tls_cred_subject(cred));
+			printf(", \"kind\": ");
+			ctl_json_str(tls_cred_kind(cred));
+			printf(", \"days_left\": %ld}", left);
+		} else
+			printf("null");
+		printf(", \"server\": ");
+		ctl_json_str(served_s);
+		printf("}");
+	} else {
+		printf("%s: mode %s, max_age %lu, mx", c.domain,
+		    policy_mode_name(c.pol.mode), c.pol.max_age);
+		for (size_t k = 0; k < c.pol.nmx; k++)
+			printf(" %s", c.pol.mx[k]);
+		printf("\n  id: %s", c.has_rec ? c.rec.id : "(none)");
+		if (drift != NULL)
+			printf(" -- policy %s: run 'mta-stsctl issue %s' and "
+			    "publish id %s", drift, c.domain, next);
+		printf("\n  certificate: ");
+		if (cred != NULL)
+			printf("%s (%s), %ld days left\n",
+			    tls_cred_subject(cred), tls_cred_kind(cred), left);
+		else
+			printf("none: %s\n", why);
+		printf("  server: %s\n", served_s);
+	}
+	local_close(&c);
+	return problems;
+}
+
+/* see cmd.h */
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct local		 c;
+	struct tls_certs	*cs;
+	DIR			*d;
+	struct dirent		*de;
+	const char		*config = ctl_config_path();
+	char			**names = NULL;
+	size_t			 n = 0;
+	pid_t			 pid;
+	int			 i, ch, json = 0, rc = 0, fd, printed = 0;
+
+	while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			config = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return ctl_help(argv[0]);
+		default:
+			return ctl_usage(argv[0]);
+		}
+	}
+	i = optind;
+	if (argc - i > 1)
+		return ctl_usage(argv[0]);
+	if (local_open(&c, config, NULL, 1) == -1) {
+		local_close(&c);
+		return 1;
+	}
+	log_set_level(LOG_LVL_ERROR);
+	if ((cs = tls_certs_scan(c.cfg.cert_dir)) == NULL) {
+		fprintf(stderr, "mta-stsctl: %s: %s\n", c.cfg.cert_dir,
+		    strerror(errno));
+		local_close(&c);
+		return 1;
+	}
+	/* Quietly: status reports a stopped server per domain. */
+	pid = -1;
+	if (c.cfg.pid_file[0] != '\0') {
+		int saved = dup(STDERR_FILENO), null = open("/dev/null",
+		    O_WRONLY | O_CLOEXEC);
+
+		if (saved != -1 && null != -1) {
+			dup2(null, STDERR_FILENO);
+			pid = local_server_pid(&c);
+			dup2(saved, STDERR_FILENO);
+		}
+		if (saved != -1)
+			close(saved);
+		if (null != -1)
+			close(null);
+	}
+	if (argc - i == 1) {
+		names = malloc(sizeof(*names));
+		if (names != NULL && (names[0] = strdup(argv[i])) != NULL)
+			n = 1;
+	} else if ((fd = dup(c.dirfd)) != -1 && (d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			size_t l = strlen(de->d_name);
+			char **nv;
+
+			if (de->d_name[0] == '.' || l < 5 ||
+			    strcmp(de->d_name + l - 4, ".txt") != 0)
+				continue;
+			if ((nv = realloc(names, (n + 1) * sizeof(*nv))) ==
+			    NULL)
+				break;
+			names = nv;
+			if ((names[n] = strndup(de->d_name, l - 4)) != NULL)
+				n++;
+		}
+		closedir(d);
+	}
+	qsort(names, n, sizeof(*names), ctl_strcmp);
+	if (json)
+		printf("[");
+	for (size_t k = 0; k < n; k++) {
+		if (status_one(&c, names[k], cs, pid, json, &printed) != 0)
+			rc = 1;
+		free(names[k]);
+	}
+	if (json)
+		printf("%s]\n", n > 0 ? "\n" : "");
+	free(names);
+	tls_certs_free(cs);
+	local_close(&c);
+	return rc;
+}
+

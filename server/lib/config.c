@@ -1,0 +1,548 @@
+/*
+ * config.c: mta-stsd.conf.  See config.h.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/policy.h"
+
+enum type {
+	T_STRING,	/* any non-empty text */
+	T_PATH,		/* absolute path */
+	T_OPTPATH,	/* absolute path, or empty for none */
+	T_SECONDS,
+	T_COUNT,
+	T_BOOL,
+	T_LEVEL,
+	T_LISTEN,	/* repeatable, space-separated */
+	T_ACME_LISTEN,	/* the same, for acme_listen; may stay empty */
+	T_DOMAIN,	/* a host name, or empty */
+	T_URLPATH	/* "/" and letters, digits, "-", "_", ".", "/" */
+};
+
+struct key {
+	const char	*section;
+	const char	*name;
+	enum type	 type;
+	size_t		 off;		/* in struct config */
+	const char	*def;
+	unsigned	 min, max;	/* for numbers */
+	int		 restart;	/* R: a reload keeps the running value */
+};
+
+#define R	1	/* the key takes effect at the next start */
+
+#define OFF(f)	offsetof(struct config, f)
+
+/* The one table of every key: mta-stsd.conf(5) documents each. */
+static const struct key keys[] = {
+	{ "server", "listen",		T_LISTEN,  OFF(listen),	":443", 0, 0, R },
+	{ "server", "policy_dir",	T_PATH,    OFF(policy_dir),
+	    "/etc/mta-stsd/policies", 0, 0, 0 },
+	{ "server", "cert_dir",		T_PATH,    OFF(cert_dir),
+	    "/etc/mta-stsd/certs", 0, 0, 0 },
+	{ "server", "user",		T_STRING,  OFF(user), "mta-stsd", 0, 0, R },
+	{ "server", "allow_root",	T_BOOL,    OFF(allow_root), "no", 0, 0, R },
+	{ "server", "pid_file",		T_OPTPATH, OFF(pid_file), "", 0, 0, R },
+	{ "server", "log_file",		T_OPTPATH, OFF(log_file), "", 0, 0, 0 },
+	{ "server", "log_level",	T_LEVEL,   OFF(log_level), "info", 0, 0, 0 },
+	{ "server", "default_domain",	T_DOMAIN,  OFF(default_domain), "",
+	    0, 0, 0 },
+	{ "server", "handshake_timeout", T_SECONDS, OFF(handshake_timeout),
+	    "10", 1, 300, 0 },
+	{ "server", "request_timeout",	T_SECONDS, OFF(request_timeout), "10",
+	    1, 300, 0 },
+	{ "server", "keepalive_timeout", T_SECONDS, OFF(keepalive_timeout),
+	    "15", 1, 3600, R },
+	{ "server", "connection_lifetime", T_SECONDS,
+	    OFF(connection_lifetime), "30", 1, 86400, 0 },
+	{ "server", "max_connections",	T_COUNT,   OFF(max_connections),
+	    "10000", 1, 1000000, R },
+	{ "server", "max_header_size",	T_COUNT,   OFF(max_header_size),
+	    "8192", 1024, 65536, R },
+	{ "server", "session_cache",	T_COUNT,   OFF(session_cache), "16384",
+	    0, 4194304, R },
+	{ "server", "workers",		T_COUNT,   OFF(workers), "0", 0, 64, R },
+	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0,
+	    0 },
+	{ "server", "sandbox",		T_BOOL,    OFF(sandbox), "yes", 0, 0, R },
+	{ "server", "tlsrpt_dir",	T_OPTPATH, OFF(tlsrpt_dir), "", 0, 0, R },
+	{ "server", "tlsrpt_path",	T_URLPATH, OFF(tlsrpt_path), "/tlsrpt",
+	    0, 0, R },
+	{ "server", "tlsrpt_max_size",	T_COUNT,   OFF(tlsrpt_max_size),
+	    "1048576", 1024, 16777216, R },
+	{ "server", "tlsrpt_max_json",	T_COUNT,   OFF(tlsrpt_max_json),
+	    "1048576", 4096, 67108864, 0 },
+	{ "server", "tlsrpt_max_ratio",	T_COUNT,   OFF(tlsrpt_max_ratio),
+	    "100", 1, 1100, 0 },
+	{ "server", "tlsrpt_dir_max",	T_COUNT,   OFF(tlsrpt_dir_max), "1024",
+	    1, 1048576, 0 },
+	{ "server", "tlsrpt_rate",	T_COUNT,   OFF(tlsrpt_rate), "60", 1,
+	    100000, 0 },
+	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
+	    0, 0, R },
+	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0, R },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+struct state {
+	struct config	*c;
+	char		 why[256];	/* the first error, without FILE:LINE */
+	unsigned char	 listen_set;	/* the file replaces the default */
+	unsigned char	 acme_set;
+	FILE		*fp;
+	int		 line;		/* of the line inih is reading */
+	int		 err_line;	/* of the first error, or 0 */
+};
+
+/* An fgets() for inih that counts lines, so errors name the right one. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct state	*st = stream;
+	char		*r = fgets(str, num, st->fp);
+
+	if (r == NULL)
+		return NULL;
+	st->line++;
+	/*
+	 * inih cuts lines at num bytes and would read the rest as another
+	 * line: report the line instead, and skip what is left of it.
+	 */
+	if (strchr(r, '\n') == NULL && !feof(st->fp)) {
+		int ch;
+
+		/* Short of the buffer yet no newline: a NUL stopped strchr. */
+		if (st->why[0] == '\0') {
+			snprintf(st->why, sizeof(st->why), strlen(r) <
+			    (size_t)num - 1 ? "NUL byte on the line" : "line "
+			    "longer than %d characters", num - 2);
+			st->err_line = st->line;
+		}
+		while ((ch = getc(st->fp)) != EOF && ch != '\n')
+			;
+	}
+	return r;
+}
+
+static int
+number(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	char		*end;
+	unsigned long	 n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* see config.h */
+int
+config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
+    size_t portsz)
+{
+	const char	*colon, *h;
+	unsigned char	 buf[sizeof(struct in6_addr)];
+	size_t		 hl, pl;
+
+	if (spec[0] == '[') {
+		h = spec + 1;
+		if ((colon = strstr(spec, "]:")) == NULL)
+			return -1;
+		hl = (size_t)(colon - h);
+		colon++;
+		if (hl == 0 || strspn(h, "0123456789abcdefABCDEF:.") < hl)
+			return -1;
+	} else {
+		h = spec;
+		if ((colon = strrchr(spec, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+		if (memchr(spec, ':', hl) != NULL)
+			return -1;	/* IPv6 needs brackets */
+	}
+	pl = strlen(colon + 1);
+	if (hl >= hostsz || pl == 0 || pl >= portsz || pl > 5 ||
+	    strspn(colon + 1, "0123456789") != pl ||
+	    strtoul(colon + 1, NULL, 10) > 65535)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memcpy(port, colon + 1, pl + 1);
+	/* Addresses, not names: "", "*", or what inet_pton() reads. */
+	if (host[0] != '\0' && strcmp(host, "*") != 0 &&
+	    inet_pton(spec[0] == '[' ? AF_INET6 : AF_INET, host, buf) != 1)
+		return -1;
+	return 0;
+}
+
+/* Is the n-byte word at p a listen address? */
+static int
+listen_ok(const char *p, size_t n)
+{
+	char	 spec[80], host[64], port[8];
+
+	memcpy(spec, p, n);
+	spec[n] = '\0';
+	return config_listen_parse(spec, host, sizeof(host), port,
+	    sizeof(port));
+}
+
+static int
+add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
+    const char *v)
+{
+	const char	*p = v;
+	size_t		 n;
+
+	if (!*set) {
+		for (size_t i = 0; i < *nlist; i++)
+			free(list[i]);
+		*nlist = 0;
+		*set = 1;
+	}
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t");
+		if (n >= 80 || listen_ok(p, n) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%.*s' is not "
+			    "ADDRESS:PORT, [IPv6]:PORT or :PORT", (int)(n < 80 ?
+			    n : 80), p);
+			return -1;
+		}
+		if (*nlist == CONFIG_MAX_LISTEN) {
+			snprintf(st->why, sizeof(st->why), "more than %d "
+			    "addresses", CONFIG_MAX_LISTEN);
+			return -1;
+		}
+		if ((list[*nlist] = strndup(p, n)) == NULL)
+			return -1;
+		(*nlist)++;
+		p += n;
+	}
+	return 0;
+}
+
+/* Sets one key; returns 0, or -1 with st->why set. */
+static int
+set(struct state *st, const struct key *k, const char *v)
+{
+	char		*base = (char *)st->c;
+	char		**sp = (char **)(void *)(base + k->off);
+	unsigned	*up = (unsigned *)(void *)(base + k->off);
+	int		*ip = (int *)(void *)(base + k->off);
+	enum log_level	 lvl;
+	const char	*why;
+
+	switch (k->type) {
+	case T_LISTEN:
+	case T_ACME_LISTEN:
+		if ((k->type == T_LISTEN ? add_listen(st, st->c->listen,
+		    &st->c->nlisten, &st->listen_set, v) : add_listen(st,
+		    st->c->acme_listen, &st->c->nacme_listen, &st->acme_set,
+		    v)) == -1 && st->why[0] == '\0')
+			snprintf(st->why, sizeof(st->why), "out of memory");
+		return st->why[0] ? -1 : 0;
+	case T_STRING:
+	case T_PATH:
+	case T_OPTPATH:
+	case T_DOMAIN:
+	case T_URLPATH:
+		if (k->type == T_STRING && *v == '\0') {
+			snprintf(st->why, sizeof(st->why), "empty value");
+			return -1;
+		}
+		if ((k->type == T_PATH && *v != '/') ||
+		    (k->type == T_OPTPATH && *v != '\0' && *v != '/')) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not an "
+			    "absolute path", v);
+			return -1;
+		}
+		if (k->type == T_URLPATH && (*v != '/' || strlen(v) > 64 ||
+		    strspn(v, "/-_.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		    "QRSTUVWXYZ0123456789") != strlen(v) ||
+		    strcmp(v, "/.well-known/mta-sts.txt") == 0)) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not a path "
+			    "of letters, digits and -_./ starting with '/' "
+			    "(other than the policy's)", v);
+			return -1;
+		}
+		if (k->type == T_DOMAIN && *v != '\0' &&
+		    (why = policy_check_host(v, strlen(v), 0)) != NULL) {
+			snprintf(st->why, sizeof(st->why), "'%s': %s", v, why);
+			return -1;
+		}
+		free(*sp);
+		if ((*sp = strdup(v)) == NULL) {
+			snprintf(st->why, sizeof(st->why), "out of memory");
+			return -1;
+		}
+		return 0;
+	case T_SECONDS:
+	case T_COUNT:
+		if (number(v, k->min, k->max, up) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not a "
+			    "whole number from %u to %u%s", v, k->min, k->max,
+			    k->type == T_SECONDS ? " (seconds)" : "");
+			return -1;
+		}
+		return 0;
+	case T_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "1") == 0)
+			*ip = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "0") == 0)
+			*ip = 0;
+		else {
+			snprintf(st->why, sizeof(st->why), "'%s' is not yes "
+			    "or no", v);
+			return -1;
+		}
+		return 0;
+	case T_LEVEL:
+		if (log_level_parse(v, &lvl) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not one "
+			    "of error, warn, info, debug", v);
+			return -1;
+		}
+		*ip = (int)lvl;
+		return 0;
+	}
+	return -1;
+}
+
+/* inih calls this for each "name = value"; 0 stops with an error. */
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct state	*st = user;
+	char		 why[sizeof(st->why)];
+	int		 known_section = 0;
+
+	if (st->why[0] != '\0')
+		return 0;	/* only the first error is reported */
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(keys[i].name, name) != 0)
+			continue;
+		if (set(st, &keys[i], value) == 0)
+			return 1;
+		memcpy(why, st->why, sizeof(why));
+		snprintf(st->why, sizeof(st->why), "%.40s: %.200s", name, why);
+		st->err_line = st->line;
+		return 0;
+	}
+	st->err_line = st->line;
+	if (!known_section)
+		snprintf(st->why, sizeof(st->why), "%s: key in unknown "
+		    "section [%s]", name, section);
+	else
+		snprintf(st->why, sizeof(st->why), "%s: unknown key in "
+		    "[%s]", name, section);
+	return 0;
+}
+
+/* see config.h */
+int
+config_load(const char *path, struct config *c, char *err, size_t errsz)
+{
+	struct state	 st;
+	struct stat	 sb;
+	int		 line;
+
+	memset(c, 0, sizeof(*c));
+	memset(&st, 0, sizeof(st));
+	st.c = c;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (set(&st, &keys[i], keys[i].def) == -1) {
+			snprintf(err, errsz, "%s: default of %s: %s", path,
+			    keys[i].name, st.why);
+			goto fail;
+		}
+	st.listen_set = st.acme_set = 0;
+	if ((st.fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fileno(st.fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		fclose(st.fp);
+		goto fail;
+	}
+	line = ini_parse_stream(reader, &st, handler, &st);
+	fclose(st.fp);
+	if (line != 0) {
+		if (line == -1 || line == -2)
+			snprintf(err, errsz, "%s: cannot read", path);
+		else if (st.why[0] != '\0' && st.err_line <= line)
+			snprintf(err, errsz, "%s:%d: %s", path, st.err_line,
+			    st.why);
+		else
+			snprintf(err, errsz, "%s:%d: syntax error (expected "
+			    "'[section]' or 'key = value')", path, line);
+		goto fail;
+	}
+	if (st.why[0] != '\0') {
+		/* An error inih did not stop at (a long comment line). */
+		snprintf(err, errsz, "%s:%d: %s", path, st.err_line, st.why);
+		goto fail;
+	}
+	if (c->nlisten == 0) {
+		snprintf(err, errsz, "%s: listen: no address", path);
+		goto fail;
+	}
+	if ((c->nacme_listen > 0) != (c->acme_webroot[0] != '\0')) {
+		snprintf(err, errsz, "%s: [acme] listen and webroot go together",
+		    path);
+		goto fail;
+	}
+	return 0;
+fail:
+	config_free(c);
+	return -1;
+}
+
+/* Are the values of key k in a and b the same? */
+static int
+same(const struct key *k, const struct config *a, const struct config *b)
+{
+	const char	*pa = (const char *)a + k->off;
+	const char	*pb = (const char *)b + k->off;
+	char *const	*la, *const *lb;
+	size_t		 na, nb;
+
+	switch (k->type) {
+	case T_LISTEN:
+	case T_ACME_LISTEN:
+		la = k->type == T_LISTEN ? a->listen : a->acme_listen;
+		lb = k->type == T_LISTEN ? b->listen : b->acme_listen;
+		na = k->type == T_LISTEN ? a->nlisten : a->nacme_listen;
+		nb = k->type == T_LISTEN ? b->nlisten : b->nacme_listen;
+		if (na != nb)
+			return 0;
+		for (size_t i = 0; i < na; i++)
+			if (strcmp(la[i], lb[i]) != 0)
+				return 0;
+		return 1;
+	case T_STRING:
+	case T_PATH:
+	case T_OPTPATH:
+	case T_DOMAIN:
+	case T_URLPATH:
+		return strcmp(*(char *const *)(const void *)pa,
+		    *(char *const *)(const void *)pb) == 0;
+	case T_SECONDS:
+	case T_COUNT:
+		return *(const unsigned *)(const void *)pa ==
+		    *(const unsigned *)(const void *)pb;
+	case T_BOOL:
+	case T_LEVEL:
+		return *(const int *)(const void *)pa ==
+		    *(const int *)(const void *)pb;
+	}
+	return 0;
+}
+
+/* Swaps the values of key k between a and b. */
+static void
+swap(const struct key *k, struct config *a, struct config *b)
+{
+	char	*pa = (char *)a + k->off, *pb = (char *)b + k->off;
+	char	 tmp[sizeof(a->listen)];
+	size_t	 n, size;
+
+	switch (k->type) {
+	case T_LISTEN:
+	case T_ACME_LISTEN:
+		size = sizeof(a->listen);
+		n = k->type == T_LISTEN ? a->nlisten : a->nacme_listen;
+		if (k->type == T_LISTEN) {
+			a->nlisten = b->nlisten;
+			b->nlisten = n;
+		} else {
+			a->nacme_listen = b->nacme_listen;
+			b->nacme_listen = n;
+		}
+		break;
+	case T_SECONDS:
+	case T_COUNT:
+		size = sizeof(unsigned);
+		break;
+	case T_BOOL:
+	case T_LEVEL:
+		size = sizeof(int);
+		break;
+	default:
+		size = sizeof(char *);
+		break;
+	}
+	memcpy(tmp, pa, size);
+	memcpy(pa, pb, size);
+	memcpy(pb, tmp, size);
+}
+
+/* see config.h */
+size_t
+config_keep_restart(struct config *running, struct config *next, char *names,
+    size_t namesz)
+{
+	size_t	 n = 0, len = 0;
+
+	if (namesz > 0)
+		names[0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!keys[i].restart || same(&keys[i], running, next))
+			continue;
+		swap(&keys[i], running, next);
+		if (len < namesz)
+			len += (size_t)snprintf(names + len, namesz - len,
+			    "%s%s%s%s", n > 0 ? ", " : "", strcmp(keys[i].section,
+			    "server") != 0 ? keys[i].section : "",
+			    strcmp(keys[i].section, "server") != 0 ? " " : "",
+			    keys[i].name);
+		n++;
+	}
+	return n;
+}
+
+/* see config.h */
+void
+config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	for (size_t i = 0; i < c->nacme_listen; i++)
+		free(c->acme_listen[i]);
+	free(c->acme_webroot);
+	free(c->policy_dir);
+	free(c->cert_dir);
+	free(c->user);
+	free(c->pid_file);
+	free(c->log_file);
+	free(c->default_domain);
+	free(c->tlsrpt_dir);
+	free(c->tlsrpt_path);
+	memset(c, 0, sizeof(*c));
+}

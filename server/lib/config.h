@@ -1,0 +1,74 @@
+/*
+ * config.h: mta-stsd.conf, one INI file read with inih.
+ *
+ * Every key is one line of the table in config.c: its section, name,
+ * type, default and limits.  Errors read "FILE:LINE: key: why".
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/mta-stsd/mta-stsd.conf"
+#define CONFIG_MAX_LISTEN	16
+
+struct config {
+	char		*listen[CONFIG_MAX_LISTEN];	/* "ADDR:PORT" as written */
+	size_t		 nlisten;
+	char		*policy_dir;
+	char		*cert_dir;
+	char		*user;
+	int		 allow_root;
+	char		*pid_file;		/* "" for none */
+	char		*log_file;		/* "" for stderr */
+	int		 log_level;		/* enum log_level */
+	char		*default_domain;	/* "" for none */
+	unsigned	 handshake_timeout;	/* seconds */
+	unsigned	 request_timeout;	/* seconds, whole request */
+	unsigned	 keepalive_timeout;	/* seconds idle between requests */
+	unsigned	 connection_lifetime;	/* seconds, absolute */
+	unsigned	 max_connections;
+	unsigned	 max_header_size;	/* bytes of request line + headers */
+	unsigned	 session_cache;		/* TLS sessions kept */
+	unsigned	 workers;		/* threads; 0: one a CPU */
+	char		*acme_listen[CONFIG_MAX_LISTEN];	/* plain HTTP */
+	size_t		 nacme_listen;
+	char		*acme_webroot;		/* "" for none */
+	int		 watch_certs;		/* reload on cert_dir changes */
+	int		 sandbox;		/* Landlock and seccomp */
+	char		*tlsrpt_dir;		/* reports stored here; "" off */
+	char		*tlsrpt_path;		/* where reports are POSTed */
+	unsigned	 tlsrpt_max_size;	/* bytes of one report as sent */
+	unsigned	 tlsrpt_max_json;	/* bytes once decompressed */
+	unsigned	 tlsrpt_max_ratio;	/* decompressed / compressed */
+	unsigned	 tlsrpt_dir_max;	/* MiB in tlsrpt_dir, all told */
+	unsigned	 tlsrpt_rate;		/* reports per client an hour */
+};
+
+/*
+ * Reads path into *c (defaults first).  Returns 0, or -1 with
+ * "FILE:LINE: key: why" (or "FILE: why") in err.
+ */
+int	config_load(const char *path, struct config *c, char *err,
+	    size_t errsz);
+void	config_free(struct config *c);
+
+/*
+ * For a reload: the keys that take effect only at the next start (the
+ * table's restart column) keep running's values in next, which takes
+ * them over (next's own go to running, to be freed with it).  Lists
+ * those that differed in names ("workers, acme listen") and returns how
+ * many.
+ */
+size_t	config_keep_restart(struct config *running, struct config *next,
+	    char *names, size_t namesz);
+
+/*
+ * Splits a listen address, "ADDR:PORT", "[IPv6]:PORT" or ":PORT", into
+ * host ("" or "*" for every address) and port.  Returns 0, or -1 if spec
+ * is none of these.
+ */
+int	config_listen_parse(const char *spec, char *host, size_t hostsz,
+	    char *port, size_t portsz);
+
+#endif /* CONFIG_H */

@@ -1,0 +1,63 @@
+/*
+ * ids.h: the record of policy ids issued for one domain.
+ *
+ * mta-stsctl keeps, per domain, the id it issued last, the SHA-256 of the
+ * canonical body it was issued for, that body's max_age, and every id
+ * issued before.  A new id is never one of those: a sender that cached a
+ * policy under some id must see a different id for any other policy.
+ *
+ * The record is a small text file, "key: value" lines, in
+ * POLICY_DIR/.ids/DOMAIN.id (mta-stsd skips names starting with '.').
+ * Pure code: parsing and formatting only.
+ */
+#ifndef IDS_H
+#define IDS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/txt.h"
+
+#define IDS_DIR		".ids"
+#define IDS_HISTORY_MAX	256
+
+struct idrec {
+	char		 id[TXT_ID_MAX + 1];	/* "" when none issued yet */
+	char		 sha256[65];		/* of the canonical body */
+	unsigned long	 max_age;		/* of that body */
+	char		 issued[21];		/* YYYY-MM-DDTHH:MM:SSZ */
+	char		 pending[65];		/* body being confirmed, or "" */
+	char		 history[IDS_HISTORY_MAX][TXT_ID_MAX + 1];
+	size_t		 nhistory;		/* earlier ids, oldest first */
+};
+
+/*
+ * Parses a record.  Returns 0, or -1 with "line N: why" in err: a damaged
+ * record is reported, never silently replaced.
+ */
+int	 ids_parse(const char *src, size_t len, struct idrec *r, char *err,
+	    size_t errsz);
+
+/* The record as text (caller frees), or NULL on ENOMEM. */
+char	*ids_format(const struct idrec *r, const char *domain);
+
+/* Has id been issued for this domain, now or before? */
+int	 ids_used(const struct idrec *r, const char *id);
+
+/*
+ * The id to issue at time now: "yyyymmddhh0000Z" for the hour, else the
+ * same with the minutes, else with the seconds, else the first later
+ * second not used.  Returns 0, or -1 if the clock is out of range.
+ */
+int	 ids_next(const struct idrec *r, time_t now, char out[16]);
+
+/*
+ * Records id as issued now for a body of that hash and max_age (and ends
+ * any pending change).  "pending: SHA" in a record marks a body written
+ * and being confirmed by mta-stsctl, not yet given an id: mta-stsd does
+ * not warn about it; an interrupted run leaves it for status to report.
+ */
+void	 ids_issue(struct idrec *r, const char *id, const char *sha256,
+	    unsigned long max_age, time_t now);
+
+#endif /* IDS_H */

@@ -1,0 +1,170 @@
+/*
+ * cred.c: credentials, a certificate chain with its private key, shared
+ * by reference between scans and snapshots.  See tls.h.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bearssl.h>
+
+#include "lib/ascii.h"
+#include "lib/log.h"
+#include "tls/internal.h"
+#include "tls/tls.h"
+
+/* see internal.h */
+const char *
+cred_curve_name(int curve)
+{
+	switch (curve) {
+	case BR_EC_secp256r1:
+		return "P-256";
+	case BR_EC_secp384r1:
+		return "P-384";
+	case BR_EC_secp521r1:
+		return "P-521";
+	default:
+		return NULL;
+	}
+}
+
+/* see internal.h */
+void
+blob_unref(void *p)
+{
+	struct blob *b;
+
+	if (p == NULL)
+		return;
+	b = (struct blob *)(void *)((unsigned char *)p -
+	    offsetof(struct blob, data));
+	if (atomic_fetch_sub(&b->refs, 1) > 1)
+		return;
+	free(b->key);
+	free(b);
+}
+
+/* see internal.h */
+struct blob *
+blob_of(const void *p)
+{
+	return (struct blob *)(void *)((unsigned char *)(uintptr_t)p -
+	    offsetof(struct blob, data));
+}
+
+/*
+ * see internal.h: computed at the first handshake for a key paired by
+ * its embedded public key, then known.
+ */
+int
+cred_key_ok(struct tls_cred *c)
+{
+	br_x509_decoder_context	 dc;
+	const br_x509_pkey	*pk;
+	br_ec_public_key	 pub;
+	unsigned char		 buf[BR_EC_KBUF_PUB_MAX_SIZE];
+	int			 v = atomic_load(&c->keycheck), want;
+	size_t			 n;
+
+	if (v != KEY_UNCHECKED)
+		return v == KEY_OK;
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, c->chain[0].data, c->chain[0].data_len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	n = br_ec_compute_pub(tls_impl.ec, &pub, buf, &c->ec);
+	want = pk != NULL && pk->key_type == BR_KEYTYPE_EC && n != 0 &&
+	    pk->key.ec.qlen == n && memcmp(pk->key.ec.q, buf, n) == 0 ?
+	    KEY_OK : KEY_BAD;
+	/* Two threads may compute it; one logs. */
+	if (atomic_compare_exchange_strong(&c->keycheck, &v, want) &&
+	    want == KEY_BAD)
+		log_error("certs: %s: private key does not match the public "
+		    "key written with it (certificate %s): not served",
+		    c->keypath, c->path);
+	return want == KEY_OK;
+}
+
+/* see tls.h */
+void
+tls_cred_ref(struct tls_cred *c)
+{
+	c->refs++;
+}
+
+/* see tls.h */
+void
+tls_cred_unref(struct tls_cred *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	for (size_t i = 0; i < c->nchain; i++)
+		blob_unref(c->chain[i].data);
+	for (size_t i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	if (c->keybuf != NULL) {
+		explicit_bzero(c->keybuf, c->type == BR_KEYTYPE_EC ?
+		    c->ec.xlen : c->rsa.plen + c->rsa.qlen + c->rsa.dplen +
+		    c->rsa.dqlen + c->rsa.iqlen);
+		free(c->keybuf);
+	}
+	free(c->path);
+	free(c->keypath);
+	free(c);
+}
+
+/* see tls.h */
+const char *
+tls_cred_subject(const struct tls_cred *c)
+{
+	return c->cn[0] != '\0' ? c->cn : (c->nnames > 0 ? c->names[0] : "?");
+}
+
+/* see tls.h */
+const char *
+tls_cred_path(const struct tls_cred *c)
+{
+	return c->path;
+}
+
+/* see tls.h */
+const char *
+tls_cred_kind(const struct tls_cred *c)
+{
+	return c->kind;
+}
+
+/* see tls.h */
+time_t
+tls_cred_not_after(const struct tls_cred *c)
+{
+	return c->not_after;
+}
+
+/* see internal.h */
+int
+cred_add_name(void *arg, const char *name, size_t len)
+{
+	struct tls_cred	*c = arg;
+	char		**nv, *s;
+
+	/* Only names that could be host names; others are ignored. */
+	if (len == 0 || len > 253 || memchr(name, '\0', len) != NULL)
+		return 0;
+	if ((nv = realloc(c->names, (c->nnames + 1) * sizeof(*nv))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	c->names = nv;
+	if ((s = malloc(len + 1)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	ascii_lower_copy(s, name, len);
+	c->names[c->nnames++] = s;
+	return 0;
+}
