@@ -238,6 +238,15 @@ test: deps
 	    $(SAN_PROGS) $(SAN_UNIT_TESTS)
 	@FUZZ_SMOKE=$(FUZZ_SMOKE) sh $(T)/run.sh
 
+# What the suites run (make mutate builds these in its copy).
+.PHONY: progs-test progs-san
+progs-test: all certs $(UNIT_TESTS)
+progs-san: $(SAN_PROGS) $(SAN_UNIT_TESTS)
+
+# Not part of test: each planted bug must be caught by its suite.
+mutate: deps
+	@sh $(T)/mutate/mutate.sh $(MUTATIONS)
+
 # The suites that need neither root nor network namespaces: a minute.
 check: all certs $(UNIT_TESTS)
 	@sh $(T)/run.sh unit golden cli man

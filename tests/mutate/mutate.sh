@@ -1,0 +1,67 @@
+#!/bin/sh
+# tests/mutate/mutate.sh [NAME...]: make mutate.  Plants each bug of
+# tests/mutate/list (or the NAMEs given) in a copy of the tree, one at a
+# time, builds it, and runs the suite that must catch it.  Prints
+# "caught NAME (SUITE)" or "survived NAME (SUITE)" for each, and
+# "stale" or "broken" for a mutation that no longer changes its file or
+# no longer builds (either tests nothing: mend the list).  Exit status 1
+# when any survived, is stale or broken.  Not part of make test.
+cd "$(dirname "$0")/../.." || exit 1
+top=$PWD
+list=tests/mutate/list
+secs=${MUTATE_SECONDS:-900}
+
+work=$(mktemp -d /tmp/mta-stsd-mutate.XXXXXX) || exit 1
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+# The tree as it is, committed or not, without what the build makes.
+git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$work" \
+    2>/dev/null
+cd "$work" || exit 1
+echo "mutate: building the unmutated tree in $work"
+if ! make -s progs-test >"$work/build.log" 2>&1; then
+	tail -20 "$work/build.log"
+	echo "mutate: the tree itself does not build"
+	exit 1
+fi
+san_built=
+
+caught=0 survived=0 bad=0
+while IFS='	' read -r name suite file sedexp; do
+	case $name in ''|'#'*) continue ;; esac
+	# Tabs between the first fields; the expression is the rest.
+	sedexp=$(printf '%s' "$sedexp" | sed 's/^	*//')
+	if [ $# -gt 0 ]; then
+		want=
+		for n in "$@"; do [ "$n" = "$name" ] && want=1; done
+		[ -n "$want" ] || continue
+	fi
+	cp "$file" "$work/orig" || { echo "broken $name: no $file"; bad=$((bad + 1)); continue; }
+	if ! sed -e "$sedexp" "$work/orig" >"$file" 2>"$work/sed.err" ||
+	    cmp -s "$work/orig" "$file"; then
+		cp "$work/orig" "$file"
+		echo "stale $name: the expression no longer changes $file $(cat "$work/sed.err")"
+		bad=$((bad + 1))
+		continue
+	fi
+	targets=progs-test
+	case $suite in san*) targets="progs-test progs-san" ;; esac
+	if ! make -s $targets >"$work/build.log" 2>&1; then
+		echo "broken $name: does not build:"
+		grep -m 3 'error' "$work/build.log"
+		bad=$((bad + 1))
+	elif timeout "$secs" sh tests/run.sh "$suite" >"$work/run.log" 2>&1; then
+		echo "survived $name ($suite): $(tail -1 "$work/run.log")"
+		survived=$((survived + 1))
+	else
+		echo "caught $name ($suite): $(grep -m 1 'FAIL' "$work/run.log" | cut -c1-120)"
+		caught=$((caught + 1))
+	fi
+	# Back as it was, and newer than its objects: the next build
+	# compiles it again.
+	cp "$work/orig" "$file"
+	touch "$file"
+done <"$top/$list"
+echo "mutate: $caught caught, $survived survived, $bad stale or broken"
+[ "$survived" -eq 0 ] && [ "$bad" -eq 0 ]
