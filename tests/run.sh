@@ -46,7 +46,7 @@ for t in tests/unit/test_*; do
 done
 
 for suite in golden cli man e2e tlsrpt life fetchers check acme install valgrind stress; do
-	sh "tests/$suite.sh" >"$out" 2>&1
+	sh "tests/$suite/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
 	tally "$suite"
 done
@@ -62,13 +62,13 @@ for suite in golden cli e2e tlsrpt life check; do
 	# Sanitized programs run several times slower: a larger time budget.
 	LIFE_TIMEOUT=300 \
 	    MTA_STSD=$PWD/server/san/mta-stsd MTA_STSCTL=$PWD/server/san/mta-stsctl \
-	    sh "tests/$suite.sh" >"$out" 2>&1
+	    sh "tests/$suite/$suite.sh" >"$out" 2>&1
 	grep -v '^ok - ' "$out" | grep -v '^[0-9]* passed' | head -40
 	tally "sanitizers: $suite"
 done
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-FUZZ_SECONDS=${FUZZ_SMOKE:-5} sh tests/fuzz/run.sh >"$out" 2>&1
+FUZZ_SECONDS=${FUZZ_SMOKE:-5} sh tests/fuzz/fuzz.sh >"$out" 2>&1
 grep '^fuzz \|FAIL' "$out"
 tally fuzz
 

@@ -1,4 +1,4 @@
-# tests/stress/hostile.sh: hostile files, sourced by tests/stress.sh with
+# tests/stress/hostile.sh: hostile files, sourced by tests/stress/stress.sh with
 # the server of the slow-client cases running ($pid, $log, $p, $c, $tmp,
 # fetch, ok, not_ok, check).  For each: set it up, SIGHUP, then the log
 # names the file and the problem, the last good policies and certificates

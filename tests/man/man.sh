@@ -1,7 +1,7 @@
 #!/bin/sh
-# tests/man.sh: every man page is clean under mandoc -Tlint, and every
+# tests/man/man.sh: every man page is clean under mandoc -Tlint, and every
 # command and option that --help lists is documented in the page.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 for m in server/*.[58]; do

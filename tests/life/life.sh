@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/life.sh: mta-stsctl's life-cycle commands (init, mode, set, issue,
+# tests/life/life.sh: mta-stsctl's life-cycle commands (init, mode, set, issue,
 # status, txt's recorded id) as a black box, against a real mta-stsd on a
 # free loopback port with its own CA: what is written, what is served (curl),
 # which ids are issued and recorded, and that every refusal changes nothing
@@ -7,9 +7,9 @@
 #
 # Bounded: every mta-stsctl run has its own timeout, and the whole script
 # runs under one (LIFE_TIMEOUT, 90 s); it normally takes well under 60 s.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 if [ -z "${LIFE_TIMED:-}" ]; then
-	LIFE_TIMED=1 exec timeout -k 5 "${LIFE_TIMEOUT:-90}" sh tests/life.sh "$@"
+	LIFE_TIMED=1 exec timeout -k 5 "${LIFE_TIMEOUT:-90}" sh tests/life/life.sh "$@"
 fi
 . tests/lib.sh
 umask 022

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/check.sh: mta-stsctl check against a whole test deployment.
+# tests/check/check.sh: mta-stsctl check against a whole test deployment.
 #
 # In a network namespace of its own (mta-stsd-check-$$): dnsmasq answers
 # for the .test domains below on 127.0.0.1:53; mta-stsd serves their
@@ -38,7 +38,7 @@
 # python3-aiosmtpd, openssl.  Without them: a failure, or only a SKIP
 # line with SKIP_CHECK=1.  VERBOSE=1 shows each check's output.
 # Ends with "N passed, N failed".
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 daemon=${MTA_STSD:-server/mta-stsd}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/fetchers.sh: real MTA-STS senders fetch what mta-stsd serves.
+# tests/fetchers/fetchers.sh: real MTA-STS senders fetch what mta-stsd serves.
 #
 # Two independent fetchers, as mail servers run them:
 #   - postfix-mta-sts-resolver (Debian): mta-sts-query, and mta-sts-daemon
@@ -42,7 +42,7 @@
 # reruns find it.  A prerequisite that cannot be had is a failure, or only
 # a SKIP line with SKIP_FETCHERS=1.  VERBOSE=1 shows what each fetcher said.
 # Ends with "N passed, N failed".
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}

@@ -1,9 +1,9 @@
 #!/bin/sh
-# tests/tlsrpt.sh: the TLS-RPT receiver of the real mta-stsd on loopback,
+# tests/tlsrpt/tlsrpt.sh: the TLS-RPT receiver of the real mta-stsd on loopback,
 # sent reports with curl over TLS (plain, gzipped, hostile), and
 # mta-stsctl reports over what it stored (summary, --since, --json,
 # --import).
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 top=$PWD

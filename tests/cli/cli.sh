@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/cli.sh: mta-stsctl as a black box: exit status, stdout, stderr.
-cd "$(dirname "$0")/.." || exit 1
+# tests/cli/cli.sh: mta-stsctl as a black box: exit status, stdout, stderr.
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 ctl=${MTA_STSCTL:-server/mta-stsctl}

@@ -1,9 +1,9 @@
 #!/bin/sh
-# tests/valgrind.sh: a short end-to-end run of mta-stsd under valgrind
+# tests/valgrind/valgrind.sh: a short end-to-end run of mta-stsd under valgrind
 # memcheck (handshakes, resumption, GET, HEAD, errors, hostile bytes, a
 # reload, SIGTERM): no error and no leak.  The sandbox is off: valgrind
 # makes system calls the filter refuses.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 d=${MTA_STSD:-$PWD/server/mta-stsd}

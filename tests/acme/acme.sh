@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/acme.sh: a certificate from a real ACME server, through mta-stsd's
+# tests/acme/acme.sh: a certificate from a real ACME server, through mta-stsd's
 # own HTTP-01 listener, taken up without a restart or a signal.
 #
 #   pebble (Debian)  the ACME CA, with real HTTP-01 validation: it resolves
@@ -42,7 +42,7 @@
 # A prerequisite that cannot be had is a failure, or only a SKIP line with
 # SKIP_ACME=1.  VERBOSE=1 shows each ok line and the logs at the end;
 # KEEP_TMP=1 keeps the work directory.  Ends with "N passed, N failed".
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 daemon=${MTA_STSD:-server/mta-stsd}

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/stress.sh: slow and greedy clients, and hostile files, against the
-# real mta-stsd on loopback.  Needs root (like e2e.sh): the server starts
+# tests/stress/stress.sh: slow and greedy clients, and hostile files, against the
+# real mta-stsd on loopback.  Needs root (like tests/e2e): the server starts
 # as root and drops to nobody; the clients raise their RLIMIT_NOFILE.
 #
 # Deadlines are shortened to keep the run short (the defaults are 10, 10,
@@ -12,7 +12,7 @@
 #   STRESS_CASES="silent halfhello ..."   run only these slow-client cases
 #   STRESS_HOSTILE=no                      skip the hostile files
 #   KEEP_TMP=1                             keep the temporary directory
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 top=$PWD

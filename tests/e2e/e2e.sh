@@ -1,8 +1,8 @@
 #!/bin/sh
-# tests/e2e.sh: the real mta-stsd on loopback, checked with curl and
+# tests/e2e/e2e.sh: the real mta-stsd on loopback, checked with curl and
 # openssl s_client: bodies, headers, status codes, certificate choice by
 # server name, reload, shutdown.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 top=$PWD
@@ -245,7 +245,7 @@ out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -sess_in "$tm
 case $out in *"New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"*) ok "session's suite no longer offered: full handshake" ;; *) not_ok "suite gone: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
 
 # --- hostile requests (request smuggling shapes, NUL bytes, bodies)
-python3 tests/hostile.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/hostile" 2>&1
+python3 tests/e2e/hostile.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/hostile" 2>&1
 while read -r line; do
 	case $line in
 	"ok - "*) ok "${line#ok - }" ;;
@@ -339,7 +339,7 @@ printf 'handshake_timeout = 1\nrequest_timeout = 1\nkeepalive_timeout = 1\nconne
 "$d" -d -f "$conf" 2>>"$tmp/log" &
 pid=$!
 sleep 0.5
-python3 tests/deadlines.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/dl" 2>&1
+python3 tests/e2e/deadlines.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/dl" 2>&1
 while read -r line; do
 	case $line in
 	"ok - "*) ok "${line#ok - }" ;;
@@ -478,7 +478,7 @@ pid=
 
 # --- systemd notifications (Type=notify)
 write_conf a.test
-out=$(python3 tests/notify.py "$d" "$conf" | tr '\n' ' ')
+out=$(python3 tests/e2e/notify.py "$d" "$conf" | tr '\n' ' ')
 check "systemd: READY=1, RELOADING=1, READY=1, STOPPING=1, exit 0" test "$out" = "READY=1 RELOADING=1 READY=1 STOPPING=1 exit 0 "
 
 check "no crash or sanitizer report in the log" sh -c "! grep -q 'Sanitizer\|runtime error' '$tmp/log'"
