@@ -38,9 +38,34 @@ summary() {
 	[ "$FAIL" -eq 0 ]
 }
 
-# show FILE [LINES]: the first LINES (default 20) lines of FILE as comments.
+# show FILE [LINES]: the first LINES (default $show_lines, else 20) lines
+# of FILE as comments.
 show() {
-	sed -n "1,${2:-20}s/^/#   /p" "$1"
+	sed -n "1,${2:-${show_lines:-20}}s/^/#   /p" "$1"
+}
+
+# missing WHAT: a prerequisite that is not there: a failure, or only a
+# SKIP line when SKIP_SUITE=1 (SKIP_FETCHERS, SKIP_CHECK, SKIP_ACME).
+missing() {
+	eval "_skip=\${SKIP_$(echo "$suite" | tr 'a-z' 'A-Z'):-}"
+	if [ "$_skip" = 1 ]; then
+		echo "SKIP - $*"
+	else
+		not_ok "$*"
+	fi
+}
+
+# apt_install PACKAGE...: installs Debian packages (as root only, each
+# apt-get bounded in time); what apt said in $tmp/apt.log.
+apt_install() {
+	[ "$(id -u)" = 0 ] || return 1
+	echo "$suite: installing $*"
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
+	    --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 ||
+	    { timeout 120 apt-get update -qq >>"$tmp/apt.log" 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
+	    --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1; } ||
+	    { tail -5 "$tmp/apt.log"; return 1; }
 }
 
 # ---- the suite: its directory, its processes, its end ----------------------

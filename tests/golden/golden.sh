@@ -26,18 +26,15 @@
 # MTA_STSCTL names the binary (relative to the current directory); the
 # default is server/mta-stsctl in this tree.
 
-# The cases run from tests/golden/policy: the binary path must be absolute.
-ctl=${MTA_STSCTL:-}
-case $ctl in
+# The cases run from tests/golden/policy: the binary path must be absolute
+# (suite_start makes $ctl so).
+case ${MTA_STSCTL:-} in
 "" | /*) ;;
-*) ctl=$PWD/$ctl ;;
+*) MTA_STSCTL=$PWD/$MTA_STSCTL ;;
 esac
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-[ -n "$ctl" ] || ctl=$PWD/server/mta-stsctl
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+suite_start golden
 g=tests/golden
 
 # same EXPECTED ACTUAL: are the two files byte-identical?

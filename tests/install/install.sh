@@ -5,9 +5,7 @@
 # keeping the configuration.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+suite_start install
 dest=$tmp/root
 
 make -s install DESTDIR="$dest" PREFIX=/usr >"$tmp/out" 2>&1 ||
