@@ -237,25 +237,6 @@ server_conf() {
 	} >"$_f"
 }
 
-# await_answer PID CAFILE PORT LOG [NAME]: waits (10 s at most) until the
-# server PID answers https://mta-sts.NAME:PORT/ (default a.test) on
-# loopback; when it dies or never answers, ends the suite as failed, with
-# the end of LOG.
-await_answer() {
-	_i=0
-	while ! curl -s -o /dev/null --max-time 5 --cacert "$2" \
-	    --resolve "mta-sts.${5:-a.test}:$3:127.0.0.1" \
-	    "https://mta-sts.${5:-a.test}:$3/"; do
-		_i=$((_i + 1))
-		if [ $_i -gt 100 ] || ! alive "$1"; then
-			not_ok "server did not start: $(tail -20 "$4")"
-			summary
-			exit 1
-		fi
-		sleep 0.1
-	done
-}
-
 # server_start CONF [NAME]: starts $d -d -f CONF, standard error appended
 # to $log (default $tmp/log); its PID in $pid, tracked.  Returns 0 once
 # it answers https://mta-sts.NAME:$port/ (default a.test) trusting
