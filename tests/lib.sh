@@ -1,6 +1,13 @@
-# tests/lib.sh: counters shared by the shell test suites.
-# Each suite sources this, calls ok/not_ok, and ends with summary, which
-# prints the closing line "N passed, N failed" and sets the exit status.
+# tests/lib.sh: what the shell test suites share.  Each suite starts with
+#
+#	cd "$(dirname "$0")/../.." || exit 1
+#	. tests/lib.sh
+#	suite_start NAME
+#
+# calls ok/not_ok/check, and ends with summary, which prints the closing
+# line "N passed, N failed" and sets the exit status.  What the suite
+# starts in the background is stopped by PID at exit (track, stop_pid,
+# stop_all); its temporary directory is removed unless KEEP_TMP is set.
 
 PASS=0
 FAIL=0
@@ -25,28 +32,275 @@ check() {
 }
 
 summary() {
+	[ "${sigpipes:-0}" -gt 0 ] &&
+	    echo "# SIGPIPE caught $sigpipes time(s): a client went away while written to"
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }
 
-# await_answer PID CAFILE PORT LOG: waits (10 s at most) until the server
-# PID answers https://mta-sts.a.test:PORT/ on loopback; when it dies or
-# never answers, ends the suite as failed, with the end of LOG.
-await_answer() {
-	_i=0
-	while ! curl -s -o /dev/null --cacert "$2" \
-	    --resolve "mta-sts.a.test:$3:127.0.0.1" "https://mta-sts.a.test:$3/"; do
-		_i=$((_i + 1))
-		if [ $_i -gt 100 ] || ! kill -0 "$1" 2>/dev/null; then
-			not_ok "server did not start: $(tail -20 "$4")"
-			summary
-			exit 1
-		fi
-		sleep 0.1
-	done
+# show FILE [LINES]: the first LINES (default $show_lines, else 20) lines
+# of FILE as comments.
+show() {
+	sed -n "1,${2:-${show_lines:-20}}s/^/#   /p" "$1"
 }
+
+# missing WHAT: a prerequisite that is not there: a failure, or only a
+# SKIP line when SKIP_SUITE=1 (SKIP_FETCHERS, SKIP_CHECK, SKIP_ACME).
+missing() {
+	eval "_skip=\${SKIP_$(echo "$suite" | tr 'a-z' 'A-Z'):-}"
+	if [ "$_skip" = 1 ]; then
+		echo "SKIP - $*"
+	else
+		not_ok "$*"
+	fi
+}
+
+# apt_install PACKAGE...: installs Debian packages (as root only, each
+# apt-get bounded in time); what apt said in $tmp/apt.log.
+apt_install() {
+	[ "$(id -u)" = 0 ] || return 1
+	echo "$suite: installing $*"
+	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
+	    --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 ||
+	    { timeout 120 apt-get update -qq >>"$tmp/apt.log" 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
+	    --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1; } ||
+	    { tail -5 "$tmp/apt.log"; return 1; }
+}
+
+# ---- the suite: its directory, its processes, its end ----------------------
+
+pids=
+on_cleanup=
+sigpipes=0
+
+# suite_start NAME: sets $top (the tree), $d and $ctl (mta-stsd and
+# mta-stsctl: $MTA_STSD and $MTA_STSCTL, relative to the tree, else the
+# ones built in server/), and $tmp, a new directory
+# /tmp/mta-stsd-NAME.XXXXXX (marked with $MTA_STSD_TEST_RUN for
+# tests/run.sh).  At exit, and on SIGINT, SIGTERM or SIGHUP (which exit),
+# suite_cleanup runs.  SIGPIPE is caught, so that a write to a client
+# that went away fails instead of killing the suite before its cleanup
+# (a shell killed by a signal runs no EXIT trap); the programs it starts
+# get the default action back.
+suite_start() {
+	suite=$1
+	top=$PWD
+	d=${MTA_STSD:-server/mta-stsd}
+	ctl=${MTA_STSCTL:-server/mta-stsctl}
+	case $d in /*) ;; *) d=$top/$d ;; esac
+	case $ctl in /*) ;; *) ctl=$top/$ctl ;; esac
+	tmp=$(mktemp -d "/tmp/mta-stsd-$suite.XXXXXX") || exit 1
+	[ -z "${MTA_STSD_TEST_RUN:-}" ] ||
+	    printf '%s\n' "$MTA_STSD_TEST_RUN" >"$tmp/.mta-stsd-test-run"
+	trap suite_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 129' HUP
+	trap 'exit 143' TERM
+	trap 'sigpipes=$((sigpipes + 1))' PIPE
+}
+
+# at_cleanup COMMAND: a shell command for suite_cleanup to run, after the
+# suite's processes are stopped and before its directory goes.
+at_cleanup() {
+	on_cleanup="$on_cleanup${on_cleanup:+; }$1"
+}
+
+# suite_cleanup: stops every process tracked, runs the at_cleanup
+# commands, removes $tmp (kept, and named, when KEEP_TMP is set).
+suite_cleanup() {
+	stop_all
+	[ -z "$on_cleanup" ] || eval "$on_cleanup"
+	[ -n "${tmp:-}" ] && [ -d "$tmp" ] || return 0
+	if [ -n "${KEEP_TMP:-}" ]; then
+		echo "# kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+
+# track PID...: processes this suite started, stopped at its end.
+track() {
+	pids="$pids $*"
+}
+
+# reap PID: waits for a process this suite started that ends by itself,
+# and takes it off $pids; returns its exit status.
+reap() {
+	wait "$1"
+	_src=$?
+	untrack "$1"
+	return $_src
+}
+
+# untrack PID: the suite waited for PID itself (its number may be reused).
+untrack() {
+	_rest=
+	for _p in $pids; do
+		[ "$_p" = "$1" ] || _rest="$_rest $_p"
+	done
+	pids=$_rest
+}
+
+# alive PID: the process runs (kill -0 also succeeds on a zombie).
+alive() {
+	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
+	"" | Z*) return 1 ;;
+	esac
+	return 0
+}
+
+# stop_pid PID [SECONDS]: stops one process this suite started: SIGTERM,
+# SIGKILL after SECONDS (default 5); waits for it and takes it off $pids.
+# Returns its exit status.  Nothing is left behind (no watchdog process).
+stop_pid() {
+	kill "$1" 2>/dev/null
+	_n=0
+	while alive "$1" && [ $_n -lt $((${2:-5} * 10)) ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	alive "$1" && kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	_src=$?
+	untrack "$1"
+	return $_src
+}
+
+# stop_all: stops every process in $pids, together, within 5 s.
+stop_all() {
+	[ -n "$(echo $pids)" ] || return 0
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null
+	_n=0
+	while [ $_n -lt 50 ]; do
+		_up=
+		for _p in $pids; do alive "$_p" && _up=1; done
+		[ -n "$_up" ] || break
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	# shellcheck disable=SC2086
+	kill -9 $pids 2>/dev/null
+	# shellcheck disable=SC2086
+	wait $pids 2>/dev/null
+	pids=
+}
+
+# ---- certificates ----------------------------------------------------------
+
+# mkcert DIR ARGS...: certs/mkcert.sh DIR ARGS, its output in
+# $tmp/mkcert.log; a failure ends the suite.
+mkcert() {
+	if ! sh certs/mkcert.sh "$@" >>"$tmp/mkcert.log" 2>&1; then
+		not_ok "mkcert.sh $*: $(tail -3 "$tmp/mkcert.log")"
+		summary
+		exit 1
+	fi
+}
+
+# suite_ca: a CA of the suite's own in $tmp/ca (ca.pem, ca.key); clients
+# trust it as $tmp/ca.pem.  Its key stays out of every cert_dir.
+suite_ca() {
+	mkcert "$tmp/ca" ca
+	cp "$tmp/ca/ca.pem" "$tmp/ca.pem"
+}
+
+# cert DIR NAME TYPE DAYS HOST...: a certificate from the suite's CA for
+# the HOSTs, as DIR/NAME.pem (leaf, then the CA) and DIR/NAME.key (TYPE
+# and DAYS as certs/mkcert.sh takes them).
+cert() {
+	_dir=$1
+	shift
+	mkcert "$tmp/ca" cert "$@"
+	mkdir -p "$_dir"
+	[ "$_dir" = "$tmp/ca" ] || mv "$tmp/ca/$1.pem" "$tmp/ca/$1.key" "$_dir/"
+}
+
+# ---- the server ------------------------------------------------------------
 
 # free_port: prints a loopback TCP port free at this moment.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# server_conf FILE [LINE...]: a configuration: [server], listening on
+# $listen (default 127.0.0.1:$port), serving the policies in $p with the
+# certificates in $c as nobody, then each LINE as it is.
+server_conf() {
+	_f=$1
+	shift
+	{
+		printf '[server]\nlisten = %s\n' "${listen:-127.0.0.1:$port}"
+		printf 'policy_dir = %s\ncert_dir = %s\nuser = nobody\n' "$p" "$c"
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} >"$_f"
+}
+
+# server_start CONF [NAME]: starts $d -d -f CONF, standard error appended
+# to $log (default $tmp/log); its PID in $pid, tracked.  Returns 0 once
+# it answers https://mta-sts.NAME:$port/ (default a.test) trusting
+# $tmp/ca.pem, 1 when it died or did not answer within 10 s.
+server_start() {
+	log=${log:-$tmp/log}
+	"$d" -d -f "$1" 2>>"$log" &
+	pid=$!
+	track "$pid"
+	_i=0
+	while ! curl -s -o /dev/null --max-time 5 --cacert "$tmp/ca.pem" \
+	    --resolve "mta-sts.${2:-a.test}:$port:127.0.0.1" \
+	    "https://mta-sts.${2:-a.test}:$port/"; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] || ! alive "$pid" && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# server_up CONF [NAME]: server_start, or the suite ends as failed with
+# the end of the log.
+server_up() {
+	server_start "$@" && return 0
+	not_ok "server did not start: $(tail -20 "$log")"
+	summary
+	exit 1
+}
+
+# server_stop [SECONDS]: SIGTERM to $pid (SIGKILL after SECONDS, default
+# 5); returns its exit status.
+server_stop() {
+	[ -n "${pid:-}" ] || return 0
+	stop_pid "$pid" "${1:-5}"
+	_rc=$?
+	pid=
+	return $_rc
+}
+
+# server_reload: SIGHUP to $pid, then waits (10 s at most) for the line
+# that ends a reload in $log ("reload: N domains served" or "reload:
+# failed; still serving the previous state"; log_level info or debug);
+# the new state is published right after it.  Returns 1 if none came.
+server_reload() {
+	_n=$(grep -c 'reload: [0-9]* domains served\|reload: failed; still serving' "$log")
+	kill -HUP "$pid" || return 1
+	_i=0
+	while [ "$(grep -c 'reload: [0-9]* domains served\|reload: failed; still serving' "$log")" = "$_n" ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && return 1
+		sleep 0.1
+	done
+	sleep 0.1
+	return 0
+}
+
+# fetch NAME [CURL ARGS...]: GET https://mta-sts.NAME:$port/.well-known/
+# mta-sts.txt on 127.0.0.1, trusting $tmp/ca.pem only, within 10 s; the
+# words of $fetch_opts are added to the curl arguments.
+fetch() {
+	_h=mta-sts.$1
+	shift
+	# shellcheck disable=SC2086
+	curl -sS --max-time 10 ${fetch_opts:-} --cacert "$tmp/ca.pem" \
+	    --resolve "$_h:$port:127.0.0.1" "$@" \
+	    "https://$_h:$port/.well-known/mta-sts.txt"
 }

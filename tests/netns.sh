@@ -1,46 +1,14 @@
 # tests/netns.sh: a network namespace of the test's own, and the processes
-# it runs there.  Sourced by suites after tests/lib.sh; they set $ns (the
-# namespace's name, unique per run: mta-stsd-SUITE-$$) and $tmp first.
+# it runs there.  Sourced by suites after tests/lib.sh and suite_start;
+# they set $ns (the namespace's name, unique per run: mta-stsd-SUITE-$$)
+# first.  Sourcing it adds netns_cleanup to the suite's cleanup.
 #
 # ip netns exec bind-mounts /etc/netns/$ns/resolv.conf and hosts: the
 # host's network and resolv.conf are never touched.  Every process started
-# with bg is stopped by PID (stop_pid, stop_all); netns_cleanup removes
-# the namespace.  Needs root.
+# with bg is tracked and stopped by PID (lib.sh: stop_pid, stop_all);
+# netns_cleanup removes the namespace.  Needs root.
 
-pids=
 netns_made=
-
-# Stops what this script started, by PID, within a bounded time.  A suite
-# may define its own after sourcing this file.
-stop_all() {
-	[ -n "$pids" ] || return 0
-	# shellcheck disable=SC2086
-	kill $pids 2>/dev/null
-	# shellcheck disable=SC2086
-	( sleep 5; kill -9 $pids 2>/dev/null ) >/dev/null 2>&1 &
-	_wd=$!
-	# shellcheck disable=SC2086
-	wait $pids 2>/dev/null
-	kill "$_wd" 2>/dev/null
-	wait "$_wd" 2>/dev/null
-	pids=
-}
-
-# stop_pid PID: stops one process this script started, within 5 s, and
-# takes it off $pids.
-stop_pid() {
-	kill "$1" 2>/dev/null
-	( sleep 5; kill -9 "$1" 2>/dev/null ) >/dev/null 2>&1 &
-	_wd=$!
-	wait "$1" 2>/dev/null
-	kill "$_wd" 2>/dev/null
-	wait "$_wd" 2>/dev/null
-	_rest=
-	for _p in $pids; do
-		[ "$_p" = "$1" ] || _rest="$_rest $_p"
-	done
-	pids=$_rest
-}
 
 netns_cleanup() {
 	stop_all
@@ -83,7 +51,7 @@ bg() {
 	_log=$1
 	shift
 	ip netns exec "$ns" "$@" >"$_log" 2>&1 &
-	pids="$pids $!"
+	track $!
 }
 
 # wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
@@ -109,3 +77,5 @@ dnsmasq_args() {
 	    "--pid-file=$tmp/dnsmasq.pid --log-facility=- --log-queries" \
 	    "--local-ttl=0"
 }
+
+at_cleanup netns_cleanup

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # tests/check/https.py: a policy host that does what mta-stsd never does,
-# for tests/check.sh.  Listens on ADDRESS port 443 with one certificate
+# for tests/check/check.sh.  Listens on ADDRESS port 443 with one certificate
 # and answers by the Host header:
 #
 #   mta-sts.redirect.test  301 to another URL

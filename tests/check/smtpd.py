@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# tests/check/smtpd.py: STARTTLS SMTP servers for tests/check.sh, with
+# tests/check/smtpd.py: STARTTLS SMTP servers for tests/check/check.sh, with
 # Debian's python3-aiosmtpd.
 #
 #   smtpd.py ADDRESS:CERT:KEY ... [plain=ADDRESS] [hang=ADDRESS]

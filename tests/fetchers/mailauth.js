@@ -4,7 +4,7 @@
 //
 // PREFIX is where mailauth is installed (PREFIX/node_modules/mailauth).
 // Resolves _mta-sts.DOMAIN, fetches the policy with getPolicy() and checks
-// each MX with validateMx().  Prints key=value lines for tests/fetchers.sh:
+// each MX with validateMx().  Prints key=value lines for tests/fetchers/fetchers.sh:
 // status, id, mode, mx (comma-separated), max_age, error (code: message)
 // and "validateMx HOST=true|false".
 'use strict';

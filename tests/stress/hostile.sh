@@ -1,4 +1,4 @@
-# tests/stress/hostile.sh: hostile files, sourced by tests/stress.sh with
+# tests/stress/hostile.sh: hostile files, sourced by tests/stress/stress.sh with
 # the server of the slow-client cases running ($pid, $log, $p, $c, $tmp,
 # fetch, ok, not_ok, check).  For each: set it up, SIGHUP, then the log
 # names the file and the problem, the last good policies and certificates
@@ -195,9 +195,10 @@ logbefore=$(wc -c <"$log")
 # Fetches all through the reload: one process, one thread, so they wait.
 timeout "$(cap 20)" python3 tests/stress/latency.py "$port" "$tmp/ca.pem" mta-sts.a.test 2.5 >"$tmp/during" 2>&1 &
 fetcher=$!
+track "$fetcher"
 sleep 0.3
 hup 60
-wait "$fetcher"
+reap "$fetcher"
 set -- $(cat "$tmp/during")
 echo "  100,000 files: reload took $rl_secs s (SIGHUP to 'reload: $rl_served domains served, $rl_failed failed'); log grew by $(( ($(wc -c <"$log") - logbefore) / 1024 )) kB"
 echo "  100,000 files: fetches through the reload: $1, the longest $2 s, $3 failed (serving waits for the reload)"

@@ -1,13 +1,11 @@
 #!/bin/sh
-# tests/install.sh: make install into a DESTDIR gives the expected tree,
+# tests/install/install.sh: make install into a DESTDIR gives the expected tree,
 # the unit passes systemd-analyze verify and rates 2.0 or better in
 # systemd-analyze security, and make uninstall removes what install put,
 # keeping the configuration.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+suite_start install
 dest=$tmp/root
 
 make -s install DESTDIR="$dest" PREFIX=/usr >"$tmp/out" 2>&1 ||

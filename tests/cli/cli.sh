@@ -1,11 +1,8 @@
 #!/bin/sh
-# tests/cli.sh: mta-stsctl as a black box: exit status, stdout, stderr.
-cd "$(dirname "$0")/.." || exit 1
+# tests/cli/cli.sh: mta-stsctl as a black box: exit status, stdout, stderr.
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-
-ctl=${MTA_STSCTL:-server/mta-stsctl}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+suite_start cli
 
 # run ARGS...: runs the tool; sets $rc, $so (stdout) and $se (stderr).
 run() {

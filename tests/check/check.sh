@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/check.sh: mta-stsctl check against a whole test deployment.
+# tests/check/check.sh: mta-stsctl check against a whole test deployment.
 #
 # In a network namespace of its own (mta-stsd-check-$$): dnsmasq answers
 # for the .test domains below on 127.0.0.1:53; mta-stsd serves their
@@ -38,68 +38,50 @@
 # python3-aiosmtpd, openssl.  Without them: a failure, or only a SKIP
 # line with SKIP_CHECK=1.  VERBOSE=1 shows each check's output.
 # Ends with "N passed, N failed".
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-daemon=${MTA_STSD:-server/mta-stsd}
-ctl=${MTA_STSCTL:-server/mta-stsctl}
-here=$(pwd)
-case $daemon in /*) ;; *) daemon=$here/$daemon ;; esac
-case $ctl in /*) ;; *) ctl=$here/$ctl ;; esac
 ns=mta-stsd-check-$$
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-tmp=$(mktemp -d /tmp/mta-stsd-check.XXXXXX) || exit 1
+suite_start check
+daemon=$d
 . tests/netns.sh
 
-cleanup() {
-	netns_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-missing() {
-	if [ "${SKIP_CHECK:-}" = 1 ]; then
-		echo "SKIP - $*"
-	else
-		not_ok "$*"
-	fi
+# missing_end WHAT: missing (tests/lib.sh: SKIP with SKIP_CHECK=1), and
+# the suite ends.
+missing_end() {
+	missing "$@"
 	summary
 	exit
 }
 
-show() {
-	sed -n '1,30s/^/#   /p' "$1"
-}
+# show FILE: its first 30 lines as comments (tests/lib.sh).
+show_lines=30
 
-[ "$(id -u)" = 0 ] || missing "check: needs root (network namespace, ports 25, 53, 443)"
-[ -x "$daemon" ] && [ -x "$ctl" ] || missing "check: $daemon or $ctl not built (run make)"
-command -v dnsmasq >/dev/null || missing "check: dnsmasq missing (Debian dnsmasq-base)"
-command -v openssl >/dev/null || missing "check: openssl missing"
-"$PY" -c 'import aiosmtpd' 2>/dev/null || missing "check: python3-aiosmtpd missing"
+[ "$(id -u)" = 0 ] || missing_end "check: needs root (network namespace, ports 25, 53, 443)"
+[ -x "$daemon" ] && [ -x "$ctl" ] || missing_end "check: $daemon or $ctl not built (run make)"
+command -v dnsmasq >/dev/null || missing_end "check: dnsmasq missing (Debian dnsmasq-base)"
+command -v openssl >/dev/null || missing_end "check: openssl missing"
+"$PY" -c 'import aiosmtpd' 2>/dev/null || missing_end "check: python3-aiosmtpd missing"
 
 # ---- certificates, policies, configuration --------------------------------
 
-mk() {
-	sh certs/mkcert.sh "$@" >>"$tmp/mkcert.log" 2>&1 ||
-	    { not_ok "mkcert.sh $*"; show "$tmp/mkcert.log"; summary; exit; }
-}
 mxonly="flood plain wrongmx soon"
 served="good testing expired uncovered twotxt stale drift v6only nomx badrpt hang $mxonly"
 names=
 for d in $served; do names="$names mta-sts.$d.test"; done
-mk "$tmp/ca" ca
+mkcert "$tmp/ca" ca
 # shellcheck disable=SC2086
-mk "$tmp/ca" cert sts ec256 90 $names
-mk "$tmp/ca" cert odd rsa2048 90 mta-sts.redirect.test mta-sts.html.test \
+mkcert "$tmp/ca" cert sts ec256 90 $names
+mkcert "$tmp/ca" cert odd rsa2048 90 mta-sts.redirect.test mta-sts.html.test \
     mta-sts.big.test mta-sts.hazard.test mta-sts.broken.test \
     mta-sts.chunked.test
-mk "$tmp/ca" cert mx-good ec256 90 mx.good.test
-mk "$tmp/ca" cert mx-expired ec256 -2 mx.expired.test
-mk "$tmp/ca" cert mx-soon ec256 5 mx.soon.test
-mk "$tmp/badca" ca
+mkcert "$tmp/ca" cert mx-good ec256 90 mx.good.test
+mkcert "$tmp/ca" cert mx-expired ec256 -2 mx.expired.test
+mkcert "$tmp/ca" cert mx-soon ec256 5 mx.soon.test
+mkcert "$tmp/badca" ca
 ca=$tmp/ca/ca.pem
 
 mkdir -p "$tmp/certs" "$tmp/policies/.ids"
@@ -144,7 +126,7 @@ chmod 0640 "$tmp/certs"/* "$tmp/policies"/*.txt
 
 netns_up 127.0.0.2 127.0.0.3 127.0.0.20 127.0.0.21 127.0.0.22 127.0.0.23 \
     127.0.0.24 127.0.0.25 ||
-    missing "check: cannot make network namespace $ns"
+    missing_end "check: cannot make network namespace $ns"
 
 txt() {	# DOMAIN ID
 	echo "--txt-record=_mta-sts.$1,v=STSv1; id=$2;"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/life.sh: mta-stsctl's life-cycle commands (init, mode, set, issue,
+# tests/life/life.sh: mta-stsctl's life-cycle commands (init, mode, set, issue,
 # status, txt's recorded id) as a black box, against a real mta-stsd on a
 # free loopback port with its own CA: what is written, what is served (curl),
 # which ids are issued and recorded, and that every refusal changes nothing
@@ -7,36 +7,27 @@
 #
 # Bounded: every mta-stsctl run has its own timeout, and the whole script
 # runs under one (LIFE_TIMEOUT, 90 s); it normally takes well under 60 s.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 if [ -z "${LIFE_TIMED:-}" ]; then
-	LIFE_TIMED=1 exec timeout -k 5 "${LIFE_TIMEOUT:-90}" sh tests/life.sh "$@"
+	LIFE_TIMED=1 exec timeout -k 5 "${LIFE_TIMEOUT:-90}" sh tests/life/life.sh "$@"
 fi
 . tests/lib.sh
 umask 022
-
-top=$PWD
-d=${MTA_STSD:-$top/server/mta-stsd}
-ctl=${MTA_STSCTL:-$top/server/mta-stsctl}
-tmp=$(mktemp -d /tmp/mta-stsd-life.XXXXXX)
+# LIFE_KEEP, as KEEP_TMP: keep the temporary directory.
+[ -z "${LIFE_KEEP:-}" ] || KEEP_TMP=1
+suite_start life
 p=$tmp/policies
 c=$tmp/certs
 conf=$tmp/mta-stsd.conf
 log=$tmp/log
 pidf=$tmp/run/mta-stsd.pid
-spid=
+pid=
 immutable=
 started=$(date +%s)
-
-cleanup() {
-	[ -n "$immutable" ] && chattr -i "$p" 2>/dev/null
-	if [ -n "$spid" ]; then
-		kill "$spid" 2>/dev/null && sleep 0.2
-		kill -9 "$spid" 2>/dev/null
-	fi
-	if [ -n "${LIFE_KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# An immutable policy directory is made mutable again before it goes.
+at_cleanup '[ -z "$immutable" ] || chattr -i "$p" 2>/dev/null'
+# curl fails on an HTTP error status, within 5 s (lib.sh: fetch).
+fetch_opts="-f --max-time 5"
 
 # --- helpers
 
@@ -46,20 +37,19 @@ run() {
 	rc=$?
 	so=$(cat "$tmp/so")
 	se=$(cat "$tmp/se")
-	alive "mta-stsctl $*"
+	still_up "mta-stsctl $*"
 }
 
-# alive WHEN: mta-stsd should run until the test stops it; if it died,
+# still_up WHEN: mta-stsd should run until the test stops it; if it died,
 # that is reported (with the kernel's or the sanitizer's line) and it is
 # started again so that the checks after it still test mta-stsctl.
-alive() {
-	if [ -n "$spid" ] && { ! kill -0 "$spid" 2>/dev/null ||
-	    grep -q '^[0-9]* ([^)]*) Z' "/proc/$spid/stat" 2>/dev/null; }; then
-		wait "$spid" 2>/dev/null
-		_why=$(dmesg 2>/dev/null | grep "mta-stsd\\[$spid\\]" | tail -1)
+still_up() {
+	if [ -n "$pid" ] && ! alive "$pid"; then
+		reap "$pid" 2>/dev/null
+		_why=$(dmesg 2>/dev/null | grep "mta-stsd\\[$pid\\]" | tail -1)
 		[ -z "$_why" ] && _why=$(grep 'SUMMARY: \|^[A-Za-z]*: .*ERROR' "$log" | tail -1)
-		not_ok "mta-stsd (pid $spid) died, found after: $1 [$_why]"
-		spid=
+		not_ok "mta-stsd (pid $pid) died, found after: $1 [$_why]"
+		pid=
 		start_server || { not_ok "mta-stsd does not start again"; exit 1; }
 	fi
 }
@@ -87,14 +77,8 @@ locks() {
 	ls -a "$p/.ids" 2>/dev/null | grep '\.lock$'
 }
 
-# fetch DOMAIN [CURL ARGS...]: the policy mta-stsd serves for DOMAIN.
-fetch() {
-	_h=mta-sts.$1
-	shift
-	curl -sSf --max-time 5 --cacert "$tmp/ca.pem" \
-	    --resolve "$_h:$port:127.0.0.1" "$@" \
-	    "https://$_h:$port/.well-known/mta-sts.txt"
-}
+# (fetch DOMAIN [CURL ARGS...], tests/lib.sh: the policy mta-stsd serves
+# for DOMAIN.)
 
 # serves DOMAIN: mta-stsd serves the canonical body of POLICY_DIR/DOMAIN.txt.
 serves() {
@@ -153,16 +137,14 @@ unchanged() {
 	fi
 }
 
-# start_server: mta-stsd in the foreground as nobody, until it serves b.test.
+# start_server: mta-stsd in the foreground as nobody, until it serves b.test
+# and has written its pid file.
 start_server() {
-	"$d" -d -f "$conf" 2>>"$log" &
-	spid=$!
+	server_start "$conf" b.test || return 1
 	_i=0
-	while ! fetch b.test -o /dev/null 2>/dev/null || [ ! -s "$pidf" ]; do
+	while [ ! -s "$pidf" ]; do
 		_i=$((_i + 1))
-		if [ $_i -gt 50 ] || ! kill -0 "$spid" 2>/dev/null; then
-			return 1
-		fi
+		[ $_i -gt 50 ] && return 1
 		sleep 0.1
 	done
 	return 0
@@ -182,13 +164,10 @@ wait_log() {
 # --- set-up: CA, certificates, a hand-written policy, configuration
 
 port=$(free_port)
-mkcert() { sh certs/mkcert.sh "$c" "$@" || exit 1; }
-mkcert ca
-mkcert cert a ec256 90 mta-sts.a.test
-mkcert cert rest ec256 90 mta-sts.b.test mta-sts.c.test mta-sts.k.test \
+suite_ca
+cert "$c" a ec256 90 mta-sts.a.test
+cert "$c" rest ec256 90 mta-sts.b.test mta-sts.c.test mta-sts.k.test \
     mta-sts.l.test mta-sts.p.test mta-sts.u.test
-cp "$c/ca.pem" "$tmp/ca.pem"
-rm -f "$c/ca.key"
 mkdir -p "$p" "$tmp/run"
 chown nobody "$tmp/run"
 
@@ -198,15 +177,7 @@ bsrc() {
 }
 bsrc testing >"$p/b.test.txt"
 chmod -R a+rX "$tmp"
-cat >"$conf" <<EOF
-[server]
-listen = 127.0.0.1:$port
-policy_dir = $p
-cert_dir = $c
-user = nobody
-log_level = debug
-pid_file = $pidf
-EOF
+server_conf "$conf" "log_level = debug" "pid_file = $pidf"
 
 if start_server; then
 	ok "mta-stsd starts and serves the hand-written policy"
@@ -533,7 +504,7 @@ check "status --json after an edit: next_id is a new id" python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))[0]
 sys.exit(not (isinstance(e["next_id"], str) and len(e["next_id"]) == 15 and e["next_id"] != e["id"]))' "$tmp/json"
-kill -HUP "$spid"
+kill -HUP "$pid"
 if wait_log "store: mta-sts.a.test: the policy changed since id $ida was issued"; then
 	ok "mta-stsd logs the drift at a reload"
 else
@@ -726,7 +697,7 @@ fault() {
 # a.test has an id record; p.test, written by hand, has none yet.
 fault a.test "$(grep -q '^mode: enforce' "$p/a.test.txt" && echo testing || echo enforce)"
 printf 'version: STSv1\nmode: testing\nmx: mx.p.test\nmax_age: 86400\n' >"$p/p.test.txt"
-kill -HUP "$spid"
+kill -HUP "$pid"
 _i=0
 while ! fetch p.test -o /dev/null 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
 fault p.test enforce
@@ -768,9 +739,10 @@ for round in 1 2; do
 	j1=$!
 	timeout 15 "$ctl" -f "$conf" mode l.test testing >"$tmp/l2.out" 2>"$tmp/l2.err" &
 	j2=$!
-	wait "$j1"
+	track "$j1" "$j2"
+	reap "$j1"
 	r1=$?
-	wait "$j2"
+	reap "$j2"
 	r2=$?
 	echo "# lock round $round: $(cat "$tmp/l1.err" "$tmp/l2.err" | grep -c 'waiting for another mta-stsctl') run(s) waited for the other"
 	i1=$(new_id "$(cat "$tmp/l1.out")")
@@ -809,9 +781,7 @@ fi
 rm -f "$p/U.test.txt" "$p/u.test.txt" "$p/.ids/U.test.id" "$p/.ids/u.test.id"
 
 # --- the server stopped
-kill -TERM "$spid"
-wait "$spid"
-spid=
+server_stop
 check "server stopped: its pid file removed" test ! -e "$pidf"
 other=$(grep -q '^mode: enforce' "$p/a.test.txt" && echo testing || echo enforce)
 refused "mode with the server stopped" 1 "server not running" mode a.test "$other"
@@ -835,17 +805,17 @@ fi
 # A pid file naming another process: it is not signalled.
 sleep 30 &
 other_pid=$!
+track "$other_pid"
 echo "$other_pid" >"$pidf"
 refused "mode with a pid file naming another process" 1 "server not running" mode b.test testing
 check "the other process was not signalled" kill -0 "$other_pid"
-kill "$other_pid" 2>/dev/null
-wait "$other_pid" 2>/dev/null
+stop_pid "$other_pid"
 rm -f "$pidf"
 # A pid file left by a killed server.
 if start_server; then
-	kill -9 "$spid"
-	wait "$spid" 2>/dev/null
-	spid=
+	kill -9 "$pid"
+	reap "$pid" 2>/dev/null
+	pid=
 	refused "mode with a stale pid file" 1 "server not running (pid" mode b.test testing
 else
 	not_ok "mta-stsd did not start again: $(tail -5 "$log")"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/acme.sh: a certificate from a real ACME server, through mta-stsd's
+# tests/acme/acme.sh: a certificate from a real ACME server, through mta-stsd's
 # own HTTP-01 listener, taken up without a restart or a signal.
 #
 #   pebble (Debian)  the ACME CA, with real HTTP-01 validation: it resolves
@@ -42,12 +42,9 @@
 # A prerequisite that cannot be had is a failure, or only a SKIP line with
 # SKIP_ACME=1.  VERBOSE=1 shows each ok line and the logs at the end;
 # KEEP_TMP=1 keeps the work directory.  Ends with "N passed, N failed".
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-daemon=${MTA_STSD:-server/mta-stsd}
-ctl=${MTA_STSCTL:-server/mta-stsctl}
-here=$(pwd)
 ns=mta-stsd-acme-$$
 dom=acme.example
 host=mta-sts.$dom
@@ -67,11 +64,13 @@ unset PEBBLE_VA_NOSLEEP PEBBLE_VA_ALWAYS_VALID PEBBLE_VA_SLEEPTIME
 # lego writes the challenge files with its umask: mta-stsd reads them as
 # nobody.
 umask 022
-tmp=$(mktemp -d /tmp/mta-stsd-acme.XXXXXX) || exit 1
+suite_start acme
+daemon=$d
 . tests/netns.sh
 
 # after SECONDS COMMAND...: runs COMMAND in SECONDS unless $after_pid is
-# killed first (its sleep goes with it: nothing is left behind).
+# killed first (its sleep goes with it: nothing is left behind); tracked,
+# so stopped at the end.
 after() {
 	_s=$1
 	shift
@@ -82,63 +81,16 @@ after() {
 		wait "$_sl" && "$@" 2>/dev/null
 	) >/dev/null 2>&1 &
 	after_pid=$!
+	track "$after_pid"
 }
 
-# Stops what this script started, by PID, within a bounded time (this
-# suite's own: no sleep is left behind).
-stop_all() {
-	[ -n "$pids" ] || return 0
-	# shellcheck disable=SC2086
-	kill $pids 2>/dev/null
-	# shellcheck disable=SC2086
-	after 5 kill -9 $pids
-	_wd=$after_pid
-	# shellcheck disable=SC2086
-	wait $pids 2>/dev/null
-	kill "$_wd" 2>/dev/null
-	wait "$_wd" 2>/dev/null
-	pids=
-}
-
-cleanup() {
-	[ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null
-	netns_cleanup
-	if [ -n "${KEEP_TMP:-}" ]; then
-		echo "# kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT HUP
 # The trap may run inside a redirected command: it writes to fd 3, the
 # script's standard output.
 exec 3>&1
 trap '{ not_ok "acme: stopped after ${limit} s (time limit)"; summary; } >&3 2>&1; exit 1' TERM
 
-missing() {
-	if [ "${SKIP_ACME:-}" = 1 ]; then
-		echo "SKIP - $*"
-	else
-		not_ok "$*"
-	fi
-}
-
-# show FILE: the file's lines as comments, at most 20.
-show() {
-	sed -n '1,20s/^/#   /p' "$1"
-}
-
-apt_install() {
-	[ "$(id -u)" = 0 ] || return 1
-	echo "acme: installing $*"
-	DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
-	    --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 ||
-	    { timeout 120 apt-get update -qq >>"$tmp/apt.log" 2>&1 &&
-	    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
-	    --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1; } ||
-	    { tail -5 "$tmp/apt.log"; return 1; }
-}
+# (missing WHAT: SKIP with SKIP_ACME=1; show FILE; apt_install
+# PACKAGE...: tests/lib.sh.)
 
 # ---- prerequisites --------------------------------------------------------
 
@@ -181,14 +133,8 @@ watchdog=$after_pid
 
 # pebble's own HTTPS certificate (its API), from a throw-away CA that lego
 # and curl trust for the API only.
-if ! sh certs/mkcert.sh "$tmp/api" ca >"$tmp/mkcert.log" 2>&1 ||
-    ! sh certs/mkcert.sh "$tmp/api" cert pebble ec256 2 "$pebble_host" \
-    >>"$tmp/mkcert.log" 2>&1; then
-	not_ok "mkcert.sh: pebble's API certificate"
-	show "$tmp/mkcert.log"
-	summary
-	exit
-fi
+mkcert "$tmp/api" ca
+mkcert "$tmp/api" cert pebble ec256 2 "$pebble_host"
 api_ca=$tmp/api/ca.pem
 cat >"$tmp/pebble.json" <<EOF
 {
@@ -288,7 +234,7 @@ else
 	exit
 fi
 
-bg "$tmp/mta-stsd.log" "$here/$daemon" -d -f "$conf"
+bg "$tmp/mta-stsd.log" "$daemon" -d -f "$conf"
 mta_stsd_pid=${pids##* }
 if wait_for 5 grep -q 'acme: listening on' "$tmp/mta-stsd.log" &&
     wait_for 5 nsx -t 3 curl -s -o /dev/null "http://$host/"; then

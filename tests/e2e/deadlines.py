@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/deadlines.py PORT CAFILE NAME: a server with handshake, request and
+"""tests/e2e/deadlines.py PORT CAFILE NAME: a server with handshake, request and
 keep-alive timeouts of 1 s and a lifetime of 3 s closes each kind of stalled
 connection within its deadline.  Prints one "ok - " or "FAIL - " line per
 check; bounded: no check waits more than 8 s."""

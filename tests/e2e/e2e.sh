@@ -1,24 +1,13 @@
 #!/bin/sh
-# tests/e2e.sh: the real mta-stsd on loopback, checked with curl and
+# tests/e2e/e2e.sh: the real mta-stsd on loopback, checked with curl and
 # openssl s_client: bodies, headers, status codes, certificate choice by
 # server name, reload, shutdown.
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-
-top=$PWD
-d=${MTA_STSD:-$top/server/mta-stsd}
-ctl=${MTA_STSCTL:-$top/server/mta-stsctl}
-tmp=$(mktemp -d /tmp/mta-stsd-e2e.XXXXXX)
-pid=
-hold=
-
-cleanup() {
-	[ -n "$hold" ] && kill "$hold" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 0.2
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+# The suite holds clients open (a FIFO into openssl s_client): a write to
+# one that went away is a caught SIGPIPE (suite_start), never the end of
+# the suite without its cleanup.
+suite_start e2e
 
 # A free loopback port.
 port=$(free_port)
@@ -26,18 +15,17 @@ port=$(free_port)
 # --- certificates: ECDSA and RSA for a.test, one certificate for b and c,
 # a wildcard for w, an expired one for d; keys as SEC1, PKCS#1, PKCS#8.
 c=$tmp/certs
-mkcert() { sh certs/mkcert.sh "$c" "$@" || exit 1; }
-mkcert ca
-mkcert cert a-ec ec256 90 mta-sts.a.test
-mkcert cert a-rsa rsa2048 90 mta-sts.a.test
-mkcert cert bc ec384 90 mta-sts.b.test mta-sts.c.test
-mkcert cert w ec256 90 '*.w.test'
-mkcert cert d rsa2048 -2 mta-sts.d.test
-mkcert cert soon ec256 5 mta-sts.s.test
+suite_ca
+cert "$c" a-ec ec256 90 mta-sts.a.test
+cert "$c" a-rsa rsa2048 90 mta-sts.a.test
+cert "$c" bc ec384 90 mta-sts.b.test mta-sts.c.test
+cert "$c" w ec256 90 '*.w.test'
+cert "$c" d rsa2048 -2 mta-sts.d.test
+cert "$c" soon ec256 5 mta-sts.s.test
 # A SEC1 key file whose embedded public key is forged: f.test's, written
 # with another key's private scalar.  Keys pair by the public key their
 # file carries; the first handshake checks it and refuses.
-mkcert cert f ec256 90 mta-sts.f.test
+cert "$c" f ec256 90 mta-sts.f.test
 openssl ecparam -name prime256v1 -genkey -noout -outform DER -out "$tmp/x.der" 2>/dev/null
 openssl ec -in "$c/f.key" -outform DER -out "$tmp/f.der" 2>/dev/null
 { head -c -65 "$tmp/x.der"; tail -c 65 "$tmp/f.der"; } |
@@ -47,8 +35,6 @@ rm -f "$tmp/x.der" "$tmp/f.der"
 openssl pkcs8 -topk8 -nocrypt -in "$c/bc.key" -out "$c/bc.p8" && rm "$c/bc.key"
 mkdir -p "$c/live/w"
 cat "$c/w.key" "$c/w.pem" >"$c/live/w/combined.pem" && rm "$c/w.key" "$c/w.pem"
-cp "$c/ca.pem" "$tmp/ca.pem"
-mv "$c/ca.key" "$tmp/ca.key.keep"
 # A certificate whose subjectAltName is malformed (found by fuzz_pem): it
 # is skipped, never the whole scan.
 cp tests/e2e/bad-san.pem "$c/"
@@ -65,17 +51,11 @@ chmod -R a+rX "$tmp"
 mkdir -p "$tmp/run" && chown nobody "$tmp/run"
 
 conf=$tmp/mta-stsd.conf
+listen="127.0.0.1:$port [::1]:$port"
+log=$tmp/log
 write_conf() {
-	cat >"$conf" <<EOF
-[server]
-listen = 127.0.0.1:$port [::1]:$port
-policy_dir = $p
-cert_dir = $c
-user = nobody
-log_level = debug
-pid_file = $tmp/run/mta-stsd.pid
-default_domain = ${1-a.test}
-EOF
+	server_conf "$conf" "log_level = debug" \
+	    "pid_file = $tmp/run/mta-stsd.pid" "default_domain = ${1-a.test}"
 }
 write_conf a.test
 
@@ -120,9 +100,7 @@ case $out in
 esac
 
 # --- start
-"$d" -d -f "$conf" 2>"$tmp/log" &
-pid=$!
-await_answer "$pid" "$tmp/ca.pem" "$port" "$tmp/log"
+server_up "$conf"
 ok "server starts and answers"
 if [ "$(cat "$tmp/run/mta-stsd.pid" 2>/dev/null)" = "$pid" ]; then ok "pid file"; else not_ok "pid file"; fi
 if [ "$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" = "$(id -u nobody)" ]; then
@@ -131,13 +109,8 @@ else
 	not_ok "uid is $(awk '/^Uid:/ {print $2}' /proc/$pid/status)"
 fi
 
-# fetch NAME [CURL ARGS...]: GET the policy of mta-sts.NAME over IPv4.
-fetch() {
-	_h=mta-sts.$1
-	shift
-	curl -sS --cacert "$tmp/ca.pem" --resolve "$_h:$port:127.0.0.1" "$@" \
-	    "https://$_h:$port/.well-known/mta-sts.txt"
-}
+# (fetch NAME [CURL ARGS...], tests/lib.sh: GET the policy of
+# mta-sts.NAME over IPv4.)
 
 # --- what is served
 fetch a.test -D "$tmp/h" -o "$tmp/body"
@@ -245,7 +218,7 @@ out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -sess_in "$tm
 case $out in *"New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"*) ok "session's suite no longer offered: full handshake" ;; *) not_ok "suite gone: $(echo "$out" | grep -i 'new,\|reused')" ;; esac
 
 # --- hostile requests (request smuggling shapes, NUL bytes, bodies)
-python3 tests/hostile.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/hostile" 2>&1
+python3 tests/e2e/hostile.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/hostile" 2>&1
 while read -r line; do
 	case $line in
 	"ok - "*) ok "${line#ok - }" ;;
@@ -271,11 +244,13 @@ check "pipelining: three requests in one write, three answers" test "$out" = 3
 
 # --- reload
 mkfifo "$tmp/fifo"
-(sleep 30 >"$tmp/fifo") &
+sleep 30 >"$tmp/fifo" &
 hold=$!
+track "$hold"
 timeout 20 openssl s_client -quiet -connect "127.0.0.1:$port" -servername mta-sts.a.test \
     -CAfile "$tmp/ca.pem" <"$tmp/fifo" >"$tmp/held" 2>/dev/null &
 held_client=$!
+track "$held_client"
 exec 7>"$tmp/fifo"
 printf 'GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n' >&7
 
@@ -283,8 +258,7 @@ printf 'version: STSv1\nmode: testing\nmx: mx.a.test\nmax_age: 86400\n' >"$p/a.t
 rm "$p/c.test.txt"
 printf 'version: STSv1\nmode: enforce\nmx: mx.w.test\nmax_age: 1209600\nfoo: bar\n' >"$p/w.test.txt"
 write_conf ""
-kill -HUP "$pid"
-sleep 0.5
+server_reload
 case $(fetch a.test) in *"mode: testing"*) ok "reload: new policy served" ;; *) not_ok "reload: a.test still old" ;; esac
 case $(fetch w.test) in *"mode: enforce"*"mx: mx.w.test"*) ok "reload: invalid new policy keeps the old one" ;; *) not_ok "reload: w.test not kept" ;; esac
 check "reload: the log names file, line and rule" grep -q "policy: $p/w.test.txt:5: error: unknown key 'foo'" "$tmp/log"
@@ -296,17 +270,15 @@ case $out in *"unrecognized name"*) ok "reload: no default_domain, no server nam
 printf 'GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\nConnection: close\r\n\r\n' >&7
 sleep 0.5
 exec 7>&-
-kill "$hold" 2>/dev/null
-hold=
-wait "$held_client" 2>/dev/null
+stop_pid "$hold"
+reap "$held_client" 2>/dev/null
 if [ "$(tr -d '\r' <"$tmp/held" | grep -c '^HTTP/1.1 200 OK$')" = 2 ]; then
 	ok "a connection open across the reload still works"
 else
 	not_ok "held connection: $(cat "$tmp/held")"
 fi
 printf '[server]\nlisten = 127.0.0.1:%s\nnope = 1\n' "$port" >"$conf"
-kill -HUP "$pid"
-sleep 0.3
+server_reload
 check "reload with a broken config keeps running" kill -0 "$pid"
 check "reload with a broken config: logged" grep -q "reload: $conf:3: nope: unknown key in \[server\]; keeping the running configuration" "$tmp/log"
 check "still serving after a broken config" test "$(code a.test /.well-known/mta-sts.txt)" = 200
@@ -317,29 +289,23 @@ reused0=$(reused)
 printf 'version: STSv1\nmode: enforce\nmx: mx.b.test\nmax_age: 86400\n' >"$p/b.test.txt"
 write_conf ""
 warned() { grep -c "policy: $p/b.test.txt:4: warning: max_age 86400 is under" "$tmp/log"; }
-kill -HUP "$pid"
-sleep 0.5
-kill -HUP "$pid"
-sleep 0.5
+server_reload
+server_reload
 check "reload: an unchanged policy's warning is logged at every reload" test "$(warned)" = 2
 check "reload: an unchanged policy with a warning is not read again" test "$(reused)" = $((reused0 + 1))
 case $(fetch b.test) in *"max_age: 86400"*) ok "reload: a policy with a warning is served" ;; *) not_ok "reload: b.test: $(fetch b.test)" ;; esac
 printf 'version: STSv1\nmode: enforce\nmx: mx.b.test\nmax_age: 1209600\n' >"$p/b.test.txt"
-kill -HUP "$pid"
-sleep 0.5
+server_reload
 check "reload: once mended, the warning is gone" test "$(warned)" = 2
 check "reload: a changed policy is read again" test "$(reused)" = $((reused0 + 1))
 case $(fetch b.test) in *"max_age: 1209600"*) ok "reload: the mended policy is served" ;; *) not_ok "reload: b.test not mended: $(fetch b.test)" ;; esac
 
 # --- deadlines: a second start with short limits
-kill -TERM "$pid"
-wait "$pid"
+server_stop
 write_conf a.test
 printf 'handshake_timeout = 1\nrequest_timeout = 1\nkeepalive_timeout = 1\nconnection_lifetime = 3\n' >>"$conf"
-"$d" -d -f "$conf" 2>>"$tmp/log" &
-pid=$!
-sleep 0.5
-python3 tests/deadlines.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/dl" 2>&1
+server_up "$conf"
+python3 tests/e2e/deadlines.py "$port" "$tmp/ca.pem" mta-sts.a.test >"$tmp/dl" 2>&1
 while read -r line; do
 	case $line in
 	"ok - "*) ok "${line#ok - }" ;;
@@ -362,9 +328,7 @@ check "watch: a half-written file is not taken" test "$(serial mta-sts.b.test)" 
 check "watch: the half-written file is logged" grep -q "half.pem: incomplete PEM object" "$tmp/log"
 rm -f "$c/half.pem"
 # The same CA signs the renewal (its key was kept out of cert_dir).
-mkdir -p "$tmp/r"
-cp "$tmp/ca.pem" "$tmp/r/ca.pem" && cp "$tmp/ca.key.keep" "$tmp/r/ca.key"
-sh certs/mkcert.sh "$tmp/r" cert b2 ec256 90 mta-sts.b.test >/dev/null
+cert "$tmp/r" b2 ec256 90 mta-sts.b.test
 cat "$tmp/r/b2.key" "$tmp/r/b2.pem" >"$c/renewed.pem"
 chmod a+r "$c/renewed.pem"
 i=0
@@ -377,19 +341,11 @@ check "watch: same process" kill -0 "$pid"
 # --- access log
 check "access log line" grep -q 'access: 127.0.0.1 mta-sts.a.test "GET /.well-known/mta-sts.txt" 200 [0-9]* [0-9]*us' "$tmp/log"
 
-# --- stop
-kill -TERM "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$pid" 2>/dev/null; then
-	not_ok "SIGTERM: still running after 8 s"
-else
-	wait "$pid"
-	rc=$?
-	pid=
-	check "SIGTERM: exit 0" test "$rc" = 0
-	check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
-fi
+# --- stop (SIGKILL after 8 s: then the exit status is 137)
+server_stop 8
+rc=$?
+check "SIGTERM: exit 0" test "$rc" = 0
+check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
 # --- workers: threads, each with its own SO_REUSEPORT listener
 # threads PID: the threads of a process.
 threads() { ls "/proc/$1/task" | wc -l; }
@@ -399,13 +355,7 @@ listeners() { ss -Hltn "sport = :$port" | wc -l; }
 start_workers() {
 	write_conf a.test
 	echo "workers = $1" >>"$conf"
-	"$d" -d -f "$conf" 2>>"$tmp/log" &
-	pid=$!
-	i=0
-	while [ "$(code a.test /.well-known/mta-sts.txt)" != 200 ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	server_up "$conf"
 }
 printf 'version: STSv1\nmode: enforce\nmx: mx.a.test\nmax_age: 1209600\n' >"$p/a.test.txt"
 start_workers 2
@@ -417,8 +367,7 @@ for i in $(seq 30); do
 done
 check "workers = 2: 30 new connections served" test "$bad" = 0
 printf 'version: STSv1\nmode: testing\nmx: mx.a.test\nmax_age: 86400\n' >"$p/a.test.txt"
-kill -HUP "$pid"
-sleep 0.5
+server_reload
 bad=0
 for i in $(seq 30); do
 	case $(fetch a.test) in *"mode: testing"*) ;; *) bad=$((bad + 1)) ;; esac
@@ -466,19 +415,16 @@ idle = fds()
 print(first, busy - idle, get([req]), get([req[:20], req[20:]]))
 PY
 check "idle connection: HTTP side released (2 fds), then served again, also across a split request" test "$(cat "$tmp/idle")" = "True 2 True True"
-kill -TERM "$pid"
-wait "$pid"
+server_stop
 check "workers = 2: SIGTERM stops every worker, exit 0" test "$?" = 0
 start_workers 1
 check "workers = 1: one thread" test "$(threads "$pid")" = 1
 check "workers = 1: one listener for each address" test "$(listeners)" = 2
-kill -TERM "$pid"
-wait "$pid"
-pid=
+server_stop
 
 # --- systemd notifications (Type=notify)
 write_conf a.test
-out=$(python3 tests/notify.py "$d" "$conf" | tr '\n' ' ')
+out=$(python3 tests/e2e/notify.py "$d" "$conf" | tr '\n' ' ')
 check "systemd: READY=1, RELOADING=1, READY=1, STOPPING=1, exit 0" test "$out" = "READY=1 RELOADING=1 READY=1 STOPPING=1 exit 0 "
 
 check "no crash or sanitizer report in the log" sh -c "! grep -q 'Sanitizer\|runtime error' '$tmp/log'"

@@ -1,42 +1,17 @@
 #!/bin/sh
-# tests/tlsrpt.sh: the TLS-RPT receiver of the real mta-stsd on loopback,
+# tests/tlsrpt/tlsrpt.sh: the TLS-RPT receiver of the real mta-stsd on loopback,
 # sent reports with curl over TLS (plain, gzipped, hostile), and
 # mta-stsctl reports over what it stored (summary, --since, --json,
 # --import).
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
-
-top=$PWD
-d=${MTA_STSD:-$top/server/mta-stsd}
-ctl=${MTA_STSCTL:-$top/server/mta-stsctl}
-tmp=$(mktemp -d /tmp/mta-stsd-tlsrpt.XXXXXX)
-pid=
-
-stop() {
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	pid=
-}
-
-cleanup() {
-	stop
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+suite_start tlsrpt
 
 case $d in */san/*) sanitized=1 ;; *) sanitized= ;; esac
 port=$(free_port)
 c=$tmp/certs
-mkcert() { sh certs/mkcert.sh "$c" "$@" >/dev/null 2>&1 || exit 1; }
-mkcert ca
-mkcert cert ab ec256 90 mta-sts.a.test mta-sts.b.test
+suite_ca
+cert "$c" ab ec256 90 mta-sts.a.test mta-sts.b.test
 p=$tmp/policies
 mkdir -p "$p" "$tmp/reports"
 for dom in a b; do
@@ -47,33 +22,12 @@ chown nobody "$tmp/reports"
 r=$tmp/reports
 
 conf=$tmp/mta-stsd.conf
+listen="127.0.0.1:$port [::1]:$port"
+log=$tmp/log
 # write_conf [EXTRA LINE...]: the configuration, with the receiver on.
 write_conf() {
-	{
-		printf '[server]\nlisten = 127.0.0.1:%s [::1]:%s\n' "$port" "$port"
-		printf 'policy_dir = %s\ncert_dir = %s\nuser = nobody\n' "$p" "$c"
-		printf 'log_level = info\nworkers = 2\n'
-		printf 'tlsrpt_dir = %s\ntlsrpt_rate = 1000\n' "$r"
-		for l in "$@"; do printf '%s\n' "$l"; done
-	} >"$conf"
-}
-
-# start CONF: starts mta-stsd and waits until it answers.
-start() {
-	"$d" -d -f "$1" 2>>"$tmp/log" &
-	pid=$!
-	await_answer "$pid" "$c/ca.pem" "$port" "$tmp/log"
-}
-
-# reload: SIGHUP, then waits for the reload's closing log line.
-reload() {
-	n=$(grep -c 'reload: .* domains served' "$tmp/log")
-	kill -HUP "$pid"
-	i=0
-	while [ "$(grep -c 'reload: .* domains served' "$tmp/log")" = "$n" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	server_conf "$conf" "log_level = info" "workers = 2" \
+	    "tlsrpt_dir = $r" "tlsrpt_rate = 1000" "$@"
 }
 
 # Every report the suite sends, made by one python3 run: the RFC 8460
@@ -132,7 +86,7 @@ post() {
 	_h=$1 _t=$2 _f=$3
 	shift 3
 	curl -s -o "$tmp/body" -D "$tmp/hdr" -w '%{http_code}' --max-time 20 \
-	    --cacert "$c/ca.pem" \
+	    --cacert "$tmp/ca.pem" \
 	    --resolve "mta-sts.$_h:$port:${addr:-127.0.0.1}" \
 	    -H "Content-Type: $_t" \
 	    --data-binary @"$_f" "$@" "https://mta-sts.$_h:$port${path:-/tlsrpt}"
@@ -166,7 +120,7 @@ expect() {
 }
 
 write_conf
-start "$conf"
+server_up "$conf"
 
 if grep -q "sandbox: confined to reading .*, writing $r" "$tmp/log"; then
 	ok "sandbox on, tlsrpt_dir writable"
@@ -243,7 +197,7 @@ expect "10 MB body (Content-Length over the cap): 413" 413 "$code" 'too large'
 head -c 2000000 /dev/urandom >"$tmp/2mb"
 code=$(post a.test "$J" "$tmp/2mb" -H 'Transfer-Encoding: chunked')
 expect "2 MB chunked body: 413" 413 "$code" 'too large'
-code=$(curl -s -o "$tmp/body" -w '%{http_code}' --cacert "$c/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "https://mta-sts.a.test:$port/tlsrpt")
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' --cacert "$tmp/ca.pem" --resolve "mta-sts.a.test:$port:127.0.0.1" "https://mta-sts.a.test:$port/tlsrpt")
 expect "GET instead of POST: 404" 404 "$code"
 code=$(path=/other post a.test "$J" "$rfc")
 expect "POST to another path: 405" 405 "$code"
@@ -257,16 +211,16 @@ check "nothing stored by the hostile requests" test "$(nfiles)" = "$n0"
 check "no temporary file left" notmp
 
 # --- concurrent submissions over two workers: 8 reports and 4 copies of one
-pids=
+posts=
 for i in 1 2 3 4 5 6 7 8; do
 	post a.test "$G" "$tmp/c$i.json.gz" >"$tmp/c$i.code" &
-	pids="$pids $!"
+	posts="$posts $!"
 done
 for i in 1 2 3 4; do
 	post a.test "$G" "$tmp/g1.json.gz" >"$tmp/d$i.code" &
-	pids="$pids $!"
+	posts="$posts $!"
 done
-for w in $pids; do
+for w in $posts; do
 	wait "$w"
 done
 codes=$(for f in "$tmp"/c?.code "$tmp"/d?.code; do cat "$f"; echo; done |
@@ -299,17 +253,17 @@ grep -q "tlsrpt: $r/a.test/.*Permission denied" "$tmp/log" && ok "the failure is
 # --- the directory cap
 head -c 1048576 /dev/zero >"$r/filler"
 write_conf "tlsrpt_dir_max = 1"
-reload
+server_reload
 code=$(post a.test "$J" "$tmp/disk.json")
 expect "tlsrpt_dir_max reached: 507" 507 "$code" 'store full'
 rm "$r/filler"
-reload
+server_reload
 code=$(post a.test "$J" "$tmp/disk.json")
 expect "room again after old files are removed and a reload: 201" 201 "$code"
 
 # --- the rate limit, for one client (::1) while another goes on
 write_conf "tlsrpt_rate = 2"
-reload
+server_reload
 code1=$(addr=::1 post a.test "$J" "$rfc")
 code2=$(addr=::1 post a.test "$J" "$rfc")
 code=$(addr=::1 post a.test "$J" "$rfc")
@@ -318,7 +272,7 @@ check "429 says Retry-After" grep -qi '^retry-after: [0-9][0-9]*' "$tmp/hdr"
 code=$(post a.test "$J" "$rfc")
 expect "another client is not limited" 200 "$code"
 check "the daemon still runs" kill -0 "$pid"
-stop
+server_stop
 
 # --- mta-stsctl reports over the store
 out=$("$ctl" reports -f "$conf" 2>"$tmp/err")
@@ -388,12 +342,12 @@ check "init notes that tlsrpt_dir is not set" grep -q "note: https://mta-sts.c.t
 
 # --- the receiver is off without tlsrpt_dir
 grep -v '^tlsrpt_' "$conf" >"$tmp/off.conf"
-start "$tmp/off.conf"
+server_up "$tmp/off.conf"
 code=$(post a.test "$J" "$rfc")
 expect "receiver off: POST refused (405)" 405 "$code"
 code=$(post a.test "$G" "$tmp/g1.json.gz")
 expect "receiver off: a body with NUL bytes gets 400" 400 "$code"
-stop
+server_stop
 
 check "no crash or sanitizer report in the server log" sh -c "! grep -q 'Sanitizer\|runtime error' '$tmp/log'"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/stress.sh: slow and greedy clients, and hostile files, against the
-# real mta-stsd on loopback.  Needs root (like e2e.sh): the server starts
+# tests/stress/stress.sh: slow and greedy clients, and hostile files, against the
+# real mta-stsd on loopback.  Needs root (like tests/e2e): the server starts
 # as root and drops to nobody; the clients raise their RLIMIT_NOFILE.
 #
 # Deadlines are shortened to keep the run short (the defaults are 10, 10,
@@ -12,12 +12,9 @@
 #   STRESS_CASES="silent halfhello ..."   run only these slow-client cases
 #   STRESS_HOSTILE=no                      skip the hostile files
 #   KEEP_TMP=1                             keep the temporary directory
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-top=$PWD
-d=${MTA_STSD:-$top/server/mta-stsd}
-ctl=${MTA_STSCTL:-$top/server/mta-stsctl}
 HS=3 RT=3 KA=4 LIFE=8 MAXCONN=500
 started=$(date +%s)
 budget_end=$((started + 140))
@@ -37,54 +34,34 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-tmp=$(mktemp -d /tmp/mta-stsd-stress.XXXXXX)
+# The suite holds slow clients: SIGPIPE is caught (suite_start).
+suite_start stress
 pid=
+# The hostile files made some paths unreadable or looping.
+at_cleanup 'chmod -R u+rwX "$tmp" 2>/dev/null'
 
 # running: the server we started is alive (kill -0 succeeds on a zombie).
 running() {
-	[ -n "$pid" ] && [ -r "/proc/$pid/status" ] &&
-	    ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+	[ -n "$pid" ] && alive "$pid"
 }
 
 # stop_server: SIGTERM, then SIGKILL after 6 s; only the PID we started.
 # Returns the server's exit status.
 stop_server() {
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	_i=0
-	while running && [ $_i -lt 60 ]; do sleep 0.1; _i=$((_i + 1)); done
-	running && kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	_rc=$?
-	pid=
-	return $_rc
+	server_stop 6
 }
-
-cleanup() {
-	stop_server
-	# The hostile files made some paths unreadable or looping.
-	chmod -R u+rwX "$tmp" 2>/dev/null
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 port=$(free_port)
 
 # --- certificates and policies: a, b, c served
 c=$tmp/certs
 p=$tmp/policies
-mkcert() { sh certs/mkcert.sh "$@" >/dev/null || exit 1; }
-mkcert "$c" ca
-mkcert "$c" cert a ec256 90 mta-sts.a.test
-mkcert "$c" cert b ec256 90 mta-sts.b.test
-mkcert "$c" cert c ec256 90 mta-sts.c.test
-mv "$c/ca.key" "$tmp/ca.key"
-cp "$c/ca.pem" "$tmp/ca.pem"
+suite_ca
+cert "$c" a ec256 90 mta-sts.a.test
+cert "$c" b ec256 90 mta-sts.b.test
+cert "$c" c ec256 90 mta-sts.c.test
 # Spares, kept out of cert_dir: a second certificate for b, a stray key.
-mkdir -p "$tmp/spare"
-cp "$tmp/ca.pem" "$tmp/spare/ca.pem" && cp "$tmp/ca.key" "$tmp/spare/ca.key"
-mkcert "$tmp/spare" cert b2 ec256 90 mta-sts.b.test
+cert "$tmp/spare" b2 ec256 90 mta-sts.b.test
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/spare/stray.key" 2>/dev/null
 mkdir -p "$p"
 for dom in a b c; do
@@ -97,46 +74,21 @@ mkdir -p "$tmp/run" && chown nobody "$tmp/run"
 conf=$tmp/mta-stsd.conf
 # write_conf MAX_CONNECTIONS KEEPALIVE LIFETIME
 write_conf() {
-	cat >"$conf" <<EOF
-[server]
-listen = 127.0.0.1:$port
-policy_dir = $p
-cert_dir = $c
-user = nobody
-log_level = debug
-pid_file = $tmp/run/mta-stsd.pid
-default_domain = a.test
-handshake_timeout = $HS
-request_timeout = $RT
-keepalive_timeout = $2
-connection_lifetime = $3
-max_connections = $1
-watch_certs = no
-EOF
+	server_conf "$conf" "log_level = debug" \
+	    "pid_file = $tmp/run/mta-stsd.pid" "default_domain = a.test" \
+	    "handshake_timeout = $HS" "request_timeout = $RT" \
+	    "keepalive_timeout = $2" "connection_lifetime = $3" \
+	    "max_connections = $1" "watch_certs = no"
 }
 
-# fetch NAME [CURL ARGS...]: GET the policy of mta-sts.NAME.
-fetch() {
-	_h=mta-sts.$1
-	shift
-	curl -sS --max-time 5 --cacert "$tmp/ca.pem" --resolve "$_h:$port:127.0.0.1" "$@" \
-	    "https://$_h:$port/.well-known/mta-sts.txt"
-}
+# (fetch NAME [CURL ARGS...], tests/lib.sh: GET the policy of
+# mta-sts.NAME, within 5 s.)
+fetch_opts="--max-time 5"
 
+# start_server NAME: the server, its log in $tmp/log.NAME.
 start_server() {
 	log=$tmp/log.$1
-	"$d" -d -f "$conf" 2>"$log" &
-	pid=$!
-	_i=0
-	while ! fetch a.test -o /dev/null 2>/dev/null; do
-		_i=$((_i + 1))
-		if [ $_i -gt 50 ] || ! running; then
-			not_ok "server did not start: $(tail -5 "$log")"
-			summary
-			exit 1
-		fi
-		sleep 0.1
-	done
+	server_up "$conf"
 	ok "server $1 starts"
 }
 

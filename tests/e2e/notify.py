@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/notify.py MTA_STSD CONF: starts mta-stsd -d with $NOTIFY_SOCKET
+"""tests/e2e/notify.py MTA_STSD CONF: starts mta-stsd -d with $NOTIFY_SOCKET
 set to a socket of ours, sends SIGHUP then SIGTERM once it says READY=1,
 and prints every message it sent, in order, then its exit status.  Waits
 at most 10 s in all."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/hostile.py PORT CAFILE NAME: hostile HTTP over TLS, each answered
+"""tests/e2e/hostile.py PORT CAFILE NAME: hostile HTTP over TLS, each answered
 as a careful server answers: the status wanted, exactly one response where
 the request is malformed, and the connection closed after it.  Prints one
 "ok - " or "FAIL - " line per case; every read is bounded (3 s)."""

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/fetchers.sh: real MTA-STS senders fetch what mta-stsd serves.
+# tests/fetchers/fetchers.sh: real MTA-STS senders fetch what mta-stsd serves.
 #
 # Two independent fetchers, as mail servers run them:
 #   - postfix-mta-sts-resolver (Debian): mta-sts-query, and mta-sts-daemon
@@ -42,39 +42,24 @@
 # reruns find it.  A prerequisite that cannot be had is a failure, or only
 # a SKIP line with SKIP_FETCHERS=1.  VERBOSE=1 shows what each fetcher said.
 # Ends with "N passed, N failed".
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
 MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}
 CACHE=${MTA_STSD_TEST_CACHE:-/var/cache/mta-stsd-test}
 NODE_PREFIX=$CACHE/node
-daemon=${MTA_STSD:-server/mta-stsd}
-ctl=${MTA_STSCTL:-server/mta-stsctl}
-here=$(pwd)
 ns=mta-stsd-fetch-$$
 
 # Proxies from the environment would send the fetchers elsewhere.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
     no_proxy NO_PROXY
 
-tmp=$(mktemp -d /tmp/mta-stsd-fetchers.XXXXXX) || exit 1
+suite_start fetchers
+daemon=$d
 . tests/netns.sh
 
-cleanup() {
-	netns_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# missing WHAT: a prerequisite that is not there.
-missing() {
-	if [ "${SKIP_FETCHERS:-}" = 1 ]; then
-		echo "SKIP - $*"
-	else
-		not_ok "$*"
-	fi
-}
+# (missing WHAT, tests/lib.sh: a prerequisite that is not there; SKIP
+# with SKIP_FETCHERS=1.)
 
 # say TEXT: shown with VERBOSE only (what a fetcher said).
 say() {
@@ -82,21 +67,8 @@ say() {
 	return 0
 }
 
-# show FILE: the file's lines as comments, at most 20.
-show() {
-	sed -n '1,20s/^/#   /p' "$1"
-}
-
-apt_install() {
-	[ "$(id -u)" = 0 ] || return 1
-	echo "fetchers: installing $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 ||
-	    { apt-get update -qq >>"$tmp/apt.log" 2>&1 &&
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1; } ||
-	    { tail -5 "$tmp/apt.log"; return 1; }
-}
+# (show FILE: the file's lines as comments, at most 20; apt_install
+# PACKAGE...: tests/lib.sh.)
 
 have_mailauth() {
 	[ -f "$NODE_PREFIX/node_modules/mailauth/lib/mta-sts.js" ] &&
@@ -164,16 +136,12 @@ start=$(date +%s)
 
 # ---- certificates, policies, configuration --------------------------------
 
-mk() {
-	sh certs/mkcert.sh "$@" >>"$tmp/mkcert.log" 2>&1 ||
-	    { not_ok "mkcert.sh $*"; show "$tmp/mkcert.log"; summary; exit; }
-}
-mk "$tmp/ca" ca
-mk "$tmp/ca" cert example.com-ec ec256 90 mta-sts.example.com
-mk "$tmp/ca" cert example.net-rsa rsa2048 90 mta-sts.example.net
-mk "$tmp/ca" cert cycle ec256 90 mta-sts.cycle.example
-mk "$tmp/badca" ca
-mk "$tmp/badca" cert untrusted ec256 90 mta-sts.untrusted.example
+mkcert "$tmp/ca" ca
+mkcert "$tmp/ca" cert example.com-ec ec256 90 mta-sts.example.com
+mkcert "$tmp/ca" cert example.net-rsa rsa2048 90 mta-sts.example.net
+mkcert "$tmp/ca" cert cycle ec256 90 mta-sts.cycle.example
+mkcert "$tmp/badca" ca
+mkcert "$tmp/badca" cert untrusted ec256 90 mta-sts.untrusted.example
 mkdir -p "$tmp/certs" "$tmp/policies" "$tmp/www/.well-known" "$tmp/nocerts"
 cp "$tmp/ca/example.com-ec.pem" "$tmp/ca/example.com-ec.key" \
     "$tmp/ca/example.net-rsa.pem" "$tmp/ca/example.net-rsa.key" \
@@ -275,7 +243,7 @@ else
 	exit
 fi
 
-bg "$tmp/mta-stsd.log" "$here/$daemon" -d -f "$conf"
+bg "$tmp/mta-stsd.log" "$daemon" -d -f "$conf"
 mta_stsd_pid=${pids##* }
 if wait_for 5 grep -q 'domains served' "$tmp/mta-stsd.log" &&
     wait_for 5 nsx curl -s -o /dev/null --max-time 2 --cacert "$ca" \
@@ -512,7 +480,7 @@ cyc_secure="OK secure match=$cyc_mx servername=hostname"
 # stsctl COMMAND...: mta-stsctl in the namespace, on this configuration;
 # its output in $tmp/ctl, $tmp/ctle, its exit status in $ctl_rc.
 stsctl() {
-	nsx "$here/$ctl" -f "$conf" "$@" >"$tmp/ctl" 2>"$tmp/ctle"
+	nsx "$ctl" -f "$conf" "$@" >"$tmp/ctl" 2>"$tmp/ctle"
 	ctl_rc=$?
 	return "$ctl_rc"
 }
