@@ -102,7 +102,7 @@ nfiles() {
 	find "$r" -type f -name '*.json' | wc -l
 }
 notmp() {
-	[ -z "$(find "$r" -name '.tmp-*')" ]
+	[ -z "$(find "$r" -name '.*.tmp')" ]
 }
 
 # out_has GREP ARGS...: does $out have a matching line?
@@ -241,7 +241,7 @@ chmod 0555 "$r/a.test"
 code=$(post a.test "$J" "$tmp/disk.json")
 expect "read-only domain directory: 500" 500 "$code" 'cannot store'
 chmod 0750 "$r/a.test"
-check "read-only: no temporary file, nothing stored" sh -c "[ -z \"\$(find '$r' -name '.tmp-*')\" ] && [ ! -e '$r/a.test/$(name_of disk-fail).json' ]"
+check "read-only: no temporary file, nothing stored" sh -c "[ -z \"\$(find '$r' -name '.*.tmp')\" ] && [ ! -e '$r/a.test/$(name_of disk-fail).json' ]"
 mv "$r/b.test" "$tmp/b.test.keep"
 : >"$r/b.test"
 code=$(post b.test "$J" "$tmp/disk.json")
