@@ -83,6 +83,42 @@ map_get(const struct map *m, const char *key, size_t len)
 	return find(m, key, len)->value;
 }
 
+/*
+ * see map.h: the slots after the removed one move back into the hole
+ * while it lies on their probe path (linear probing keeps no tombstones).
+ */
+void *
+map_del(struct map *m, const char *key, size_t len)
+{
+	struct map_slot	*sl;
+	size_t		 i, j, k, mask = m->cap - 1;
+	void		*v;
+
+	if (m->cap == 0 || (sl = find(m, key, len))->key == NULL)
+		return NULL;
+	v = sl->value;
+	i = j = (size_t)(sl - m->slots);
+	for (;;) {
+		m->slots[i].key = NULL;
+		m->slots[i].value = NULL;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (m->slots[j].key == NULL) {
+				m->n--;
+				return v;
+			}
+			k = (size_t)hash(m->slots[j].key,
+			    strlen(m->slots[j].key)) & mask;
+			/* Stays where it is when its home is in (i, j]. */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		m->slots[i] = m->slots[j];
+		i = j;
+	}
+}
+
 /* see map.h */
 void
 map_free(struct map *m)

@@ -25,6 +25,11 @@ struct map {
 int	 map_put(struct map *m, const char *key, void *value);
 /* The value for the len bytes of key, compared without case, or NULL. */
 void	*map_get(const struct map *m, const char *key, size_t len);
+/*
+ * Removes the len bytes of key and returns its value (the caller frees
+ * what key and value point to), or NULL when it is not there.
+ */
+void	*map_del(struct map *m, const char *key, size_t len);
 void	 map_free(struct map *m);
 
 #endif /* MAP_H */

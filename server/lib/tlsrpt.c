@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -122,8 +123,11 @@ fail:
 	return why;
 }
 
-/* The reason of the first problem, kept in a static buffer. */
-static char	 reason[256];
+/*
+ * The reason of the first problem, kept in a buffer of the thread's own
+ * (the daemon's workers check reports at the same time).
+ */
+static _Thread_local char	 reason[256];
 
 static const char *
 bad(const char *where, const char *what)
@@ -209,6 +213,12 @@ check_policy(json_t *pol, size_t i, struct tlsrpt_meta *m)
 	    NULL || (why = need_count(s, "total-failure-session-count", wf,
 	    1)) != NULL)
 		return why;
+	if (strcasecmp(dom, m->domain) == 0) {
+		m->successful += (uint64_t)json_integer_value(json_object_get(s,
+		    "total-successful-session-count"));
+		m->failed += (uint64_t)json_integer_value(json_object_get(s,
+		    "total-failure-session-count"));
+	}
 	snprintf(wf, sizeof(wf), "%s.failure-details", w);
 	if ((fd = json_object_get(pol, "failure-details")) == NULL)
 		return NULL;	/* none: no failures */

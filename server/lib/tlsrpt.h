@@ -50,6 +50,8 @@ struct tlsrpt_meta {
 	char		 name[TLSRPT_NAME_LEN + 1];	/* "HASH.json" */
 	char		 domain[256];	/* first policy-domain, lower case */
 	char		 day[11];	/* YYYY-MM-DD of start-datetime */
+	/* Sessions of the policies for domain (the first policy-domain). */
+	uint64_t	 successful, failed;
 };
 
 /*
