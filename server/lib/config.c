@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ enum type {
 	T_LEVEL,
 	T_LISTEN,	/* repeatable, space-separated */
 	T_ACME_LISTEN,	/* the same, for acme_listen; may stay empty */
+	T_METRICS_LISTEN, /* the same, for metrics_listen; may stay empty */
+	T_AUTO,		/* yes, no or auto */
+	T_LOG_FORMAT,	/* text or json */
 	T_DOMAIN,	/* a host name, or empty */
 	T_URLPATH	/* "/" and letters, digits, "-", "_", ".", "/" */
 };
@@ -76,6 +80,12 @@ static const struct key keys[] = {
 	{ "server", "workers",		T_COUNT,   OFF(workers), "0", 0, 64, R },
 	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0,
 	    0 },
+	{ "server", "watch_policies",	T_BOOL,    OFF(watch_policies), "yes", 0,
+	    0, 0 },
+	{ "server", "log_format",	T_LOG_FORMAT, OFF(log_format), "text", 0,
+	    0, 0 },
+	{ "server", "metrics_per_domain", T_AUTO,  OFF(metrics_per_domain),
+	    "auto", 0, 0, 0 },
 	{ "server", "sandbox",		T_BOOL,    OFF(sandbox), "yes", 0, 0, R },
 	{ "server", "tlsrpt_dir",	T_OPTPATH, OFF(tlsrpt_dir), "", 0, 0, R },
 	{ "server", "tlsrpt_path",	T_URLPATH, OFF(tlsrpt_path), "/tlsrpt",
@@ -93,6 +103,8 @@ static const struct key keys[] = {
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0, R },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0, R },
+	{ "metrics", "listen",		T_METRICS_LISTEN, OFF(metrics_listen),
+	    "", 0, 0, R },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -101,6 +113,7 @@ struct state {
 	char		 why[256];	/* the first error, without FILE:LINE */
 	unsigned char	 listen_set;	/* the file replaces the default */
 	unsigned char	 acme_set;
+	unsigned char	 metrics_set;
 	FILE		*fp;
 	int		 line;		/* of the line inih is reading */
 	int		 err_line;	/* of the first error, or 0 */
@@ -204,6 +217,23 @@ listen_ok(const char *p, size_t n)
 	    sizeof(port));
 }
 
+/* The list a listen key fills, and its count in *np. */
+static char **
+listen_list(const struct key *k, struct config *c, size_t **np)
+{
+	switch (k->type) {
+	case T_ACME_LISTEN:
+		*np = &c->nacme_listen;
+		return c->acme_listen;
+	case T_METRICS_LISTEN:
+		*np = &c->nmetrics_listen;
+		return c->metrics_listen;
+	default:
+		*np = &c->nlisten;
+		return c->listen;
+	}
+}
+
 static int
 add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
     const char *v)
@@ -252,14 +282,18 @@ set(struct state *st, const struct key *k, const char *v)
 	int		*ip = (int *)(void *)(base + k->off);
 	enum log_level	 lvl;
 	const char	*why;
+	char		**list;
+	size_t		*np;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
-		if ((k->type == T_LISTEN ? add_listen(st, st->c->listen,
-		    &st->c->nlisten, &st->listen_set, v) : add_listen(st,
-		    st->c->acme_listen, &st->c->nacme_listen, &st->acme_set,
-		    v)) == -1 && st->why[0] == '\0')
+	case T_METRICS_LISTEN:
+		list = listen_list(k, st->c, &np);
+		if (add_listen(st, list, np, k->type == T_LISTEN ?
+		    &st->listen_set : k->type == T_ACME_LISTEN ?
+		    &st->acme_set : &st->metrics_set, v) == -1 &&
+		    st->why[0] == '\0')
 			snprintf(st->why, sizeof(st->why), "out of memory");
 		return st->why[0] ? -1 : 0;
 	case T_STRING:
@@ -307,7 +341,10 @@ set(struct state *st, const struct key *k, const char *v)
 		}
 		return 0;
 	case T_BOOL:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	case T_AUTO:
+		if (k->type == T_AUTO && strcmp(v, "auto") == 0)
+			*ip = CONFIG_AUTO;
+		else if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
 		    strcmp(v, "1") == 0)
 			*ip = 1;
 		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
@@ -315,7 +352,18 @@ set(struct state *st, const struct key *k, const char *v)
 			*ip = 0;
 		else {
 			snprintf(st->why, sizeof(st->why), "'%s' is not yes "
-			    "or no", v);
+			    "or no%s", v, k->type == T_AUTO ? " or auto" : "");
+			return -1;
+		}
+		return 0;
+	case T_LOG_FORMAT:
+		if (strcmp(v, "text") == 0)
+			*ip = LOG_FORMAT_TEXT;
+		else if (strcmp(v, "json") == 0)
+			*ip = LOG_FORMAT_JSON;
+		else {
+			snprintf(st->why, sizeof(st->why), "'%s' is not text "
+			    "or json", v);
 			return -1;
 		}
 		return 0;
@@ -381,7 +429,7 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 			    keys[i].name, st.why);
 			goto fail;
 		}
-	st.listen_set = st.acme_set = 0;
+	st.listen_set = st.acme_set = st.metrics_set = 0;
 	if ((st.fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -431,15 +479,16 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	const char	*pa = (const char *)a + k->off;
 	const char	*pb = (const char *)b + k->off;
 	char *const	*la, *const *lb;
-	size_t		 na, nb;
+	size_t		 na, nb, *np;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
-		la = k->type == T_LISTEN ? a->listen : a->acme_listen;
-		lb = k->type == T_LISTEN ? b->listen : b->acme_listen;
-		na = k->type == T_LISTEN ? a->nlisten : a->nacme_listen;
-		nb = k->type == T_LISTEN ? b->nlisten : b->nacme_listen;
+	case T_METRICS_LISTEN:
+		la = listen_list(k, (struct config *)(uintptr_t)a, &np);
+		na = *np;
+		lb = listen_list(k, (struct config *)(uintptr_t)b, &np);
+		nb = *np;
 		if (na != nb)
 			return 0;
 		for (size_t i = 0; i < na; i++)
@@ -459,6 +508,8 @@ same(const struct key *k, const struct config *a, const struct config *b)
 		    *(const unsigned *)(const void *)pb;
 	case T_BOOL:
 	case T_LEVEL:
+	case T_AUTO:
+	case T_LOG_FORMAT:
 		return *(const int *)(const void *)pa ==
 		    *(const int *)(const void *)pb;
 	}
@@ -471,20 +522,18 @@ swap(const struct key *k, struct config *a, struct config *b)
 {
 	char	*pa = (char *)a + k->off, *pb = (char *)b + k->off;
 	char	 tmp[sizeof(a->listen)];
-	size_t	 n, size;
+	size_t	 n, size, *na, *nb;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
+	case T_METRICS_LISTEN:
 		size = sizeof(a->listen);
-		n = k->type == T_LISTEN ? a->nlisten : a->nacme_listen;
-		if (k->type == T_LISTEN) {
-			a->nlisten = b->nlisten;
-			b->nlisten = n;
-		} else {
-			a->nacme_listen = b->nacme_listen;
-			b->nacme_listen = n;
-		}
+		listen_list(k, a, &na);
+		listen_list(k, b, &nb);
+		n = *na;
+		*na = *nb;
+		*nb = n;
 		break;
 	case T_SECONDS:
 	case T_COUNT:
@@ -492,6 +541,8 @@ swap(const struct key *k, struct config *a, struct config *b)
 		break;
 	case T_BOOL:
 	case T_LEVEL:
+	case T_AUTO:
+	case T_LOG_FORMAT:
 		size = sizeof(int);
 		break;
 	default:
@@ -535,6 +586,8 @@ config_free(struct config *c)
 		free(c->listen[i]);
 	for (size_t i = 0; i < c->nacme_listen; i++)
 		free(c->acme_listen[i]);
+	for (size_t i = 0; i < c->nmetrics_listen; i++)
+		free(c->metrics_listen[i]);
 	free(c->acme_webroot);
 	free(c->policy_dir);
 	free(c->cert_dir);

@@ -12,6 +12,12 @@
 #define CONFIG_DEFAULT_PATH	"/etc/mta-stsd/mta-stsd.conf"
 #define CONFIG_MAX_LISTEN	16
 
+/* metrics_per_domain: no, yes, or yes up to CONFIG_PER_DOMAIN_AUTO. */
+#define CONFIG_NO		0
+#define CONFIG_YES		1
+#define CONFIG_AUTO		2
+#define CONFIG_PER_DOMAIN_AUTO	10000
+
 struct config {
 	char		*listen[CONFIG_MAX_LISTEN];	/* "ADDR:PORT" as written */
 	size_t		 nlisten;
@@ -35,6 +41,11 @@ struct config {
 	size_t		 nacme_listen;
 	char		*acme_webroot;		/* "" for none */
 	int		 watch_certs;		/* reload on cert_dir changes */
+	int		 watch_policies;	/* reload on policy_dir changes */
+	int		 log_format;		/* enum log_format */
+	int		 metrics_per_domain;	/* CONFIG_NO, _YES or _AUTO */
+	char		*metrics_listen[CONFIG_MAX_LISTEN];	/* plain HTTP */
+	size_t		 nmetrics_listen;
 	int		 sandbox;		/* Landlock and seccomp */
 	char		*tlsrpt_dir;		/* reports stored here; "" off */
 	char		*tlsrpt_path;		/* where reports are POSTed */
