@@ -52,7 +52,8 @@ TLS_SERVER_OBJS	 = $(S)/tls/conn.o $(S)/tls/hello.o $(S)/tls/cache.o
 TLS_CLIENT_OBJS	 = $(S)/tls/client.o $(S)/tls/anchors.o
 DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/conn.o $(S)/receiver.o \
 		   $(S)/watch.o $(S)/notify.o $(S)/http.o $(S)/store.o \
-		   $(S)/sandbox.o $(TLS_SERVER_OBJS) $(TLS_OBJS) $(LIB_OBJS)
+		   $(S)/sandbox.o $(S)/certdirs.o $(S)/loader.o \
+		   $(S)/metrics.o $(TLS_SERVER_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 		   -pthread
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
@@ -173,7 +174,7 @@ $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 	    -lcmocka
 
 $(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o \
-    $(S)/lib/log.o
+    $(S)/certdirs.o $(S)/lib/log.o
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lseccomp -lcmocka \
 	    -pthread
 

@@ -40,8 +40,11 @@ struct http {
 	int			 epfd;
 	http_site_fn		 site;
 	http_closed_fn		 closed;
+	http_done_fn		 done;
 	void			*arg;
 	char			*webroot;	/* ACME: the challenge files */
+	http_answer_fn		 answer;	/* a plain listener's */
+	const char		*name;		/* for its log lines */
 	struct http_receiver	 rx;		/* TLS-RPT; rx.path NULL: off */
 };
 
@@ -627,12 +630,12 @@ static void
 completed(void *cls, struct MHD_Connection *c, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http			*h = cls;
 	const union MHD_ConnectionInfo	*ci;
 	struct http_site		*s;
+	struct log_access		 a;
 	struct timespec			 now;
-	long				 us;
 
-	(void)cls;
 	if (*req_cls == NULL)
 		return;
 	if (*req_cls != &request_seen) {
@@ -644,15 +647,23 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (ci == NULL || (s = ci->socket_context) == NULL)
 		return;
 	s->active = 0;
-	if (s->status == 0 || !log_enabled(LOG_LVL_INFO))
+	if (s->status == 0)
+		return;
+	if (h->done != NULL)
+		h->done(h->arg, s);
+	if (!log_enabled(LOG_LVL_INFO))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (now.tv_sec - s->start.tv_sec) * 1000000L +
+	a.client = s->client;
+	a.host = s->host;
+	a.method = s->method;
+	a.path = s->path;
+	a.status = s->status;
+	a.bytes = s->bytes;
+	a.us = (now.tv_sec - s->start.tv_sec) * 1000000L +
 	    (now.tv_nsec - s->start.tv_nsec) / 1000;
-	log_info("access: %s %s \"%s %s\" %u %zu %ldus%s", s->client,
-	    s->host ? s->host : "-", s->method, s->path, s->status, s->bytes,
-	    us, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-	    " (not completed)");
+	a.incomplete = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
+	log_access(&a);
 }
 
 static void
@@ -732,7 +743,7 @@ answers_init(void)
 /* see http.h */
 struct http *
 http_start(const struct http_limits *lim, http_site_fn site,
-    http_closed_fn closed, void *arg)
+    http_closed_fn closed, http_done_fn done, void *arg)
 {
 	struct http			*h;
 	const union MHD_DaemonInfo	*di;
@@ -741,6 +752,7 @@ http_start(const struct http_limits *lim, http_site_fn site,
 		return NULL;
 	h->site = site;
 	h->closed = closed;
+	h->done = done;
 	h->arg = arg;
 	h->d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, h,
@@ -853,21 +865,17 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 	return rc;
 }
 
-/* see http.h */
-struct http *
-http_acme_start(int listen_fd, const char *webroot)
+/*
+ * A plain-HTTP daemon on listen_fd with handler (ACME, or a plain
+ * listener): small requests, few connections, short idle time.
+ */
+static int
+listener_start(struct http *h, int listen_fd, MHD_AccessHandlerCallback fn)
 {
-	struct http			*h;
 	const union MHD_DaemonInfo	*di;
 
-	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	if ((h->webroot = strdup(webroot)) == NULL) {
-		free(h);
-		return NULL;
-	}
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
-	    NULL, acme_handler, h,
+	    NULL, fn, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_LISTEN_SOCKET, listen_fd,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
@@ -880,11 +888,97 @@ http_acme_start(int listen_fd, const char *webroot)
 	    NULL) {
 		if (h->d != NULL)
 			MHD_stop_daemon(h->d);
+		return -1;
+	}
+	h->epfd = di->epoll_fd;
+	return 0;
+}
+
+/* see http.h */
+struct http *
+http_acme_start(int listen_fd, const char *webroot)
+{
+	struct http	*h;
+
+	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->webroot = strdup(webroot)) == NULL ||
+	    listener_start(h, listen_fd, acme_handler) == -1) {
 		free(h->webroot);
 		free(h);
 		return NULL;
 	}
-	h->epfd = di->epoll_fd;
+	return h;
+}
+
+/*
+ * A plain listener's request: GET or HEAD, answered by h->answer; other
+ * methods at once, a body read and dropped (as acme_handler()).
+ */
+static enum MHD_Result
+plain_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	struct http		*h = cls;
+	struct MHD_Response	*r;
+	const char		*type = "text/plain";
+	char			*body = NULL;
+	size_t			 len = 0;
+	unsigned		 status;
+	enum MHD_Result		 rc;
+
+	(void)version;
+	(void)upload_data;
+	if (*req_cls == NULL) {
+		*req_cls = &request_seen;
+		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+			return MHD_YES;
+		log_debug("%s: \"%s %s\" 405", h->name, method, url);
+		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    answers.bad_method);
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	status = h->answer(h->arg, url, &body, &len, &type);
+	log_debug("%s: \"%s %s\" %u", h->name, method, url, status);
+	r = MHD_create_response_from_buffer(len, body != NULL ? body :
+	    (void *)(uintptr_t)"", body != NULL ? MHD_RESPMEM_MUST_FREE :
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) ==
+	    MHD_NO || MHD_add_response_header(r,
+	    MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* see http.h */
+struct http *
+http_plain_start(int listen_fd, const char *name, http_answer_fn answer,
+    void *arg)
+{
+	struct http	*h;
+
+	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->answer = answer;
+	h->arg = arg;
+	h->name = name;
+	if (listener_start(h, listen_fd, plain_handler) == -1) {
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 

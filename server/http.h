@@ -54,6 +54,11 @@ struct http_site {
 typedef struct http_site *(*http_site_fn)(void *arg, int fd);
 /* libmicrohttpd is done with the site's connection on socket fd. */
 typedef void	(*http_closed_fn)(void *arg, struct http_site *site, int fd);
+/*
+ * A request of the site was answered (site->status and the rest are
+ * set): called once a request, in the loop's thread, to count it.
+ */
+typedef void	(*http_done_fn)(void *arg, const struct http_site *site);
 
 struct http_limits {
 	unsigned	 max_connections;
@@ -61,8 +66,9 @@ struct http_limits {
 	unsigned	 idle_timeout;		/* seconds */
 };
 
+/* done may be NULL. */
 struct http	*http_start(const struct http_limits *lim, http_site_fn site,
-		    http_closed_fn closed, void *arg);
+		    http_closed_fn closed, http_done_fn done, void *arg);
 
 /*
  * The TLS-RPT receiver (RFC 8460 section 3): a POST to path on a served
@@ -101,6 +107,19 @@ void		 http_stop(struct http *h);
  * http_timeout_ms(), http_stop().
  */
 struct http	*http_acme_start(int listen_fd, const char *webroot);
+
+/*
+ * A plain-HTTP listener whose answers answer() makes, on listen_fd (bound
+ * by the caller), driven as the ACME one: GET and HEAD only (405
+ * otherwise, at once), a body read and dropped.  answer() gets the path
+ * without its query and returns the status, with *body (malloc'd, taken
+ * over; NULL for none), *len and *type (static: the Content-Type).
+ * Answers are never cached (Cache-Control: no-store).
+ */
+typedef unsigned (*http_answer_fn)(void *arg, const char *path, char **body,
+		    size_t *len, const char **type);
+struct http	*http_plain_start(int listen_fd, const char *name,
+		    http_answer_fn answer, void *arg);
 /* The fd to watch for reading (libmicrohttpd's epoll fd). */
 int		 http_fd(const struct http *h);
 /*

@@ -18,6 +18,8 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/map.h"
+#include "lib/txt.h"
+#include "metrics.h"
 #include "store.h"
 #include "tls/digest.h"
 #include "tls/tls.h"
@@ -52,7 +54,12 @@ struct store {
 	size_t		 n;
 	struct map	 hosts;		/* host -> struct domain */
 	struct domain	*def;
+	const char	**failed;	/* domains not served, in names */
+	size_t		 nfailed, capfailed;
+	uint32_t	 maxid;
 };
+
+static void	(*reaper)(struct store *);
 
 static void
 dompolicy_unref(struct dompolicy *dp)
@@ -182,15 +189,17 @@ load_policy(int dirfd, const char *file, const char *path)
 /*
  * The drift warning mta-stsctl status gives too: a policy that changed
  * since its id was issued is served, but senders that cached the old one
- * will not fetch it until a new id is published.
+ * will not fetch it until a new id is published.  The id recorded goes
+ * to id (idsz bytes; "" when none).
  */
 static void
-check_drift(int dirfd, const struct domain *d)
+check_drift(int dirfd, const struct domain *d, char *id, size_t idsz)
 {
 	struct idrec	*r;
 	char		 name[POLICY_HOST_MAX + 16], *buf, err[256], sha[65];
 	size_t		 len;
 
+	id[0] = '\0';
 	snprintf(name, sizeof(name), "%s/%s.id", IDS_DIR, d->name);
 	if (file_read(dirfd, name, 65536, FILE_NOFOLLOW, &buf, &len) == -1) {
 		if (errno == ENOENT)
@@ -206,6 +215,7 @@ check_drift(int dirfd, const struct domain *d)
 		log_warn("store: %s: damaged id record %s: %s", d->host, name,
 		    err);
 	else {
+		snprintf(id, idsz, "%s", r->id);
 		tls_sha256_hex(d->pol->p.body, d->pol->p.bodylen, sha);
 		if (strcmp(sha, r->pending) == 0)
 			log_info("store: %s: mta-stsctl is confirming a change "
@@ -255,6 +265,23 @@ names_add(struct store *s, const char *prefix, const char *p, size_t n)
 	return r;
 }
 
+/* Records name (in s's names) as a domain that is not served. */
+static int
+add_failed(struct store *s, const char *name)
+{
+	if (s->nfailed == s->capfailed) {
+		size_t cap = s->capfailed ? s->capfailed * 2 : 16;
+		const char **nv = realloc(s->failed, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		s->failed = nv;
+		s->capfailed = cap;
+	}
+	s->failed[s->nfailed++] = name;
+	return 0;
+}
+
 static void
 free_domain(struct domain *d)
 {
@@ -293,18 +320,69 @@ choose_creds(struct domain *d, const struct tls_certs *cs,
 		tls_cred_ref(d->rsa);
 }
 
+/*
+ * The policy of the domain of file (path for the log): the file's, the
+ * previous load's while the file is unchanged or being written, or when
+ * the new one is invalid.  NULL when the domain cannot be served (*why
+ * says whether that is a failure).  Sets d->mode_since.
+ */
+static struct dompolicy *
+choose_policy(int dirfd, const char *file, const char *path,
+    const struct domain *d, const struct domain *od,
+    const struct store_opts *opts, int *failure)
+{
+	struct dompolicy	*dp;
+	struct stat		 st;
+
+	*failure = 0;
+	if (opts != NULL && opts->writing != NULL &&
+	    map_get(opts->writing, file, strlen(file)) != NULL) {
+		if (od == NULL) {
+			log_info("policy: %s: still being written; not served "
+			    "until it is closed", path);
+			return NULL;
+		}
+		log_info("policy: %s: still being written; serving the "
+		    "previous version", path);
+		od->pol->refs++;
+		return od->pol;
+	}
+	/* An unchanged file is not read again. */
+	if (od != NULL && fstatat(dirfd, file, &st, 0) == 0 &&
+	    same_file(od->pol, &st)) {
+		od->pol->refs++;
+		log_debug("policy: %s: unchanged since the last load, not read "
+		    "again", path);
+		relog_warnings(od->pol, path);
+		return od->pol;
+	}
+	if ((dp = load_policy(dirfd, file, path)) == NULL) {
+		if (od == NULL) {
+			log_error("store: %s: not served: invalid policy",
+			    d->host);
+			*failure = 1;
+			return NULL;
+		}
+		log_warn("store: %s: keeping the previous policy", d->host);
+		od->pol->refs++;
+		return od->pol;
+	}
+	return dp;
+}
+
 /* see store.h */
 struct store *
-store_load(const struct config *c, const struct store *old, time_t now,
-    size_t *served, size_t *failed)
+store_load(const struct config *c, const struct store *old,
+    const struct store_opts *opts, time_t now, size_t *served,
+    size_t *failed)
 {
 	struct store		*s;
 	struct tls_certs	*cs = NULL;
 	DIR			*dir = NULL;
 	struct dirent		*de;
-	int			 dfd;
+	int			 dfd, failure;
 	size_t			 cap = 0;
-	char			 path[4096];
+	char			 path[4096], id[TXT_ID_MAX + 1];
 
 	*served = *failed = 0;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -324,9 +402,9 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	while ((de = readdir(dir)) != NULL) {
 		size_t		 nl = strlen(de->d_name);
 		struct domain	 d, *od = NULL, *nv;
-		struct stat	 st;
 		const char	*why;
 
+		/* Hidden: temporary files, ..data and ..TIMESTAMP (k8s). */
 		if (de->d_name[0] == '.' || nl < 5 ||
 		    strcmp(de->d_name + nl - 4, ".txt") != 0)
 			continue;
@@ -345,33 +423,36 @@ store_load(const struct config *c, const struct store *old, time_t now,
 			goto fail;
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
-		/* An unchanged file is not read again. */
-		if (od != NULL && fstatat(dirfd(dir), de->d_name, &st, 0) ==
-		    0 && same_file(od->pol, &st)) {
-			d.pol = od->pol;
-			d.pol->refs++;
-			log_debug("policy: %s: unchanged since the last load, "
-			    "not read again", path);
-			relog_warnings(d.pol, path);
-		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
-		    path)) == NULL) {
-			if (od == NULL) {
-				log_error("store: %s: not served: invalid "
-				    "policy", d.host);
-				free_domain(&d);
+		d.pol = choose_policy(dirfd(dir), de->d_name, path, &d, od,
+		    opts, &failure);
+		if (d.pol == NULL) {
+			if (failure) {
 				(*failed)++;
-				continue;
+				if (add_failed(s, d.name) == -1)
+					goto fail;
 			}
-			log_warn("store: %s: keeping the previous policy",
-			    d.host);
-			d.pol = od->pol;
-			d.pol->refs++;
+			continue;
 		}
-		check_drift(dirfd(dir), &d);
+		/*
+		 * The mode is as old as the file's change that set it: the
+		 * previous load's when it is the same mode.
+		 */
+		if (od != NULL && od->pol->p.mode == d.pol->p.mode)
+			d.mode_since = od->mode_since;
+		else
+			d.mode_since = d.pol->mtim.tv_sec;
+		check_drift(dirfd(dir), &d, id, sizeof(id));
+		if (id[0] != '\0' && (d.policy_id = names_add(s, "", id,
+		    strlen(id))) == NULL) {
+			free_domain(&d);
+			goto fail;
+		}
 		choose_creds(&d, cs, od, now);
 		if (d.ec == NULL && d.rsa == NULL) {
 			free_domain(&d);
 			(*failed)++;
+			if (add_failed(s, d.name) == -1)
+				goto fail;
 			continue;
 		}
 		if (s->n == cap) {
@@ -392,6 +473,13 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	for (size_t i = 0; i < s->n; i++)
 		if (map_put(&s->hosts, s->v[i].host, &s->v[i]) == -1)
 			goto fail;
+	/* Metrics ids only for domains whose series are shown. */
+	if (opts != NULL && (opts->ids == CONFIG_YES || (opts->ids ==
+	    CONFIG_AUTO && s->n <= CONFIG_PER_DOMAIN_AUTO)))
+		for (size_t i = 0; i < s->n; i++)
+			if ((s->v[i].id = metrics_domain_id(s->v[i].name)) >
+			    s->maxid)
+				s->maxid = s->v[i].id;
 	if (c->default_domain[0] != '\0') {
 		char host[300];
 
@@ -408,7 +496,7 @@ fail:
 	if (dir != NULL)
 		closedir(dir);
 	tls_certs_free(cs);
-	store_unref(s);
+	store_free(s);
 	return NULL;
 }
 
@@ -421,13 +509,33 @@ store_ref(struct store *s)
 
 /* see store.h */
 void
+store_set_reaper(void (*reap)(struct store *))
+{
+	reaper = reap;
+}
+
+/* see store.h */
+void
 store_unref(struct store *s)
 {
 	if (s == NULL || --s->refs > 0)
 		return;
+	if (reaper != NULL)
+		reaper(s);
+	else
+		store_free(s);
+}
+
+/* see store.h */
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
 	for (size_t i = 0; i < s->n; i++)
 		free_domain(&s->v[i]);
 	free(s->v);
+	free(s->failed);
 	map_free(&s->hosts);
 	while (s->names != NULL) {
 		struct names *b = s->names;
@@ -468,6 +576,27 @@ const struct domain *
 store_at(const struct store *s, size_t i)
 {
 	return &s->v[i];
+}
+
+/* see store.h */
+uint32_t
+store_max_id(const struct store *s)
+{
+	return s->maxid;
+}
+
+/* see store.h */
+size_t
+store_failed_count(const struct store *s)
+{
+	return s->nfailed;
+}
+
+/* see store.h */
+const char *
+store_failed_at(const struct store *s, size_t i)
+{
+	return s->failed[i];
 }
 
 /* see store.h */

@@ -133,6 +133,16 @@ int		 tls_hello_name(const unsigned char *p, size_t n, char *out,
 
 /* Has the handshake completed? */
 int		 tls_conn_established(const struct tls_conn *tc);
+/* Did the completed handshake resume a session from the cache? */
+int		 tls_conn_resumed(const struct tls_conn *tc);
+
+/* Why a handshake failed, in kinds the metrics count. */
+enum tls_failure {
+	TLS_FAIL_PROTOCOL,	/* an error or alert, or the client left */
+	TLS_FAIL_NO_NAME,	/* no server name, and none served without */
+	TLS_FAIL_UNKNOWN_NAME	/* a server name not served */
+};
+enum tls_failure tls_conn_failure(const struct tls_conn *tc);
 /* The SNI name the client sent, "" if none. */
 const char	*tls_conn_server_name(const struct tls_conn *tc);
 /* Why the connection failed, in words, or NULL if it did not. */
