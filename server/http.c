@@ -179,7 +179,7 @@ http_body_new(const char *body, size_t len)
 	b->refs = 1;
 	b->len = len;
 	b->resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-	    MHD_RESPMEM_MUST_COPY);
+	    MHD_RESPMEM_PERSISTENT);
 	if (b->resp == NULL ||
 	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/plain") == MHD_NO ||

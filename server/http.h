@@ -141,7 +141,13 @@ long		 http_timeout_ms(struct http *h);
 const char	*http_screen(const struct http *h, struct http_site *s,
 		    const unsigned char *p, size_t len, size_t *replylen);
 
-/* A prepared 200 response with this body (copied).  NULL on ENOMEM. */
+/*
+ * A prepared 200 response with this body, not copied: body stays as it
+ * is until the last reference goes (http_body_unref()).  A connection's
+ * snapshot holds the body through its policy, and libmicrohttpd is done
+ * with a connection's answers before the connection ends.  NULL on
+ * ENOMEM.
+ */
 struct http_body *http_body_new(const char *body, size_t len);
 void		 http_body_unref(struct http_body *b);
 

@@ -72,11 +72,14 @@ print_domain(const struct domain *d)
 static int
 check(const struct config *c)
 {
+	struct store_opts opts;
 	struct store	*s;
 	size_t		 served, failed;
 
 	tls_init();
-	s = store_load(c, NULL, NULL, time(NULL), &served, &failed);
+	memset(&opts, 0, sizeof(opts));
+	opts.threads = (int)server_cpus();
+	s = store_load(c, NULL, &opts, time(NULL), &served, &failed);
 	if (s == NULL)
 		return 1;
 	for (size_t i = 0; i < store_count(s); i++)
@@ -283,6 +286,7 @@ main(int argc, char *argv[])
 	opts.writing = NULL;
 	opts.ids = cfg.nmetrics_listen > 0 ? cfg.metrics_per_domain :
 	    CONFIG_NO;
+	opts.threads = (int)server_cpus();
 	snap = store_load(&cfg, NULL, &opts, time(NULL), &served, &failed);
 	if (snap == NULL)
 		fatal("cannot load policies and certificates; stopping");

@@ -102,9 +102,9 @@ fail:
 	return -1;
 }
 
-/* The CPUs this process may run on. */
-static size_t
-cpus(void)
+/* see server.h */
+size_t
+server_cpus(void)
 {
 	cpu_set_t	 set;
 	int		 n;
@@ -119,7 +119,7 @@ cpus(void)
 int
 server_listen(const struct config *c)
 {
-	W.n = c->workers != 0 ? c->workers : cpus();
+	W.n = c->workers != 0 ? c->workers : server_cpus();
 	if (W.n > WORKERS_MAX)
 		W.n = WORKERS_MAX;
 	if ((W.ls = calloc(W.n, sizeof(*W.ls))) == NULL ||

@@ -18,6 +18,9 @@
 struct config;
 struct store;
 
+/* The CPUs this process may run on. */
+size_t	server_cpus(void);
+
 /*
  * Binds every listen address of c, once for each worker.  Called as
  * root, before privileges are dropped.  Returns 0, or -1 after logging why.

@@ -67,6 +67,11 @@ struct store_opts {
 	const struct map	*writing;
 	/* Give domains their metrics id: CONFIG_NO, _YES or _AUTO. */
 	int			 ids;
+	/*
+	 * Threads the load may use: with 2 or more, cert_dir is scanned on
+	 * a thread of its own while policy_dir is read.
+	 */
+	int			 threads;
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,49 @@ cred_curve_name(int curve)
 	default:
 		return NULL;
 	}
+}
+
+/* A shared path: its references, then its bytes. */
+struct path {
+	atomic_int	 refs;
+	char		 s[];
+};
+
+static struct path *
+path_of(char *p)
+{
+	return (struct path *)(void *)(p - offsetof(struct path, s));
+}
+
+/* see internal.h */
+char *
+path_new(const char *s)
+{
+	size_t		 l = strlen(s) + 1;
+	struct path	*p;
+
+	if ((p = malloc(sizeof(*p) + l)) == NULL)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	memcpy(p->s, s, l);
+	return p->s;
+}
+
+/* see internal.h */
+char *
+path_ref(char *p)
+{
+	if (p != NULL)
+		atomic_fetch_add(&path_of(p)->refs, 1);
+	return p;
+}
+
+/* see internal.h */
+void
+path_unref(char *p)
+{
+	if (p != NULL && atomic_fetch_sub(&path_of(p)->refs, 1) == 1)
+		free(path_of(p));
 }
 
 /* see internal.h */
@@ -112,8 +156,8 @@ tls_cred_unref(struct tls_cred *c)
 		    c->rsa.dqlen + c->rsa.iqlen);
 		free(c->keybuf);
 	}
-	free(c->path);
-	free(c->keypath);
+	path_unref(c->path);
+	path_unref(c->keypath);
 	free(c);
 }
 
@@ -131,11 +175,44 @@ tls_cred_path(const struct tls_cred *c)
 	return c->path;
 }
 
+/* see internal.h */
+struct tls_cred *
+cred_new(size_t n)
+{
+	struct tls_cred *c;
+
+	if ((c = calloc(1, sizeof(*c) + n * sizeof(c->chain[0]))) == NULL)
+		return NULL;
+	c->refs = 1;
+	return c;
+}
+
 /* see tls.h */
 const char *
 tls_cred_kind(const struct tls_cred *c)
 {
-	return c->kind;
+	return cred_kind(c);
+}
+
+/* see internal.h */
+const char *
+cred_kind(const struct tls_cred *c)
+{
+	static _Thread_local char	 rsa[24];
+
+	/* Made when asked (the log, -n): not kept in every credential. */
+	if (c->type == BR_KEYTYPE_EC) {
+		switch (c->ec.curve) {
+		case BR_EC_secp256r1:
+			return "ECDSA P-256";
+		case BR_EC_secp384r1:
+			return "ECDSA P-384";
+		default:
+			return "ECDSA P-521";
+		}
+	}
+	snprintf(rsa, sizeof(rsa), "RSA %u", c->rsa.n_bitlen);
+	return rsa;
 }
 
 /* see tls.h */

@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/map.h"
 #include "lib/pem.h"
+#include "tls/digest.h"
 #include "tls/internal.h"
 #include "tls/tls.h"
 
@@ -84,6 +85,9 @@ struct scan {
 	struct tls_certs	*cs;	/* this one's */
 	int			 warned;	/* the current file */
 	int			 oom;
+	/* A file and its DER, for one file at a time: no allocation each. */
+	char			*buf;		/* CERT_FILE_MAX + 2 */
+	unsigned char		*der;		/* CERT_FILE_MAX */
 };
 
 /* One certificate's DER bytes, while a file is read. */
@@ -104,7 +108,6 @@ static int	cert_pub(const struct der_cert *, char **);
 static char *
 pubkey_id(int type, unsigned curve, const unsigned char *a, size_t alen)
 {
-	br_sha256_context	 ctx;
 	unsigned char		 h[32];
 	char			*s;
 
@@ -114,9 +117,7 @@ pubkey_id(int type, unsigned curve, const unsigned char *a, size_t alen)
 	}
 	if ((s = malloc(16 + 2 * sizeof(h))) == NULL)
 		return NULL;
-	br_sha256_init(&ctx);
-	br_sha256_update(&ctx, a, alen);
-	br_sha256_out(&ctx, h);
+	tls_sha256(a, alen, h);
 	if (type == BR_KEYTYPE_EC)
 		snprintf(s, 16, "E%u:", curve);
 	else
@@ -133,15 +134,10 @@ static unsigned char *
 blob_get(struct scan *sc, const unsigned char *der, size_t len, int share)
 {
 	struct blob	*b;
-	unsigned char	 h[32];
 	char		 key[65];
-	br_sha256_context ctx;
 
 	if (share) {
-		br_sha256_init(&ctx);
-		br_sha256_update(&ctx, der, len);
-		br_sha256_out(&ctx, h);
-		ascii_hex(key, h, sizeof(h));
+		tls_sha256_hex(der, len, key);
 		b = map_get(&sc->cs->blobs, key, 64);
 		if (b == NULL && sc->prev != NULL &&
 		    (b = map_get(&sc->prev->blobs, key, 64)) != NULL) {
@@ -262,7 +258,7 @@ scan_key(struct scan *sc, const char *path, const unsigned char *der,
 		k.pub = pubkey_id(k.type, 0, n, nlen);
 	} else
 		return 0;
-	if (k.pub == NULL || (k.path = strdup(path)) == NULL)
+	if (k.pub == NULL || (k.path = path_new(path)) == NULL)
 		goto oom;
 	if (push_key(sc, &k) == -1)
 		goto oom;
@@ -276,7 +272,7 @@ oom:
 	explicit_bzero(&dc, sizeof(dc));
 	free(k.buf);
 	free(k.pub);
-	free(k.path);
+	path_unref(k.path);
 	return -1;
 }
 
@@ -294,11 +290,10 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 	}
 	if (cert_pub(&dc, &pub) == -1)
 		return -1;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = cred_new(n)) == NULL) {
 		free(pub);
 		return -1;
 	}
-	c->refs = 1;
 	c->not_before = dc.not_before;
 	c->not_after = dc.not_after;
 	memcpy(c->cn, dc.cn, sizeof(c->cn));
@@ -312,7 +307,7 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 		scan_warn(sc, "certs: %s: malformed subjectAltName", path);
 		return 0;
 	}
-	if ((c->path = strdup(path)) == NULL)
+	if ((c->path = path_new(path)) == NULL)
 		goto oom;
 	/* The leaf is its own; the others are shared. */
 	for (size_t i = 0; i < n; i++) {
@@ -369,38 +364,7 @@ key_free(struct key *k)
 		explicit_bzero(k->buf, key_len(k));
 	free(k->buf);
 	free(k->pub);
-	free(k->path);
-}
-
-/* Copies src into *dst, numbers and strings.  Returns 0, or -1. */
-static int
-key_dup(struct key *dst, const struct key *src)
-{
-	size_t l = key_len(src);
-
-	*dst = *src;
-	dst->used = 0;
-	dst->borrowed = 0;
-	dst->pub = strdup(src->pub);
-	dst->path = strdup(src->path);
-	if ((dst->buf = malloc(l ? l : 1)) == NULL || dst->pub == NULL ||
-	    dst->path == NULL) {
-		free(dst->buf);
-		dst->buf = NULL;
-		key_free(dst);
-		return -1;
-	}
-	memcpy(dst->buf, src->buf, l);
-	if (src->type == BR_KEYTYPE_EC)
-		dst->ec.x = dst->buf;
-	else {
-		dst->rsa.p = dst->buf;
-		dst->rsa.q = dst->rsa.p + src->rsa.plen;
-		dst->rsa.dp = dst->rsa.q + src->rsa.qlen;
-		dst->rsa.dq = dst->rsa.dp + src->rsa.dplen;
-		dst->rsa.iq = dst->rsa.dq + src->rsa.dqlen;
-	}
-	return 0;
+	path_unref(k->path);
 }
 
 /* Adds a key (taken over) to the scan's list. */
@@ -449,18 +413,19 @@ fent_free(struct fent *fe)
 		key_free(&fe->keys[i]);
 	free(fe->keys);
 	free(fe->pub);
-	free(fe->path);
+	path_unref(fe->path);
 	free(fe);
 }
 
 /*
- * A cache entry for path (identity st) with copies of the keys
- * sc->keys[k0..] and the chain c (a reference taken), kept in this scan's
- * result.  NULL on ENOMEM.
+ * A cache entry for path (identity st) that takes over the keys
+ * sc->keys[k0..] (the scan borrows them from it from then on: no copy)
+ * and holds the chain c (a reference taken), kept in this scan's result.
+ * NULL on ENOMEM, the keys still the scan's.
  */
 static struct fent *
 fent_new(struct scan *sc, const char *path, const struct stat *st,
-    size_t k0, struct tls_cred *c, const char *pub)
+    size_t k0, struct tls_cred *c)
 {
 	struct tls_certs	*cs = sc->cs;
 	struct fent		*fe;
@@ -473,19 +438,20 @@ fent_new(struct scan *sc, const char *path, const struct stat *st,
 	fe->size = st->st_size;
 	fe->mtim = st->st_mtim;
 	fe->ctim = st->st_ctim;
-	if ((fe->path = strdup(path)) == NULL ||
-	    (pub != NULL && (fe->pub = strdup(pub)) == NULL))
+	/* The same path as the chain's, or the keys'. */
+	fe->path = c != NULL ? path_ref(c->path) : sc->nkeys > k0 ?
+	    path_ref(sc->keys[k0].path) : path_new(path);
+	if (fe->path == NULL)
 		goto fail;
 	if (sc->nkeys > k0 &&
 	    (fe->keys = calloc(sc->nkeys - k0, sizeof(*fe->keys))) == NULL)
 		goto fail;
-	for (size_t i = k0; i < sc->nkeys; i++) {
-		if (key_dup(&fe->keys[fe->nkeys], &sc->keys[i]) == -1)
-			goto fail;
-		fe->nkeys++;
-	}
 	if (keep_fent(cs, fe) == -1)
 		goto fail;
+	for (size_t i = k0; i < sc->nkeys; i++) {
+		fe->keys[fe->nkeys++] = sc->keys[i];
+		sc->keys[i].borrowed = 1;
+	}
 	if ((fe->cred = c) != NULL)
 		tls_cred_ref(c);
 	return fe;
@@ -560,17 +526,17 @@ scan_file(struct scan *sc, int dirfd, const char *name, const char *path,
 	struct pem_reader	 r;
 	struct obj		 certs[CHAIN_MAX];
 	char			 label[PEM_LABEL_MAX + 1];
-	unsigned char		*der = NULL;
+	unsigned char		*der = sc->der;
 	size_t			 len, derlen, ncerts = 0, off = 0;
 	size_t			 k0 = sc->nkeys, c0 = sc->ncreds;
 	struct stat		 fst;
-	char			*data;
+	char			*data = sc->buf;
 	int			 rc = 0, ev;
 
 	if (st != NULL && (rc = scan_reuse(sc, path, st)) != 0)
 		return rc == 1 ? 0 : -1;
 	sc->warned = 0;
-	if (file_read_stat(dirfd, name, CERT_FILE_MAX, 0, &data, &len,
+	if (file_read_into(dirfd, name, data, CERT_FILE_MAX + 2, 0, &len,
 	    &fst) == -1) {
 		if (errno == EFBIG)
 			log_warn("certs: %s: larger than %d bytes, skipped",
@@ -581,18 +547,12 @@ scan_file(struct scan *sc, int dirfd, const char *name, const char *path,
 	}
 	/* What was read is what the next scan compares with. */
 	st = &fst;
-	if (memmem(data, len, "-----BEGIN ", 11) == NULL) {
-		free(data);
+	if (memmem(data, len, "-----BEGIN ", 11) == NULL)
 		return 0;
-	}
 	/*
 	 * DER is shorter than its base64: the file's size holds all its
 	 * objects, one after the other.
 	 */
-	if ((der = malloc(len)) == NULL) {
-		rc = -1;
-		goto out;
-	}
 	pem_init(&r, data, len);
 	while ((ev = pem_next(&r, label, der + off, len - off, &derlen)) ==
 	    PEM_OBJECT) {
@@ -626,7 +586,7 @@ scan_file(struct scan *sc, int dirfd, const char *name, const char *path,
 	/* Kept for the next scan when nothing was wrong with it. */
 	if (!sc->warned && (ncerts == 0 || sc->ncreds > c0)) {
 		struct fent *fe = fent_new(sc, path, st, k0,
-		    ncerts > 0 ? sc->creds[c0].c : NULL, NULL);
+		    ncerts > 0 ? sc->creds[c0].c : NULL);
 
 		if (fe == NULL)
 			rc = -1;
@@ -634,11 +594,9 @@ scan_file(struct scan *sc, int dirfd, const char *name, const char *path,
 			sc->creds[c0].fe = fe;
 	}
 out:
-	if (der != NULL)
-		explicit_bzero(der, len);
-	free(der);
+	/* Keys were there: nothing of them stays in the buffers. */
+	explicit_bzero(der, len);
 	explicit_bzero(data, len);
-	free(data);
 	return rc;
 }
 
@@ -753,11 +711,8 @@ cred_set_key(struct tls_cred *c, const struct key *k)
 	if (k->type == BR_KEYTYPE_EC) {
 		c->ec = k->ec;
 		c->ec.x = c->keybuf;
-		snprintf(c->kind, sizeof(c->kind), "ECDSA %s",
-		    cred_curve_name(c->ec.curve));
 		if (k->embedded) {
-			if ((c->keypath = strdup(k->path)) == NULL)
-				return -1;
+			c->keypath = path_ref(k->path);
 			atomic_init(&c->keycheck, KEY_UNCHECKED);
 		}
 	} else {
@@ -768,7 +723,6 @@ cred_set_key(struct tls_cred *c, const struct key *k)
 		c->rsa.dp = c->rsa.q + k->rsa.qlen;
 		c->rsa.dq = c->rsa.dp + k->rsa.dplen;
 		c->rsa.iq = c->rsa.dq + k->rsa.dqlen;
-		snprintf(c->kind, sizeof(c->kind), "RSA %u", c->rsa.n_bitlen);
 	}
 	return 0;
 }
@@ -796,9 +750,8 @@ cred_clone(const struct tls_cred *c)
 {
 	struct tls_cred *n;
 
-	if ((n = calloc(1, sizeof(*n))) == NULL)
+	if ((n = cred_new(c->nchain)) == NULL)
 		return NULL;
-	n->refs = 1;
 	n->not_before = c->not_before;
 	n->not_after = c->not_after;
 	memcpy(n->cn, c->cn, sizeof(n->cn));
@@ -807,8 +760,7 @@ cred_clone(const struct tls_cred *c)
 		n->chain[i] = c->chain[i];
 		n->nchain = i + 1;
 	}
-	if ((n->path = strdup(c->path)) == NULL)
-		goto fail;
+	n->path = path_ref(c->path);
 	for (size_t i = 0; i < c->nnames; i++)
 		if (cred_add_name(n, c->names[i], strlen(c->names[i])) == -1)
 			goto fail;
@@ -830,10 +782,10 @@ pair(struct pend *p, const struct map *bypub, const char *dir, int *oom)
 	struct key	*k;
 	const char	*pub = p->reused ? p->fe->pub : p->pub;
 
-	if (!p->reused && pub != NULL && p->fe != NULL &&
-	    (p->fe->pub = strdup(pub)) == NULL) {
-		*oom = 1;
-		return NULL;
+	/* The entry keeps the pairing key for the next scan. */
+	if (!p->reused && pub != NULL && p->fe != NULL) {
+		p->fe->pub = p->pub;
+		p->pub = NULL;
 	}
 	if (pub == NULL) {
 		log_warn("certs: %s: certificate key type not supported",
@@ -889,10 +841,18 @@ tls_certs_rescan(const char *dir, struct tls_certs *prev)
 		return NULL;
 	sc.prev = prev;
 	sc.cs = cs;
+	if ((sc.buf = malloc(CERT_FILE_MAX + 2)) == NULL ||
+	    (sc.der = malloc(CERT_FILE_MAX)) == NULL)
+		goto fail;
+	/* The last scan's size: the file cache does not grow step by step. */
+	if (prev != NULL && map_reserve(&cs->fmap, prev->nfiles + 16) == -1)
+		goto fail;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || scan_dir(&sc, fd, dir, 0) == -1)
 		goto fail;
 
+	if (map_reserve(&bypub, sc.nkeys) == -1)
+		goto fail;
 	for (i = 0; i < sc.nkeys; i++)
 		if (map_put(&bypub, sc.keys[i].pub, &sc.keys[i]) == -1)
 			goto fail;
@@ -935,6 +895,8 @@ out:
 		key_free(&sc.keys[i]);
 	free(sc.keys);
 	free(sc.creds);
+	free(sc.buf);
+	free(sc.der);
 	map_free(&bypub);
 	return cs;
 }
