@@ -31,7 +31,8 @@ BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
-		   systemd man-db pebble lego python3-aiosmtpd valgrind procps
+		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
+		   prometheus certbot git
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 

@@ -794,8 +794,19 @@ pair(struct pend *p, const struct map *bypub, const char *dir, int *oom)
 	}
 	k = map_get(bypub, pub, strlen(pub));
 	if (k == NULL) {
-		log_warn("certs: %s: no private key in %s matches this "
-		    "certificate (%s)", c->path, dir, tls_cred_subject(c));
+		/*
+		 * A certificate that names no host is an intermediate (as
+		 * certbot's chain.pem, lego's issuer.crt): it serves nothing
+		 * alone, and its key is not for us.
+		 */
+		if (c->nnames == 0)
+			log_debug("certs: %s: a certificate without a host name "
+			    "and without its key (an intermediate?): skipped",
+			    c->path);
+		else
+			log_warn("certs: %s: no private key in %s matches this "
+			    "certificate (%s)", c->path, dir,
+			    tls_cred_subject(c));
 		return NULL;
 	}
 	k->used = 1;
