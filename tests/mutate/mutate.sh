@@ -78,6 +78,6 @@ while IFS='	' read -r name suite file sedexp; do
 	# compiles it again.
 	cp "$work/orig" "$file"
 	touch "$file"
-done <"$top/$list"
+done <"$work/$list"
 echo "mutate: $caught caught, $survived survived, $bad stale or broken"
 [ "$survived" -eq 0 ] && [ "$bad" -eq 0 ]
