@@ -246,11 +246,11 @@ refuses() {
 	_out=$(offer "$port" "$@")
 	_ctl=$(offer "$cport" "$@")
 	if ! took "$_ctl" "$_v"; then
-		not_ok "$_what: the control server does not take the offer either: $(printf '%s\n' "$_ctl" | grep -a 'Protocol  :\|Cipher is\|error' | head -3)"
+		not_ok "$_what: the control server does not take the offer either: $(printf '%s\n' "$_ctl" | grep -a 'Protocol  :\|Cipher is\|routines' | head -3)"
 	elif refused_by_server "$_out"; then
 		ok "$_what refused (the control server takes it in $_v)"
 	else
-		not_ok "$_what: $(printf '%s\n' "$_out" | grep -a 'Protocol  :\|Cipher is\|error' | head -3)"
+		not_ok "$_what: $(printf '%s\n' "$_out" | grep -a 'Protocol  :\|Cipher is\|routines' | head -3)"
 	fi
 }
 refuses "TLS 1.0" TLSv1 -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
@@ -459,11 +459,55 @@ check "watch: same process" kill -0 "$pid"
 # --- access log
 check "access log line" grep -q 'access: 127.0.0.1 mta-sts.a.test "GET /.well-known/mta-sts.txt" 200 [0-9]* [0-9]*us' "$tmp/log"
 
+# --- the sandbox: the serving process reads policy_dir and cert_dir (and
+# the directories the links in cert_dir pointed to at start), nothing
+# else.  Put in place while it runs: a policy that is a link to a file
+# outside, a certificate and key linked from outside.  With the sandbox
+# (Landlock) the reads are refused, EACCES in the log, and the domains not
+# served; the control below, sandbox = no, reads and serves the same files.
+mkdir -p "$tmp/outside"
+printf 'version: STSv1\nmode: enforce\nmx: mx.z.test\nmax_age: 1209600\n' >"$tmp/outside/z.test.txt"
+cert "$c" z ec256 90 mta-sts.z.test
+cert "$tmp/outside" zz ec256 90 mta-sts.zz.test
+printf 'version: STSv1\nmode: enforce\nmx: mx.zz.test\nmax_age: 1209600\n' >"$p/zz.test.txt"
+chmod -R a+rX "$tmp/outside" "$p" "$c"
+ln -s "$tmp/outside/z.test.txt" "$p/z.test.txt"
+ln -s "$tmp/outside/zz.pem" "$c/zz.pem"
+ln -s "$tmp/outside/zz.key" "$c/zz.key"
+server_reload
+if grep -q 'sandbox: no Landlock' "$tmp/log"; then
+	not_ok "sandbox: no Landlock in this kernel: reads are not confined"
+else
+	check "sandbox: a policy linked from outside policy_dir: read refused, logged" \
+	    grep -q "policy: $p/z.test.txt: cannot read: Permission denied" "$tmp/log"
+	check "sandbox: a certificate linked from outside cert_dir: read refused, logged" \
+	    grep -q "certs: $c/zz\.\(pem\|key\): Permission denied" "$tmp/log"
+	out=$(sclient mta-sts.z.test)
+	case $out in *"unrecognized name"*) ok "sandbox: the domain of that policy is not served" ;; *) not_ok "sandbox: z.test served: $(echo "$out" | grep 'subject=\|Cipher is')" ;; esac
+	out=$(sclient mta-sts.zz.test)
+	case $out in *"unrecognized name"*) ok "sandbox: the domain of that certificate is not served" ;; *) not_ok "sandbox: zz.test served: $(echo "$out" | grep 'subject=\|Cipher is')" ;; esac
+fi
+
 # --- stop (SIGKILL after 8 s: then the exit status is 137)
 server_stop 8
 rc=$?
 check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
+
+# The sandbox's control: the same links, sandbox = no: read and served.
+write_conf a.test
+echo "sandbox = no" >>"$conf"
+denied=$(grep -c 'Permission denied' "$tmp/log")
+server_up "$conf"
+case $(fetch z.test) in
+*"mx: mx.z.test"*) ok "sandbox = no (control): the policy linked from outside is read and served" ;;
+*) not_ok "sandbox = no (control): z.test: $(fetch z.test 2>&1)" ;;
+esac
+out=$(sclient mta-sts.zz.test)
+case $out in *"subject=CN = mta-sts.zz.test"*) ok "sandbox = no (control): the certificate linked from outside is read and served" ;; *) not_ok "sandbox = no (control): zz.test: $(echo "$out" | grep 'subject=\|Cipher is\|alert')" ;; esac
+check "sandbox = no (control): no read refused" test "$(grep -c 'Permission denied' "$tmp/log")" = "$denied"
+server_stop
+rm -f "$p/z.test.txt" "$p/zz.test.txt" "$c/z.pem" "$c/z.key" "$c/zz.pem" "$c/zz.key"
 # --- workers: threads, each with its own SO_REUSEPORT listener
 # threads PID: the threads of a process.
 threads() { ls "/proc/$1/task" | wc -l; }
