@@ -114,7 +114,7 @@ run() {
 		# shellcheck disable=SC2086
 		kill $_left 2>/dev/null
 		sleep 1
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2046
 		kill -9 $(holders "$token") 2>/dev/null
 	fi
 	[ -z "${KEEP_TMP:-}${LIFE_KEEP:-}" ] || return $_rc
