@@ -41,19 +41,28 @@ for _u in ua ub uc ud us; do
 	fi
 done
 
-# unserved WHAT CONF DOMAIN: mta-stsctl -f CONF mode DOMAIN enforce, which
-# the server cannot confirm: every expectation above.  Sets $rc, $so, $se,
+# change_start CONF DOMAIN: mta-stsctl -f CONF mode DOMAIN enforce, in the
+# background (at most 18 s), its output in $tmp/DOMAIN.so and .se; the
+# policy and id record as they were in $tmp/DOMAIN.txt and .id.
+change_start() {
+	cp "$p/$2.txt" "$tmp/$2.txt"
+	cp "$p/.ids/$2.id" "$tmp/$2.id"
+	date +%s >"$tmp/$2.t0"
+	timeout 18 "$ctl" -f "$1" mode "$2" enforce >"$tmp/$2.so" 2>"$tmp/$2.se" &
+	echo $! >"$tmp/$2.job"
+	track "$(cat "$tmp/$2.job")"
+}
+
+# unserved WHAT DOMAIN: waits for change_start's run on DOMAIN, which the
+# server cannot confirm: every expectation above.  Sets $rc, $so, $se,
 # $secs.
 unserved() {
-	_what=$1 _uconf=$2 _dom=$3
-	cp "$p/$_dom.txt" "$tmp/u.txt"
-	cp "$p/.ids/$_dom.id" "$tmp/u.id"
-	_t0=$(date +%s)
-	timeout 25 "$ctl" -f "$_uconf" mode "$_dom" enforce >"$tmp/so" 2>"$tmp/se"
+	_what=$1 _dom=$2
+	reap "$(cat "$tmp/$_dom.job")"
 	rc=$?
-	secs=$(($(date +%s) - _t0))
-	so=$(cat "$tmp/so")
-	se=$(cat "$tmp/se")
+	secs=$(($(date +%s) - $(cat "$tmp/$_dom.t0")))
+	so=$(cat "$tmp/$_dom.so")
+	se=$(cat "$tmp/$_dom.se")
 	if [ "$rc" = 1 ]; then ok "$_what: exit 1"; else not_ok "$_what: exit 1: $(what)"; fi
 	if has "$se" "mta-stsctl: mta-sts.$_dom: the server does not serve the new policy after 10 s: "; then
 		ok "$_what: 'the server does not serve the new policy after 10 s'"
@@ -62,14 +71,14 @@ unserved() {
 	fi
 	check "$_what: 'the previous policy was restored; no new id'" \
 	    has "$se" "mta-stsctl: $_dom: the previous policy was restored; no new id"
-	check "$_what: the previous policy byte for byte" cmp -s "$p/$_dom.txt" "$tmp/u.txt"
-	check "$_what: the id record byte for byte (no new id)" cmp -s "$p/.ids/$_dom.id" "$tmp/u.id"
+	check "$_what: the previous policy byte for byte" cmp -s "$p/$_dom.txt" "$tmp/$_dom.txt"
+	check "$_what: the id record byte for byte (no new id)" cmp -s "$p/.ids/$_dom.id" "$tmp/$_dom.id"
 	if has "$so" "new id" || has "$so" "IN TXT"; then
 		not_ok "$_what: a new id printed: $(what)"
 	else
 		ok "$_what: no new id, no TXT record printed"
 	fi
-	_stray=$(cd "$p" && ls -a . .ids | grep '\.tmp$')
+	_stray=$(cd "$p" && ls -a . .ids | grep "^\.$_dom\..*\.tmp\$")
 	check "$_what: no temporary file left [$_stray]" test -z "$_stray"
 	check "$_what: done within 10 s and the last fetch ($secs s)" test "$secs" -le 16
 	still_up "$_what"
@@ -92,7 +101,9 @@ ustatus() {
 	se=$(cat "$tmp/se")
 }
 
-# --- a. pid_file names a live process that is not the server
+# --- a. pid_file names a live process that is not the server, and
+# --- c. a server whose policy_dir is not the one mta-stsctl writes to
+# (one after the other: mta-stsctl takes the policy directory's lock).
 mkdir -p "$tmp/bin"
 ln -sf "$(command -v sleep)" "$tmp/bin/mta-stsd"
 sh -c 'trap "" HUP; exec "$0" 100' "$tmp/bin/mta-stsd" &
@@ -107,16 +118,59 @@ while [ "$(cat "/proc/$fake/comm" 2>/dev/null)" != mta-stsd ] && [ $_i -lt 20 ];
 done
 check "unserved a: the impostor's process name is mta-stsd, its pid in pid_file" \
     test "$(cat "/proc/$fake/comm" 2>/dev/null)" = mta-stsd
-unserved "unserved a (pid_file names a process that is not the server)" "$tmp/a.conf" ua.test
+
+port2=$(free_port)
+mkdir -p "$tmp/p2" "$tmp/run2"
+cp -p "$p"/*.txt "$tmp/p2/"
+chmod -R a+rX "$tmp/p2"
+chown nobody "$tmp/run2"
+sed "s|^listen = .*|listen = 127.0.0.1:$port2|; s|^policy_dir = .*|policy_dir = $tmp/p2|; s|^pid_file = .*|pid_file = $tmp/run2/mta-stsd.pid|" \
+    "$conf" >"$tmp/c2.conf"
+sed "s|^listen = .*|listen = 127.0.0.1:$port2|; s|^pid_file = .*|pid_file = $tmp/run2/mta-stsd.pid|" \
+    "$conf" >"$tmp/c.conf"
+"$d" -d -f "$tmp/c2.conf" 2>"$tmp/log2" &
+pid2=$!
+track "$pid2"
+_i=0
+while ! curl -s -o /dev/null --max-time 5 --cacert "$tmp/ca.pem" \
+    --resolve "mta-sts.uc.test:$port2:127.0.0.1" "https://mta-sts.uc.test:$port2/" ||
+    [ ! -s "$tmp/run2/mta-stsd.pid" ]; do
+	_i=$((_i + 1))
+	[ $_i -gt 100 ] && break
+	sleep 0.1
+done
+check "unserved c: a second server on policy_dir $tmp/p2 runs" alive "$pid2"
+
+change_start "$tmp/a.conf" ua.test
+unserved "unserved a (pid_file names a process that is not the server)" ua.test
 check "unserved a: the impostor was signalled and lives on (it ignores SIGHUP)" alive "$fake"
 if has "$se" "another policy body"; then
 	ok "unserved a: the reason: the server serves another policy body"
 else
 	not_ok "unserved a: reason: $(what)"
 fi
+
+change_start "$tmp/c.conf" uc.test
+unserved "unserved c (the server reads another policy_dir)" uc.test
+if has "$se" "another policy body"; then
+	ok "unserved c: the reason: the server serves another policy body"
+else
+	not_ok "unserved c: reason: $(what)"
+fi
+_i=0
+while [ "$(grep -c 'reload: [0-9]* domains served' "$tmp/log2")" -lt 2 ] && [ $_i -lt 30 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+check "unserved c: the second server was reloaded (twice: the change, the restore)" \
+    test "$(grep -c 'reload: [0-9]* domains served' "$tmp/log2")" = 2
+
 ustatus "$tmp/a.conf" ua.test
 served_now "unserved a: the restored policy"
+ustatus "$tmp/c.conf" uc.test
+served_now "unserved c: the restored policy"
 stop_pid "$fake"
+stop_pid "$pid2"
 
 # --- b. the certificate removed, then one the server cannot read
 mkdir -p "$tmp/ub.saved"
@@ -141,7 +195,8 @@ fi
 # expects them; the server, as nobody, cannot read them at its reload.
 cert "$c" ub2 ec256 90 mta-sts.ub.test
 chmod 0600 "$c/ub2.pem" "$c/ub2.key"
-unserved "unserved b (a certificate the server cannot read)" "$conf" ub.test
+change_start "$conf" ub.test
+unserved "unserved b (a certificate the server cannot read)" ub.test
 check "unserved b: the server logged the unreadable key" grep -q "certs: $c/ub2.key: Permission denied" "$log"
 check "unserved b: the server kept the previous certificate" \
     grep -q "store: mta-sts.ub.test: .*keeping the previous certificate" "$log"
@@ -157,59 +212,19 @@ server_reload
 run status ub.test
 served_now "unserved b: once readable and reloaded"
 
-# --- c. a server whose policy_dir is not the one mta-stsctl writes to
-port2=$(free_port)
-mkdir -p "$tmp/p2" "$tmp/run2"
-cp -p "$p"/*.txt "$tmp/p2/"
-chmod -R a+rX "$tmp/p2"
-chown nobody "$tmp/run2"
-sed "s|^listen = .*|listen = 127.0.0.1:$port2|; s|^policy_dir = .*|policy_dir = $tmp/p2|; s|^pid_file = .*|pid_file = $tmp/run2/mta-stsd.pid|" \
-    "$conf" >"$tmp/c2.conf"
-sed "s|^listen = .*|listen = 127.0.0.1:$port2|; s|^pid_file = .*|pid_file = $tmp/run2/mta-stsd.pid|" \
-    "$conf" >"$tmp/c.conf"
-"$d" -d -f "$tmp/c2.conf" 2>"$tmp/log2" &
-pid2=$!
-track "$pid2"
-_i=0
-while ! curl -s -o /dev/null --max-time 5 --cacert "$tmp/ca.pem" \
-    --resolve "mta-sts.uc.test:$port2:127.0.0.1" "https://mta-sts.uc.test:$port2/" ||
-    [ ! -s "$tmp/run2/mta-stsd.pid" ]; do
-	_i=$((_i + 1))
-	[ $_i -gt 100 ] && break
-	sleep 0.1
-done
-check "unserved c: a second server on policy_dir $tmp/p2 runs" alive "$pid2"
-unserved "unserved c (the server reads another policy_dir)" "$tmp/c.conf" uc.test
-if has "$se" "another policy body"; then
-	ok "unserved c: the reason: the server serves another policy body"
-else
-	not_ok "unserved c: reason: $(what)"
-fi
-_i=0
-while [ "$(grep -c 'reload: [0-9]* domains served' "$tmp/log2")" -lt 2 ] && [ $_i -lt 30 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-check "unserved c: the second server was reloaded (twice: the change, the restore)" \
-    test "$(grep -c 'reload: [0-9]* domains served' "$tmp/log2")" = 2
-ustatus "$tmp/c.conf" uc.test
-served_now "unserved c: the restored policy"
-stop_pid "$pid2"
-
-# The server stopped (SIGSTOP): it accepts nothing, answers nothing.  Each
+# --- c. The server stopped (SIGSTOP): it accepts nothing, answers nothing.  Each
 # fetch waits for its own time limit; the confirmation must still end
 # within its 10 s.  Whatever mta-stsctl leaves (if it is stopped at the
 # bound) is put back before the server continues.
 at_cleanup '[ -z "${pid:-}" ] || kill -CONT "$pid" 2>/dev/null'
-cp "$p/us.test.txt" "$tmp/us.txt"
-cp "$p/.ids/us.test.id" "$tmp/us.id"
 kill -STOP "$pid"
-unserved "unserved c (the server stopped)" "$conf" us.test
+change_start "$conf" us.test
+unserved "unserved c (the server stopped)" us.test
 kill -CONT "$pid"
 if [ "$rc" = 124 ]; then
 	echo "# unserved c (the server stopped): mta-stsctl still waiting after $secs s; stopped, its policy and record put back"
-	cp "$tmp/us.txt" "$p/us.test.txt"
-	cp "$tmp/us.id" "$p/.ids/us.test.id"
+	cp "$tmp/us.test.txt" "$p/us.test.txt"
+	cp "$tmp/us.test.id" "$p/.ids/us.test.id"
 	rm -f "$p"/.us.test.txt.*.tmp "$p"/.ids/.us.test.id.*.tmp "$p"/.ids/us.test.id.lock
 fi
 server_reload
