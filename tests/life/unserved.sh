@@ -31,7 +31,7 @@
 
 echo "# changes the server cannot serve"
 
-# unserved_init DOMAIN...: policies served, with recorded ids.
+# The domains: policies served, with recorded ids.
 for _u in ua ub uc ud us; do
 	run init "$_u.test" --mx "mx.$_u.test"
 	if [ "$rc" = 0 ] && has "$so" "mta-sts.$_u.test: served now." && serves "$_u.test"; then
@@ -212,10 +212,10 @@ server_reload
 run status ub.test
 served_now "unserved b: once readable and reloaded"
 
-# --- c. The server stopped (SIGSTOP): it accepts nothing, answers nothing.  Each
-# fetch waits for its own time limit; the confirmation must still end
-# within its 10 s.  Whatever mta-stsctl leaves (if it is stopped at the
-# bound) is put back before the server continues.
+# --- c. the server stopped (SIGSTOP): it accepts nothing, answers
+# nothing.  Each fetch waits for its own time limit; the confirmation
+# must still end within its 10 s.  Whatever mta-stsctl leaves (if it is
+# stopped at the bound) is put back before the server continues.
 at_cleanup '[ -z "${pid:-}" ] || kill -CONT "$pid" 2>/dev/null'
 kill -STOP "$pid"
 change_start "$conf" us.test
@@ -225,7 +225,7 @@ if [ "$rc" = 124 ]; then
 	echo "# unserved c (the server stopped): mta-stsctl still waiting after $secs s; stopped, its policy and record put back"
 	cp "$tmp/us.test.txt" "$p/us.test.txt"
 	cp "$tmp/us.test.id" "$p/.ids/us.test.id"
-	rm -f "$p"/.us.test.txt.*.tmp "$p"/.ids/.us.test.id.*.tmp "$p"/.ids/us.test.id.lock
+	rm -f "$p"/.us.test.txt.*.tmp "$p"/.ids/.us.test.id.*.tmp
 fi
 server_reload
 run status us.test
