@@ -29,11 +29,36 @@
  */
 #define POOL_EXTRA	0
 
+/*
+ * A policy's prepared answer: its body, and a serial number, unique for
+ * the life of the process, by which each daemon finds the libmicrohttpd
+ * response it made for it.
+ */
 struct http_body {
 	atomic_int		 refs;
-	struct MHD_Response	*resp;
+	const char		*data;		/* the caller's, not copied */
 	size_t			 len;
+	uint64_t		 serial;
 };
+
+/*
+ * The responses a daemon made for policies, by serial: a response with
+ * its two headers costs 430 bytes, and 100,000 domains are more than a
+ * worker serves at once; a small cache of its own per daemon keeps the
+ * answer to the same domain a lookup away (the request path makes
+ * nothing new for a domain asked again).  A slot whose serial differs
+ * holds a response no one asks for any more: its body may be freed,
+ * and is never read again (libmicrohttpd does not read the body of a
+ * response it destroys; one queued holds its snapshot, so its body).
+ */
+#define CACHE_SLOTS	1024
+
+struct cached {
+	uint64_t		 serial;	/* 0: empty */
+	struct MHD_Response	*resp;
+};
+
+static atomic_uint_least64_t	 next_serial = 1;
 
 struct http {
 	struct MHD_Daemon	*d;
@@ -46,6 +71,7 @@ struct http {
 	http_answer_fn		 answer;	/* a plain listener's */
 	const char		*name;		/* for its log lines */
 	struct http_receiver	 rx;		/* TLS-RPT; rx.path NULL: off */
+	struct cached		*cache;		/* [CACHE_SLOTS]; policies' */
 };
 
 /* A POST to the receiver in progress: its body so far. */
@@ -177,19 +203,9 @@ http_body_new(const char *body, size_t len)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	b->refs = 1;
+	b->data = body;
 	b->len = len;
-	b->resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-	    MHD_RESPMEM_PERSISTENT);
-	if (b->resp == NULL ||
-	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain") == MHD_NO ||
-	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-cache") == MHD_NO) {
-		if (b->resp != NULL)
-			MHD_destroy_response(b->resp);
-		free(b);
-		return NULL;
-	}
+	b->serial = atomic_fetch_add(&next_serial, 1);
 	return b;
 }
 
@@ -199,9 +215,35 @@ http_body_unref(struct http_body *b)
 {
 	if (b == NULL || --b->refs > 0)
 		return;
-	/* libmicrohttpd keeps its own reference while a reply is queued. */
-	MHD_destroy_response(b->resp);
 	free(b);
+}
+
+/* The response of h for the policy b: the cached one, or made now. */
+static struct MHD_Response *
+body_response(struct http *h, const struct http_body *b)
+{
+	struct cached		*c = &h->cache[b->serial % CACHE_SLOTS];
+	struct MHD_Response	*r;
+
+	if (c->serial == b->serial)
+		return c->resp;
+	r = MHD_create_response_from_buffer(b->len, (void *)(uintptr_t)
+	    b->data, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain") == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache") == MHD_NO) {
+		if (r != NULL)
+			MHD_destroy_response(r);
+		return NULL;
+	}
+	/* libmicrohttpd keeps its own reference while a reply is queued. */
+	if (c->resp != NULL)
+		MHD_destroy_response(c->resp);
+	c->resp = r;
+	c->serial = b->serial;
+	return r;
 }
 
 /* A Host value: a host name or [IPv6], then an optional ":port". */
@@ -312,8 +354,8 @@ target(struct http_site *s, struct MHD_Connection *c, const char *url,
  * is compared with the one path served.
  */
 static unsigned
-route(struct http_site *s, struct MHD_Connection *c, const char *url,
-    struct MHD_Response **resp)
+route(struct http *h, struct http_site *s, struct MHD_Connection *c,
+    const char *url, struct MHD_Response **resp)
 {
 	const char	*path;
 	unsigned	 status;
@@ -324,7 +366,8 @@ route(struct http_site *s, struct MHD_Connection *c, const char *url,
 		*resp = answers.not_found;
 		return MHD_HTTP_NOT_FOUND;
 	}
-	*resp = s->policy->resp;
+	if ((*resp = body_response(h, s->policy)) == NULL)
+		return 0;
 	return MHD_HTTP_OK;
 }
 
@@ -618,7 +661,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	status = route(s, c, url, &resp);
+	/* Out of memory for the answer: the connection closes. */
+	if ((status = route(h, s, c, url, &resp)) == 0)
+		return MHD_NO;
 	s->status = status;
 	if (strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		s->bytes = status == MHD_HTTP_OK ? s->policy->len :
@@ -750,6 +795,10 @@ http_start(const struct http_limits *lim, http_site_fn site,
 
 	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
+	if ((h->cache = calloc(CACHE_SLOTS, sizeof(*h->cache))) == NULL) {
+		free(h);
+		return NULL;
+	}
 	h->site = site;
 	h->closed = closed;
 	h->done = done;
@@ -767,12 +816,14 @@ http_start(const struct http_limits *lim, http_site_fn site,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
+		free(h->cache);
 		free(h);
 		return NULL;
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
 	if (di == NULL) {
 		MHD_stop_daemon(h->d);
+		free(h->cache);
 		free(h);
 		return NULL;
 	}
@@ -794,6 +845,10 @@ http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	for (size_t i = 0; h->cache != NULL && i < CACHE_SLOTS; i++)
+		if (h->cache[i].resp != NULL)
+			MHD_destroy_response(h->cache[i].resp);
+	free(h->cache);
 	free(h->webroot);
 	free(h);
 }

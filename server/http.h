@@ -6,9 +6,11 @@
  * (http_add) and calls http_run() when http_fd() is readable or
  * http_timeout_ms() has passed, all from its one event loop.
  *
- * Every answer is prepared in advance: a domain's 200 response when its
- * policy loads (http_body_new), the error answers at start.  A request is
- * compared with the one path served, never mapped to a file.
+ * Every answer is prepared in advance: a domain's body when its policy
+ * loads (http_body_new; each daemon makes its libmicrohttpd response at
+ * the domain's first request and keeps it in a small cache), the error
+ * answers at start.  A request is compared with the one path served,
+ * never mapped to a file.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -142,8 +144,8 @@ const char	*http_screen(const struct http *h, struct http_site *s,
 		    const unsigned char *p, size_t len, size_t *replylen);
 
 /*
- * A prepared 200 response with this body, not copied: body stays as it
- * is until the last reference goes (http_body_unref()).  A connection's
+ * A prepared 200 answer with this body, not copied: body stays as it is
+ * until the last reference goes (http_body_unref()).  A connection's
  * snapshot holds the body through its policy, and libmicrohttpd is done
  * with a connection's answers before the connection ends.  NULL on
  * ENOMEM.

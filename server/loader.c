@@ -3,7 +3,6 @@
  * See loader.h.
  */
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -101,9 +100,6 @@ loader_main(void *arg)
 	int			 job;
 
 	(void)arg;
-	/* Every event loop goes first: this thread takes what they leave. */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) == -1)
-		log_debug("loader: setpriority: %s", strerror(errno));
 	pthread_mutex_lock(&L.lock);
 	for (;;) {
 		while (!L.job && L.reap == NULL && !L.stop)

@@ -290,6 +290,8 @@ main(int argc, char *argv[])
 	snap = store_load(&cfg, NULL, &opts, time(NULL), &served, &failed);
 	if (snap == NULL)
 		fatal("cannot load policies and certificates; stopping");
+	/* What the load used for a while goes back to the system. */
+	malloc_trim(0);
 	store_log_expiry(snap, time(NULL));
 	log_info("mta-stsd %s: %zu domains served, %zu failed", VERSION,
 	    served, failed);

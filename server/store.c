@@ -508,6 +508,7 @@ choose_policy(int dirfd, const char *file, const char *path,
 struct scanjob {
 	const char		*dir;
 	struct tls_certs	*prev;
+	int			 threads;
 	struct tls_certs	*cs;	/* NULL: failed, errno in err */
 	int			 err;
 };
@@ -517,7 +518,7 @@ scan_run(void *arg)
 {
 	struct scanjob *j = arg;
 
-	j->cs = tls_certs_rescan(j->dir, j->prev);
+	j->cs = tls_certs_rescan_n(j->dir, j->prev, j->threads);
 	j->err = errno;
 	return NULL;
 }
@@ -574,10 +575,11 @@ read_policies(const struct config *c, struct store *s,
 			(*failed)++;
 			continue;
 		}
-		if ((d.name = names_add(s, "", de->d_name, nl - 4)) == NULL ||
-		    (d.host = names_add(s, "mta-sts.", de->d_name, nl - 4)) ==
+		/* The name is the end of the host's. */
+		if ((d.host = names_add(s, "mta-sts.", de->d_name, nl - 4)) ==
 		    NULL)
 			goto out;
+		d.name = d.host + strlen("mta-sts.");
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
 		d.pol = choose_policy(dirfd(dir), de->d_name, path, &d, od,
@@ -669,6 +671,7 @@ store_load(const struct config *c, const struct store *old,
 	s->refs = 1;
 	job.dir = c->cert_dir;
 	job.prev = last_scan;
+	job.threads = opts != NULL ? opts->threads : 1;
 	job.cs = NULL;
 	if (opts != NULL && opts->threads > 1)
 		threaded = pthread_create(&tid, NULL, scan_run, &job) == 0;
@@ -683,9 +686,18 @@ store_load(const struct config *c, const struct store *old,
 	}
 	if (rc == -1 || attach_creds(s, old, job.cs, now, failed) == -1)
 		goto fail;
+	/* Kept for the next scan, which does not look names up in it. */
+	tls_certs_forget_names(job.cs);
 	/* Sorted, so that listings and -n are stable. */
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), domain_cmp);
+	/* No room to spare: the snapshot is kept as it is. */
+	if (s->n > 0) {
+		struct domain *nv = realloc(s->v, s->n * sizeof(*nv));
+
+		if (nv != NULL)
+			s->v = nv;
+	}
 	if (map_reserve(&s->hosts, s->n) == -1)
 		goto fail;
 	for (size_t i = 0; i < s->n; i++)

@@ -147,8 +147,6 @@ tls_cred_unref(struct tls_cred *c)
 		return;
 	for (size_t i = 0; i < c->nchain; i++)
 		blob_unref(c->chain[i].data);
-	for (size_t i = 0; i < c->nnames; i++)
-		free(c->names[i]);
 	free(c->names);
 	if (c->keybuf != NULL) {
 		explicit_bzero(c->keybuf, c->type == BR_KEYTYPE_EC ?
@@ -158,6 +156,7 @@ tls_cred_unref(struct tls_cred *c)
 	}
 	path_unref(c->path);
 	path_unref(c->keypath);
+	free(c->cn);
 	free(c);
 }
 
@@ -165,7 +164,7 @@ tls_cred_unref(struct tls_cred *c)
 const char *
 tls_cred_subject(const struct tls_cred *c)
 {
-	return c->cn[0] != '\0' ? c->cn : (c->nnames > 0 ? c->names[0] : "?");
+	return c->cn != NULL ? c->cn : (c->nnames > 0 ? c->names[0] : "?");
 }
 
 /* see tls.h */
@@ -222,26 +221,37 @@ tls_cred_not_after(const struct tls_cred *c)
 	return c->not_after;
 }
 
-/* see internal.h */
+/*
+ * see internal.h: the names and their strings in one block (100,000
+ * credentials, one name each): made anew for each name added.
+ */
 int
 cred_add_name(void *arg, const char *name, size_t len)
 {
 	struct tls_cred	*c = arg;
-	char		**nv, *s;
+	size_t		 used = 0, n = c->nnames, l;
+	char		**nb, *p;
 
 	/* Only names that could be host names; others are ignored. */
 	if (len == 0 || len > 253 || memchr(name, '\0', len) != NULL)
 		return 0;
-	if ((nv = realloc(c->names, (c->nnames + 1) * sizeof(*nv))) == NULL) {
+	for (size_t i = 0; i < n; i++)
+		used += strlen(c->names[i]) + 1;
+	if ((nb = malloc((n + 1) * sizeof(*nb) + used + len + 1)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	c->names = nv;
-	if ((s = malloc(len + 1)) == NULL) {
-		errno = ENOMEM;
-		return -1;
+	p = (char *)(nb + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		l = strlen(c->names[i]) + 1;
+		memcpy(p, c->names[i], l);
+		nb[i] = p;
+		p += l;
 	}
-	ascii_lower_copy(s, name, len);
-	c->names[c->nnames++] = s;
+	ascii_lower_copy(p, name, len);
+	nb[n] = p;
+	free(c->names);
+	c->names = nb;
+	c->nnames = n + 1;
 	return 0;
 }

@@ -45,11 +45,11 @@ struct tls_cred {
 		br_rsa_private_key rsa;
 	};
 	unsigned char		*keybuf;	/* the key's numbers */
-	char			**names;	/* dNSNames, lower case */
+	char			**names;	/* dNSNames, lower case: one block */
 	size_t			 nnames;
 	time_t			 not_before;
 	time_t			 not_after;
-	char			 cn[DER_CN_MAX + 1];
+	char			*cn;		/* when not names[0], or NULL */
 	char			*path;		/* path_new() */
 	/*
 	 * A key paired by the public key its file carries, not by one

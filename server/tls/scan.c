@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,21 @@
  * then it is not read again.  Only files that gave no warning are kept,
  * so that a bad file is logged at every scan.
  */
+/* A private key found while scanning, before pairing. */
+struct key {
+	int			 type;
+	union {
+		br_ec_private_key ec;
+		br_rsa_private_key rsa;
+	};
+	unsigned char		*buf;
+	char			*pub;	/* hex of the public key: pairing key */
+	char			*path;
+	int			 used;
+	int			 embedded;	/* pub read, not computed */
+	int			 borrowed;	/* a file cache entry's */
+};
+
 struct fent {
 	int			 refs;	/* scans that hold it */
 	char			*path;
@@ -47,21 +63,8 @@ struct fent {
 	struct timespec		 mtim, ctim;
 	struct tls_cred		*cred;	/* its chain (paired or not), or NULL */
 	char			*pub;	/* the chain's pairing key */
-	struct key		*keys;	/* its private keys */
 	size_t			 nkeys;
-};
-
-/* A private key found while scanning, before pairing. */
-struct key {
-	int			 type;
-	br_ec_private_key	 ec;
-	br_rsa_private_key	 rsa;
-	unsigned char		*buf;
-	char			*pub;	/* hex of the public key: pairing key */
-	char			*path;
-	int			 used;
-	int			 embedded;	/* pub read, not computed */
-	int			 borrowed;	/* a file cache entry's */
+	struct key		 keys[];	/* its private keys */
 };
 
 /* A problem with the file being read: logged, and the file not kept. */
@@ -101,9 +104,12 @@ static int	push_key(struct scan *, struct key *);
 static int	cert_pub(const struct der_cert *, char **);
 
 /*
- * The pairing key of a public key: "E<curve>:" or "R:" and the SHA-256
- * of the point or of the modulus (leading zeros dropped), in hex: short,
- * as it is kept for each file between scans.
+ * The pairing key of a public key: "E<curve>:" or "R:" and the first 128
+ * bits of the SHA-256 of the point or of the modulus (leading zeros
+ * dropped), in hex: short, as it is kept twice for each domain between
+ * scans (a key's, its certificate's).  A wrong pairing would need a
+ * collision of 128 bits; an EC key is checked against its certificate
+ * at its first handshake anyway.
  */
 static char *
 pubkey_id(int type, unsigned curve, const unsigned char *a, size_t alen)
@@ -115,14 +121,14 @@ pubkey_id(int type, unsigned curve, const unsigned char *a, size_t alen)
 		a++;
 		alen--;
 	}
-	if ((s = malloc(16 + 2 * sizeof(h))) == NULL)
+	if ((s = malloc(16 + sizeof(h) + 1)) == NULL)
 		return NULL;
 	tls_sha256(a, alen, h);
 	if (type == BR_KEYTYPE_EC)
 		snprintf(s, 16, "E%u:", curve);
 	else
 		snprintf(s, 16, "R:");
-	ascii_hex(s + strlen(s), h, sizeof(h));
+	ascii_hex(s + strlen(s), h, sizeof(h) / 2);
 	return s;
 }
 
@@ -296,7 +302,6 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 	}
 	c->not_before = dc.not_before;
 	c->not_after = dc.not_after;
-	memcpy(c->cn, dc.cn, sizeof(c->cn));
 	errno = 0;
 	if (der_cert_dns_names(&dc, cred_add_name, c) == -1) {
 		tls_cred_unref(c);
@@ -307,6 +312,11 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 		scan_warn(sc, "certs: %s: malformed subjectAltName", path);
 		return 0;
 	}
+	/* Kept only when it says more than the first name. */
+	if (dc.cn[0] != '\0' && (c->nnames == 0 ||
+	    strcmp(dc.cn, c->names[0]) != 0) && (c->cn = strdup(dc.cn)) ==
+	    NULL)
+		goto oom;
 	if ((c->path = path_new(path)) == NULL)
 		goto oom;
 	/* The leaf is its own; the others are shared. */
@@ -411,7 +421,6 @@ fent_free(struct fent *fe)
 	tls_cred_unref(fe->cred);
 	for (size_t i = 0; i < fe->nkeys; i++)
 		key_free(&fe->keys[i]);
-	free(fe->keys);
 	free(fe->pub);
 	path_unref(fe->path);
 	free(fe);
@@ -430,7 +439,8 @@ fent_new(struct scan *sc, const char *path, const struct stat *st,
 	struct tls_certs	*cs = sc->cs;
 	struct fent		*fe;
 
-	if ((fe = calloc(1, sizeof(*fe))) == NULL)
+	if ((fe = calloc(1, sizeof(*fe) + (sc->nkeys - k0) *
+	    sizeof(fe->keys[0]))) == NULL)
 		return NULL;
 	fe->refs = 1;
 	fe->dev = st->st_dev;
@@ -442,9 +452,6 @@ fent_new(struct scan *sc, const char *path, const struct stat *st,
 	fe->path = c != NULL ? path_ref(c->path) : sc->nkeys > k0 ?
 	    path_ref(sc->keys[k0].path) : path_new(path);
 	if (fe->path == NULL)
-		goto fail;
-	if (sc->nkeys > k0 &&
-	    (fe->keys = calloc(sc->nkeys - k0, sizeof(*fe->keys))) == NULL)
 		goto fail;
 	if (keep_fent(cs, fe) == -1)
 		goto fail;
@@ -600,62 +607,308 @@ out:
 	return rc;
 }
 
-static int
-scan_dir(struct scan *sc, int dirfd, const char *path, int depth)
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 st, lst;
-	char		 sub[4096];
-	int		 fd, rc = 0;
+/* A directory's entries that may be certificates, read at once. */
+struct ents {
+	char		*names;		/* NUL after each */
+	size_t		*off;		/* of each name in names */
+	unsigned char	*type;		/* d_type */
+	size_t		 n, len, cap, capn;
+};
 
-	if ((d = fdopendir(dirfd)) == NULL) {
-		close(dirfd);
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+static void
+ents_free(struct ents *e)
+{
+	free(e->names);
+	free(e->off);
+	free(e->type);
+}
+
+/* Reads the entries of d.  Returns 0, or -1. */
+static int
+ents_read(DIR *d, struct ents *e)
+{
+	struct dirent	*de;
+
+	memset(e, 0, sizeof(*e));
+	while ((de = readdir(d)) != NULL) {
 		size_t nl = strlen(de->d_name);
 
 		/* Hidden, backup and temporary files are not taken. */
 		if (de->d_name[0] == '.' || de->d_name[nl - 1] == '~' ||
 		    (nl > 4 && strcmp(de->d_name + nl - 4, ".tmp") == 0))
 			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
-		    de->d_name) >= sizeof(sub))
-			continue;
-		/*
-		 * A regular file needs no stat before it is read, unless a
-		 * last scan may have it; then one, not two (20,000 files).
-		 */
-		if (de->d_type == DT_REG && sc->prev == NULL) {
-			rc = scan_file(sc, dirfd, de->d_name, sub, NULL);
-			continue;
+		if (e->len + nl + 1 > e->cap) {
+			size_t	 cap = e->cap ? e->cap * 2 : 4096;
+			char	*nb;
+
+			while (cap < e->len + nl + 1)
+				cap *= 2;
+			if ((nb = realloc(e->names, cap)) == NULL)
+				return -1;
+			e->names = nb;
+			e->cap = cap;
 		}
-		if (de->d_type == DT_REG)
-			lst.st_mode = S_IFREG;
-		else if (fstatat(dirfd, de->d_name, &lst,
-		    AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, 0) == -1) {
-			if (errno != ENOENT || de->d_type != DT_REG)
-				log_warn("certs: %s: %s", sub, strerror(errno));
-			continue;
+		if (e->n == e->capn) {
+			size_t		 cap = e->capn ? e->capn * 2 : 64;
+			size_t		*no;
+			unsigned char	*nt;
+
+			if ((no = realloc(e->off, cap * sizeof(*no))) == NULL)
+				return -1;
+			e->off = no;
+			if ((nt = realloc(e->type, cap)) == NULL)
+				return -1;
+			e->type = nt;
+			e->capn = cap;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			/* Linked directories are not followed: no loops. */
-			if (S_ISLNK(lst.st_mode) || depth >= SCAN_DEPTH)
-				continue;
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_CLOEXEC | O_NOFOLLOW);
-			if (fd == -1) {
-				log_warn("certs: %s: %s", sub, strerror(errno));
-				continue;
-			}
-			if (scan_dir(sc, fd, sub, depth + 1) == -1)
-				log_warn("certs: %s: %s", sub, strerror(errno));
-		} else if (S_ISREG(st.st_mode))
-			rc = scan_file(sc, dirfd, de->d_name, sub, &st);
+		memcpy(e->names + e->len, de->d_name, nl + 1);
+		e->off[e->n] = e->len;
+		e->type[e->n++] = de->d_type;
+		e->len += nl + 1;
 	}
+	return 0;
+}
+
+static int	scan_dir(struct scan *, int, const char *, int);
+
+/* One entry of the directory dirfd (path), as scan_dir() finds it. */
+static int
+scan_entry(struct scan *sc, int dirfd, const char *path, const char *name,
+    unsigned char type, int depth)
+{
+	struct stat	 st, lst;
+	char		 sub[4096];
+	int		 fd;
+
+	if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, name) >=
+	    sizeof(sub))
+		return 0;
+	/*
+	 * A regular file needs no stat before it is read, unless a last
+	 * scan may have it; then one, not two (20,000 files).
+	 */
+	if (type == DT_REG && sc->prev == NULL)
+		return scan_file(sc, dirfd, name, sub, NULL);
+	if (type == DT_REG)
+		lst.st_mode = S_IFREG;
+	else if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (fstatat(dirfd, name, &st, 0) == -1) {
+		if (errno != ENOENT || type != DT_REG)
+			log_warn("certs: %s: %s", sub, strerror(errno));
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		/* Linked directories are not followed: no loops. */
+		if (S_ISLNK(lst.st_mode) || depth >= SCAN_DEPTH)
+			return 0;
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (fd == -1) {
+			log_warn("certs: %s: %s", sub, strerror(errno));
+			return 0;
+		}
+		if (scan_dir(sc, fd, sub, depth + 1) == -1)
+			log_warn("certs: %s: %s", sub, strerror(errno));
+		return 0;
+	}
+	if (S_ISREG(st.st_mode))
+		return scan_file(sc, dirfd, name, sub, &st);
+	return 0;
+}
+
+/* Scans the directory fd (which it closes) and those below it. */
+static int
+scan_dir(struct scan *sc, int fd, const char *path, int depth)
+{
+	struct ents	 e;
+	DIR		*d;
+	int		 rc = 0;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (ents_read(d, &e) == -1)
+		rc = -1;
+	for (size_t i = 0; i < e.n && rc == 0; i++)
+		rc = scan_entry(sc, fd, path, e.names + e.off[i], e.type[i],
+		    depth);
+	ents_free(&e);
+	closedir(d);
+	return rc;
+}
+
+/*
+ * A large directory is scanned by several threads, each a part of its
+ * entries into a scan of its own (its chains, keys, file cache entries
+ * and certificates shared within it), merged after: reading 200,000
+ * files is mostly system calls, which take a CPU each.
+ */
+#define PART_MIN	1024	/* entries a thread at least */
+#define PARTS_MAX	8
+
+struct part {
+	struct scan		 sc;
+	pthread_t		 tid;
+	int			 fd;
+	const char		*path;
+	const struct ents	*e;
+	size_t			 lo, hi;
+	int			 rc;
+};
+
+static void *
+part_run(void *arg)
+{
+	struct part *p = arg;
+
+	for (size_t i = p->lo; i < p->hi && p->rc == 0; i++)
+		p->rc = scan_entry(&p->sc, p->fd, p->path, p->e->names +
+		    p->e->off[i], p->e->type[i], 0);
+	return NULL;
+}
+
+/* A part's own scan, its buffers and its partial result. */
+static int
+part_init(struct part *p, const struct scan *like)
+{
+	memset(&p->sc, 0, sizeof(p->sc));
+	p->sc.prev = like->prev;
+	if ((p->sc.cs = calloc(1, sizeof(*p->sc.cs))) == NULL ||
+	    (p->sc.buf = malloc(CERT_FILE_MAX + 2)) == NULL ||
+	    (p->sc.der = malloc(CERT_FILE_MAX)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Moves what part p found into sc (what it cannot move, out of memory,
+ * part_free() frees).  Returns 0, or -1.
+ */
+static int
+part_merge(struct scan *sc, struct part *p)
+{
+	struct scan		*ps = &p->sc;
+	struct tls_certs	*cs = ps->cs;
+	struct blob		*b;
+
+	for (; ps->ncreds > 0; ps->ncreds--) {
+		struct pend *pe = &ps->creds[ps->ncreds - 1];
+
+		if (push_pend(sc, pe->c, pe->fe, pe->reused) == -1)
+			return -1;
+		sc->creds[sc->ncreds - 1].pub = pe->pub;
+	}
+	for (; ps->nkeys > 0; ps->nkeys--)
+		if (push_key(sc, &ps->keys[ps->nkeys - 1]) == -1)
+			return -1;
+	for (; cs->nfiles > 0; cs->nfiles--)
+		if (keep_fent(sc->cs, cs->files[cs->nfiles - 1]) == -1)
+			return -1;
+	/* A certificate both parts hold: the other's copy stays its own. */
+	for (size_t i = 0; i < cs->blobs.cap; i++) {
+		if (cs->blobs.slots[i].key == NULL)
+			continue;
+		b = cs->blobs.slots[i].value;
+		if (map_get(&sc->cs->blobs, b->key, 64) == NULL &&
+		    map_put(&sc->cs->blobs, b->key, b) == 0) {
+			cs->blobs.slots[i].key = NULL;
+			continue;
+		}
+		blob_unref(b->data);
+		cs->blobs.slots[i].key = NULL;
+	}
+	return 0;
+}
+
+/* Frees what is left of a part. */
+static void
+part_free(struct part *p)
+{
+	struct scan		*ps = &p->sc;
+	struct tls_certs	*cs = ps->cs;
+
+	for (size_t i = 0; i < ps->ncreds; i++) {
+		tls_cred_unref(ps->creds[i].c);
+		free(ps->creds[i].pub);
+	}
+	for (size_t i = 0; i < ps->nkeys; i++)
+		key_free(&ps->keys[i]);
+	free(ps->creds);
+	free(ps->keys);
+	free(ps->buf);
+	free(ps->der);
+	if (cs != NULL) {
+		for (size_t i = 0; i < cs->nfiles; i++)
+			fent_free(cs->files[i]);
+		free(cs->files);
+		map_free(&cs->fmap);
+		for (size_t i = 0; i < cs->blobs.cap; i++)
+			if (cs->blobs.slots[i].key != NULL)
+				blob_unref(((struct blob *)
+				    cs->blobs.slots[i].value)->data);
+		map_free(&cs->blobs);
+		free(cs);
+	}
+}
+
+/*
+ * Scans the top directory fd (which it closes) into sc, its entries
+ * shared among up to threads threads.  Returns 0, or -1.
+ */
+static int
+scan_top(struct scan *sc, int fd, const char *path, int threads)
+{
+	struct part	 parts[PARTS_MAX];
+	struct ents	 e;
+	DIR		*d;
+	size_t		 np, per;
+	int		 rc = 0;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (ents_read(d, &e) == -1) {
+		ents_free(&e);
+		closedir(d);
+		return -1;
+	}
+	np = threads < 1 ? 1 : threads > PARTS_MAX ? PARTS_MAX :
+	    (size_t)threads;
+	if (e.n / PART_MIN < np)
+		np = e.n / PART_MIN > 0 ? e.n / PART_MIN : 1;
+	per = (e.n + np - 1) / np;
+	/* Part 0 is this thread's, into sc itself. */
+	for (size_t i = 1; i < np; i++) {
+		struct part *p = &parts[i];
+
+		p->fd = fd;
+		p->path = path;
+		p->e = &e;
+		p->lo = i * per;
+		p->hi = p->lo + per < e.n ? p->lo + per : e.n;
+		p->rc = part_init(p, sc);
+		if (p->rc == 0 && (errno = pthread_create(&p->tid, NULL,
+		    part_run, p)) != 0)
+			p->rc = -1;
+		if (p->rc == -1) {
+			part_free(p);
+			np = i;
+			rc = -1;
+			break;
+		}
+	}
+	for (size_t i = 0; i < (np > 1 ? per : e.n) && rc == 0; i++)
+		rc = scan_entry(sc, fd, path, e.names + e.off[i], e.type[i], 0);
+	for (size_t i = 1; i < np; i++) {
+		pthread_join(parts[i].tid, NULL);
+		if (parts[i].rc == -1 || part_merge(sc, &parts[i]) == -1)
+			rc = -1;
+		part_free(&parts[i]);
+	}
+	ents_free(&e);
 	closedir(d);
 	return rc;
 }
@@ -754,7 +1007,8 @@ cred_clone(const struct tls_cred *c)
 		return NULL;
 	n->not_before = c->not_before;
 	n->not_after = c->not_after;
-	memcpy(n->cn, c->cn, sizeof(n->cn));
+	if (c->cn != NULL && (n->cn = strdup(c->cn)) == NULL)
+		goto fail;
 	for (size_t i = 0; i < c->nchain; i++) {
 		atomic_fetch_add(&blob_of(c->chain[i].data)->refs, 1);
 		n->chain[i] = c->chain[i];
@@ -840,6 +1094,13 @@ tls_certs_scan(const char *dir)
 struct tls_certs *
 tls_certs_rescan(const char *dir, struct tls_certs *prev)
 {
+	return tls_certs_rescan_n(dir, prev, 1);
+}
+
+/* see tls.h */
+struct tls_certs *
+tls_certs_rescan_n(const char *dir, struct tls_certs *prev, int threads)
+{
 	struct scan		 sc;
 	struct tls_certs	*cs;
 	struct map		 bypub;
@@ -859,7 +1120,7 @@ tls_certs_rescan(const char *dir, struct tls_certs *prev)
 	if (prev != NULL && map_reserve(&cs->fmap, prev->nfiles + 16) == -1)
 		goto fail;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1 || scan_dir(&sc, fd, dir, 0) == -1)
+	if (fd == -1 || scan_top(&sc, fd, dir, threads) == -1)
 		goto fail;
 
 	if (map_reserve(&bypub, sc.nkeys) == -1)
@@ -889,6 +1150,16 @@ tls_certs_rescan(const char *dir, struct tls_certs *prev)
 	}
 	if (oom)
 		goto fail;
+	/* The file cache is kept: no room to spare in it. */
+	if (cs->nfiles > 0 && cs->nfiles < cs->capfiles) {
+		struct fent **nv = realloc(cs->files, cs->nfiles *
+		    sizeof(*nv));
+
+		if (nv != NULL) {
+			cs->files = nv;
+			cs->capfiles = cs->nfiles;
+		}
+	}
 	for (i = 0; i < sc.nkeys; i++)
 		if (!sc.keys[i].used)
 			log_debug("certs: %s: private key without certificate",
@@ -932,6 +1203,13 @@ tls_certs_free(struct tls_certs *cs)
 			    cs->blobs.slots[i].value)->data);
 	map_free(&cs->blobs);
 	free(cs);
+}
+
+/* see tls.h */
+void
+tls_certs_forget_names(struct tls_certs *cs)
+{
+	names_free(cs);
 }
 
 /* see tls.h */

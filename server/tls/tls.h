@@ -45,7 +45,18 @@ struct tls_certs *tls_certs_scan(const char *dir);
  * prev after, and scan with the result next.
  */
 struct tls_certs *tls_certs_rescan(const char *dir, struct tls_certs *prev);
+/*
+ * The same with up to threads threads, each reading a part of a large
+ * directory's files (1,024 and more a thread).
+ */
+struct tls_certs *tls_certs_rescan_n(const char *dir, struct tls_certs *prev,
+		    int threads);
 void		 tls_certs_free(struct tls_certs *cs);
+/*
+ * Frees the name index, which only tls_certs_find() reads: a scan kept
+ * only for the next one (tls_certs_rescan()) does not need it.
+ */
+void		 tls_certs_forget_names(struct tls_certs *cs);
 size_t		 tls_certs_count(const struct tls_certs *cs);
 
 /*

@@ -63,8 +63,14 @@ if [ -n "$gone" ]; then
 fi
 
 start=$(date +%s)
-# The whole test is bounded: the watchdog stops the script.
-(sleep "$limit" && kill -TERM $$) >/dev/null 2>&1 &
+# The whole test is bounded: the watchdog stops the script (its sleep
+# goes with it when it is stopped: nothing is left behind).
+(
+	trap 'kill "$_sl" 2>/dev/null; exit 0' TERM
+	sleep "$limit" &
+	_sl=$!
+	wait "$_sl" && kill -TERM $$
+) >/dev/null 2>&1 &
 track $!
 exec 3>&1
 trap '{ not_ok "certbot: stopped after ${limit} s (time limit)"; summary; } >&3 2>&1; exit 1' TERM
