@@ -181,6 +181,64 @@ curve_bytes(int curve)
 	    66;
 }
 
+/* BearSSL's id of the named curve of this OID (one served), or 0. */
+static int
+curve_id(const uint8_t *oid, size_t len)
+{
+	static const struct {
+		int		 id;
+		unsigned char	 oid[8];
+		size_t		 len;
+	} curves[] = {
+		{ BR_EC_secp256r1, { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+		    0x07 }, 8 },
+		{ BR_EC_secp384r1, { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5 },
+		{ BR_EC_secp521r1, { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5 },
+	};
+
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (len == curves[i].len && memcmp(oid, curves[i].oid, len) == 0)
+			return curves[i].id;
+	return 0;
+}
+
+/*
+ * An EC key as ACME clients write it (a named curve, its public key
+ * with it), read with our own DER code: BearSSL's decoder, an
+ * interpreter, took 6% of a start with 100,000 keys.  Returns 1 with *k
+ * set (its numbers a copy), 0 to let BearSSL read it, -1 on ENOMEM.
+ */
+static int
+ec_key_fast(const unsigned char *der, size_t len, struct key *k)
+{
+	struct der_ec_key	 dk;
+	int			 curve;
+	size_t			 cb;
+
+	if (der_ec_key(der, len, &dk) == -1 ||
+	    (curve = curve_id(dk.curve, dk.curvelen)) == 0)
+		return 0;
+	cb = curve_bytes(curve);
+	if (dk.privlen > cb || dk.publen != 1 + 2 * cb || dk.pub[0] != 0x04)
+		return 0;
+	if ((k->buf = malloc(dk.privlen)) == NULL)
+		return -1;
+	memcpy(k->buf, dk.priv, dk.privlen);
+	k->type = BR_KEYTYPE_EC;
+	k->ec.curve = curve;
+	k->ec.x = k->buf;
+	k->ec.xlen = dk.privlen;
+	k->embedded = 1;
+	if ((k->pub = pubkey_id(k->type, (unsigned)curve, dk.pub,
+	    dk.publen)) == NULL) {
+		explicit_bzero(k->buf, dk.privlen);
+		free(k->buf);
+		k->buf = NULL;
+		return -1;
+	}
+	return 1;
+}
+
 /* Takes a decoded private key into the scan's key list. */
 static int
 scan_key(struct scan *sc, const char *path, const unsigned char *der,
@@ -195,6 +253,14 @@ scan_key(struct scan *sc, const char *path, const unsigned char *der,
 	size_t			 nlen, eplen;
 
 	memset(&k, 0, sizeof(k));
+	switch (ec_key_fast(der, len, &k)) {
+	case -1:
+		return -1;
+	case 1:
+		if ((k.path = path_new(path)) == NULL || push_key(sc, &k) == -1)
+			goto oom;
+		return 0;
+	}
 	br_skey_decoder_init(&dc);
 	br_skey_decoder_push(&dc, der, len);
 	if (br_skey_decoder_last_error(&dc) != 0) {
@@ -920,18 +986,8 @@ scan_top(struct scan *sc, int fd, const char *path, int threads)
 static int
 cert_pub(const struct der_cert *dc, char **pub)
 {
-	static const struct {
-		int		 id;
-		unsigned char	 oid[8];
-		size_t		 len;
-	} curves[] = {
-		{ BR_EC_secp256r1, { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
-		    0x07 }, 8 },
-		{ BR_EC_secp384r1, { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5 },
-		{ BR_EC_secp521r1, { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5 },
-	};
 	struct der_pubkey	 k;
-	size_t			 i, n = sizeof(curves) / sizeof(curves[0]);
+	int			 curve;
 
 	*pub = NULL;
 	if (der_cert_pubkey(dc, &k) == -1)
@@ -939,13 +995,9 @@ cert_pub(const struct der_cert *dc, char **pub)
 	if (k.type == DER_KEY_RSA)
 		*pub = pubkey_id(BR_KEYTYPE_RSA, 0, k.key, k.keylen);
 	else {
-		for (i = 0; i < n; i++)
-			if (k.curvelen == curves[i].len &&
-			    memcmp(k.curve, curves[i].oid, k.curvelen) == 0)
-				break;
-		if (i == n)
+		if ((curve = curve_id(k.curve, k.curvelen)) == 0)
 			return 0;
-		*pub = pubkey_id(BR_KEYTYPE_EC, (unsigned)curves[i].id, k.key,
+		*pub = pubkey_id(BR_KEYTYPE_EC, (unsigned)curve, k.key,
 		    k.keylen);
 	}
 	return *pub == NULL ? -1 : 0;
