@@ -108,6 +108,7 @@ PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+SHAREDIR	?= $(PREFIX)/share/mta-stsd
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 INSTALL		?= install
 
@@ -274,6 +275,8 @@ install: all
 	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/ctl/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
+	$(INSTALL) -d $(DESTDIR)$(SHAREDIR)
+	$(INSTALL) -m 0644 $(S)/mta-stsd.rules.yml $(DESTDIR)$(SHAREDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
 	    systemd/mta-stsd.service.in >$(DESTDIR)$(UNITDIR)/mta-stsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/mta-stsd.service
@@ -288,7 +291,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/mta-stsd.conf.5 \
-	    $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	    $(DESTDIR)$(UNITDIR)/mta-stsd.service \
+	    $(DESTDIR)$(SHAREDIR)/mta-stsd.rules.yml
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 clean:
 	rm -f $(S)/*.o $(S)/*/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)

@@ -403,8 +403,8 @@ per_domain(struct text *t, const struct store *s, time_t now)
 		}
 	}
 	family(t, "mta_stsd_policy_info", "gauge", "The policy served for the "
-	    "domain: its mode, its id (as issued by mta-stsctl, \"\" when none "
-	    "is recorded) and max_age.");
+	    "domain: its mode, the id mta-stsctl issued for this very body "
+	    "(empty when none) and max_age.");
 	for (size_t i = 0; i < n; i++) {
 		const struct domain *d = store_at(s, i);
 

@@ -314,8 +314,9 @@ idfiles_free(struct idfiles *f)
 /*
  * The drift warning mta-stsctl status gives too: a policy that changed
  * since its id was issued is served, but senders that cached the old one
- * will not fetch it until a new id is published.  The id recorded goes
- * to id (idsz bytes; "" when none).
+ * will not fetch it until a new id is published.  The id issued for
+ * the body served goes to id (idsz bytes; "" when none, or when the id
+ * recorded was issued for another body).
  */
 static void
 check_drift(int dirfd, const struct idfiles *f, const struct domain *d,
@@ -346,8 +347,10 @@ check_drift(int dirfd, const struct idfiles *f, const struct domain *d,
 		log_warn("store: %s: damaged id record %s: %s", d->host, name,
 		    err);
 	else {
-		snprintf(id, idsz, "%s", r->id);
 		tls_sha256_hex(d->pol->p.body, d->pol->p.bodylen, sha);
+		/* The id is this body's only if issued for it. */
+		if (strcmp(sha, r->sha256) == 0)
+			snprintf(id, idsz, "%s", r->id);
 		if (strcmp(sha, r->pending) == 0)
 			log_info("store: %s: mta-stsctl is confirming a change "
 			    "before it issues a new id", d->host);
@@ -368,9 +371,13 @@ domain_cmp(const void *a, const void *b)
 	    ((const struct domain *)b)->name);
 }
 
-/* A copy of the n bytes at p, NUL-terminated, kept until s is freed. */
+/*
+ * A copy of the n bytes at p after prefix, NUL-terminated, lower-cased
+ * (a host name) unless asis (an id), kept until s is freed.
+ */
 static char *
-names_add(struct store *s, const char *prefix, const char *p, size_t n)
+names_add(struct store *s, const char *prefix, const char *p, size_t n,
+    int asis)
 {
 	struct names	*b = s->names;
 	size_t		 pl = strlen(prefix), need = pl + n + 1;
@@ -389,8 +396,8 @@ names_add(struct store *s, const char *prefix, const char *p, size_t n)
 	r = b->v + b->used;
 	memcpy(r, prefix, pl);
 	for (size_t i = 0; i < n; i++)
-		r[pl + i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) :
-		    p[i];
+		r[pl + i] = !asis && p[i] >= 'A' && p[i] <= 'Z' ?
+		    (char)(p[i] + 32) : p[i];
 	r[pl + n] = '\0';
 	b->used += need;
 	return r;
@@ -576,8 +583,8 @@ read_policies(const struct config *c, struct store *s,
 			continue;
 		}
 		/* The name is the end of the host's. */
-		if ((d.host = names_add(s, "mta-sts.", de->d_name, nl - 4)) ==
-		    NULL)
+		if ((d.host = names_add(s, "mta-sts.", de->d_name, nl - 4,
+		    0)) == NULL)
 			goto out;
 		d.name = d.host + strlen("mta-sts.");
 		if (old != NULL)
@@ -602,7 +609,7 @@ read_policies(const struct config *c, struct store *s,
 			d.mode_since = d.pol->mtim.tv_sec;
 		check_drift(dirfd(dir), &idf, &d, id, sizeof(id));
 		if (id[0] != '\0' && (d.policy_id = names_add(s, "", id,
-		    strlen(id))) == NULL) {
+		    strlen(id), 1)) == NULL) {
 			free_domain(&d);
 			goto out;
 		}

@@ -46,13 +46,33 @@ struct writing {
 static struct {
 	atomic_int	 fd;		/* inotify, or -1 */
 	int		 policy_wd;	/* policy_dir's watch, or -1 */
+	int		 ids_wd;	/* policy_dir/.ids's, or -1 */
 	int		 policies, certs;	/* what is watched */
 	int		 shared;	/* policy_dir is in cert_dir's tree */
 	char		*policy_dir, *cert_dir;	/* as watched */
 	int		 changed;	/* WHAT_* since the last reload */
 	struct map	 writing;	/* name -> struct writing */
 	int64_t		 writing_next;	/* the first to end, or 0 */
-} X = { .fd = -1, .policy_wd = -1 };
+} X = { .fd = -1, .policy_wd = -1, .ids_wd = -1 };
+
+#define IDS_MASK	(IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_ONLYDIR | \
+			 IN_DONT_FOLLOW)
+
+/*
+ * mta-stsctl's id records (policy_dir/.ids/DOMAIN.id): a new one makes a
+ * reload too, so that what is served shows the id issued for it (the
+ * metrics, the drift warning).
+ */
+static void
+watch_ids(void)
+{
+	char path[PATH_MAX];
+
+	if (X.fd == -1 || X.ids_wd != -1 || (size_t)snprintf(path,
+	    sizeof(path), "%s/.ids", X.policy_dir) >= sizeof(path))
+		return;
+	X.ids_wd = inotify_add_watch(X.fd, path, IDS_MASK);
+}
 
 #define WHAT_POLICIES	1
 #define WHAT_CERTS	2
@@ -239,6 +259,8 @@ watch_start(const struct config *c)
 		    POLICY_MASK)) == -1)
 			log_warn("watch: %s: %s", c->policy_dir,
 			    strerror(errno));
+		if (X.policies)
+			watch_ids();
 		return;
 	}
 	if (X.fd != -1) {
@@ -252,7 +274,7 @@ watch_start(const struct config *c)
 	X.cert_dir = strdup(c->cert_dir);
 	X.policies = c->watch_policies;
 	X.certs = c->watch_certs;
-	X.policy_wd = -1;
+	X.policy_wd = X.ids_wd = -1;
 	X.shared = inside(c->policy_dir, c->cert_dir);
 	if ((!c->watch_policies && !c->watch_certs) || X.policy_dir == NULL ||
 	    X.cert_dir == NULL)
@@ -273,6 +295,8 @@ watch_start(const struct config *c)
 	if (c->watch_policies && (X.policy_wd = inotify_add_watch(fd,
 	    c->policy_dir, POLICY_MASK)) == -1)
 		log_warn("watch: %s: %s", c->policy_dir, strerror(errno));
+	if (c->watch_policies)
+		watch_ids();
 	watch_certs(c);
 }
 
@@ -302,6 +326,12 @@ policy_event(const struct inotify_event *e)
 	if (e->len == 0)
 		return;
 	if (strcmp(e->name, "..data") == 0) {
+		due(WHAT_POLICIES);
+		return;
+	}
+	if (strcmp(e->name, ".ids") == 0 && (e->mask & IN_ISDIR)) {
+		/* Made by mta-stsctl's first record, written at once. */
+		watch_ids();
 		due(WHAT_POLICIES);
 		return;
 	}
@@ -349,6 +379,11 @@ watch_event(void)
 				log_warn("watch: too many changes at once: "
 				    "events lost");
 				due(WHAT_POLICIES | WHAT_CERTS);
+			} else if (X.policies && e->wd == X.ids_wd) {
+				if (e->mask & IN_IGNORED)
+					X.ids_wd = -1;
+				else if (e->len > 0 && e->name[0] != '.')
+					due(WHAT_POLICIES);
 			} else if (X.policies && e->wd == X.policy_wd) {
 				policy_event(e);
 				/* policy_dir is below cert_dir: both. */

@@ -366,6 +366,22 @@ query 'ALERTS{alertname="MtaStsDomainNotServed"}' >"$tmp/alerts" 2>&1
 check "prometheus: MtaStsDomainNotServed pending for c.test" grep -q '"alertstate": "pending".*"domain": "c.test"\|"domain": "c.test".*"alertstate": "pending"' "$tmp/alerts"
 stop_pid "$ppid"
 
+# An id issued by mta-stsctl (reload, confirmation over HTTPS, record):
+# the label of a.test's policy once the record is for the body served.
+if "$ctl" -f "$conf" issue a.test >"$tmp/issue" 2>&1; then
+	newid=$(sed -n 's/.*"v=STSv1; id=\([0-9A-Za-z]*\);".*/\1/p' "$tmp/issue" | head -1)
+	i=0
+	while [ "$(metric "mta_stsd_policy_info{domain=\"a.test\",mode=\"enforce\",id=\"$newid\",max_age=\"1209600\"}")" != 1 ] &&
+	    [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "metrics: the id mta-stsctl issued is a.test's policy_info id ($newid)" \
+	    test -n "$newid" -a "$i" -lt 50
+else
+	not_ok "mta-stsctl issue a.test: $(tail -3 "$tmp/issue")"
+fi
+
 # ---- 2. watch_policies --------------------------------------------------------
 
 reloads() { grep -c 'reload: reading' "$log"; }

@@ -15,6 +15,7 @@ for f in usr/sbin/mta-stsd usr/sbin/mta-stsctl; do
 done
 for f in usr/share/man/man8/mta-stsd.8 usr/share/man/man8/mta-stsctl.8 \
     usr/share/man/man5/mta-stsd.conf.5 usr/lib/systemd/system/mta-stsd.service \
+    usr/share/mta-stsd/mta-stsd.rules.yml \
     etc/mta-stsd/mta-stsd.conf; do
 	check "install: $f" test -f "$dest/$f"
 done
