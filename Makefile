@@ -47,7 +47,7 @@ LIB_OBJS	 = $(S)/lib/addr.o $(S)/lib/config.o $(S)/lib/der.o \
 		   $(S)/lib/txt.o
 # Certificates and credentials: both programs.
 TLS_OBJS	 = $(S)/tls/init.o $(S)/tls/cred.o $(S)/tls/scan.o \
-		   $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
+		   $(S)/tls/pubkey.o $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
 		   $(S)/tls/digest.o
 TLS_SERVER_OBJS	 = $(S)/tls/conn.o $(S)/tls/hello.o $(S)/tls/cache.o
 TLS_CLIENT_OBJS	 = $(S)/tls/client.o $(S)/tls/anchors.o

@@ -854,6 +854,19 @@ http_stop(struct http *h)
 }
 
 /*
+ * A plain listener's first call for a request (ACME, metrics): marks it
+ * seen; 1 for GET and HEAD, answered once the request is in (a body read
+ * and dropped), 0 for another method, to answer at once.
+ */
+static int
+first_call(void **req_cls, const char *method)
+{
+	*req_cls = &request_seen;
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+/*
  * The ACME HTTP-01 answer: /.well-known/acme-challenge/TOKEN, TOKEN of
  * base64url characters only, read from webroot/.well-known/acme-challenge/
  * where certbot --webroot and lego --http.webroot write it.  Anything else
@@ -877,9 +890,7 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 	(void)upload_data;
 	/* As handler(): other methods at once, a body read and dropped. */
 	if (*req_cls == NULL) {
-		*req_cls = &request_seen;
-		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		if (first_call(req_cls, method))
 			return MHD_YES;
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
 	} else if (*upload_data_size != 0) {
@@ -986,9 +997,7 @@ plain_handler(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	(void)upload_data;
 	if (*req_cls == NULL) {
-		*req_cls = &request_seen;
-		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		if (first_call(req_cls, method))
 			return MHD_YES;
 		log_debug("%s: \"%s %s\" 405", h->name, method, url);
 		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,

@@ -313,6 +313,15 @@ add_label(struct text *t, const char *v)
 	add(t, "%s", out);
 }
 
+/* The start of a per-domain sample: NAME{domain="DOMAIN" (open). */
+static void
+domain_series(struct text *t, const char *name, const char *domain)
+{
+	add(t, "%s{domain=\"", name);
+	add_label(t, domain);
+	add(t, "\"");
+}
+
 /* The sum over the workers of the counter at offset off of each. */
 static uint64_t
 sum(size_t off)
@@ -376,14 +385,13 @@ per_domain(struct text *t, const struct store *s, time_t now)
 	for (size_t i = 0; i < n; i++) {
 		const struct domain *d = store_at(s, i);
 
-		add(t, "mta_stsd_domain_served{domain=\"");
-		add_label(t, d->name);
-		add(t, "\"} %d\n", served_now(d, now));
+		domain_series(t, "mta_stsd_domain_served", d->name);
+		add(t, "} %d\n", served_now(d, now));
 	}
 	for (size_t i = 0; i < store_failed_count(s); i++) {
-		add(t, "mta_stsd_domain_served{domain=\"");
-		add_label(t, store_failed_at(s, i));
-		add(t, "\"} 0\n");
+		domain_series(t, "mta_stsd_domain_served",
+		    store_failed_at(s, i));
+		add(t, "} 0\n");
 	}
 	family(t, "mta_stsd_certificate_not_after_timestamp_seconds", "gauge",
 	    "When the certificate served for the domain expires (Unix time), "
@@ -395,10 +403,9 @@ per_domain(struct text *t, const struct store *s, time_t now)
 		for (int j = 0; j < 2; j++) {
 			if (cv[j] == NULL)
 				continue;
-			add(t, "mta_stsd_certificate_not_after_timestamp_seconds"
-			    "{domain=\"");
-			add_label(t, d->name);
-			add(t, "\",key_type=\"%s\"} %lld\n", j == 0 ? "ecdsa" :
+			domain_series(t, "mta_stsd_certificate_not_after_"
+			    "timestamp_seconds", d->name);
+			add(t, ",key_type=\"%s\"} %lld\n", j == 0 ? "ecdsa" :
 			    "rsa", (long long)tls_cred_not_after(cv[j]));
 		}
 	}
@@ -408,9 +415,8 @@ per_domain(struct text *t, const struct store *s, time_t now)
 	for (size_t i = 0; i < n; i++) {
 		const struct domain *d = store_at(s, i);
 
-		add(t, "mta_stsd_policy_info{domain=\"");
-		add_label(t, d->name);
-		add(t, "\",mode=\"%s\",id=\"", policy_mode_name(d->pol->p.mode));
+		domain_series(t, "mta_stsd_policy_info", d->name);
+		add(t, ",mode=\"%s\",id=\"", policy_mode_name(d->pol->p.mode));
 		add_label(t, d->policy_id != NULL ? d->policy_id : "");
 		add(t, "\",max_age=\"%lu\"} 1\n", d->pol->p.max_age);
 	}
@@ -420,9 +426,9 @@ per_domain(struct text *t, const struct store *s, time_t now)
 	for (size_t i = 0; i < n; i++) {
 		const struct domain *d = store_at(s, i);
 
-		add(t, "mta_stsd_policy_mode_since_timestamp_seconds{domain=\"");
-		add_label(t, d->name);
-		add(t, "\",mode=\"%s\"} %lld\n", policy_mode_name(d->pol->p.mode),
+		domain_series(t, "mta_stsd_policy_mode_since_timestamp_seconds",
+		    d->name);
+		add(t, ",mode=\"%s\"} %lld\n", policy_mode_name(d->pol->p.mode),
 		    (long long)d->mode_since);
 	}
 	family(t, "mta_stsd_policy_fetches_total", "counter", "Policies "
@@ -431,9 +437,8 @@ per_domain(struct text *t, const struct store *s, time_t now)
 	for (size_t i = 0; i < n; i++) {
 		const struct domain *d = store_at(s, i);
 
-		add(t, "mta_stsd_policy_fetches_total{domain=\"");
-		add_label(t, d->name);
-		add(t, "\"} %llu\n", (unsigned long long)(d->id != 0 ?
+		domain_series(t, "mta_stsd_policy_fetches_total", d->name);
+		add(t, "} %llu\n", (unsigned long long)(d->id != 0 ?
 		    fetches(d->id) : 0));
 	}
 }

@@ -95,8 +95,7 @@ warn_intern(char *w)
 		t->refs++;
 	else if ((shared = t == NULL, t = malloc(sizeof(*t) + l + 1)) !=
 	    NULL) {
-		/* The map ignores case: a text that differs only so stays
-		 * apart. */
+		/* The map ignores case: one differing only so stays apart. */
 		t->refs = 1;
 		memcpy(t->s, w, l + 1);
 		if (shared && map_put(&warns.m, t->s, t) == -1) {

@@ -99,6 +99,27 @@ char		*path_new(const char *s);
 char		*path_ref(char *p);
 void		 path_unref(char *p);
 
+/*
+ * The pairing key of a public key (pubkey.c): "E<curve>:" or "R:" and the
+ * first 128 bits of the SHA-256 of the point or of the modulus (leading
+ * zeros dropped), in hex: short, as it is kept twice for each domain
+ * between scans (a key's, its certificate's).  A wrong pairing would
+ * need a collision of 128 bits; an EC key is checked against its
+ * certificate at its first handshake anyway.  NULL on ENOMEM.
+ */
+char		*pubkey_id(int type, unsigned curve, const unsigned char *a,
+		    size_t alen);
+/*
+ * The pairing key of a certificate's public key in *pub, NULL for a key
+ * not served.  Returns 0, or -1 on ENOMEM.
+ */
+struct der_cert;
+int		 pubkey_of_cert(const struct der_cert *dc, char **pub);
+/* BearSSL's id of the named curve of this OID (one served), or 0. */
+int		 pubkey_curve(const uint8_t *oid, size_t len);
+/* Bytes of a coordinate on a curve cred_curve_name() knows. */
+size_t		 pubkey_curve_bytes(int curve);
+
 /* Adds the host name of len bytes at name, lower-cased, to c's names. */
 int		 cred_add_name(void *c, const char *name, size_t len);
 /* Does c's EC key match its certificate?  Checked once, then known. */

@@ -101,36 +101,6 @@ struct obj {
 
 static int	push_pend(struct scan *, struct tls_cred *, struct fent *, int);
 static int	push_key(struct scan *, struct key *);
-static int	cert_pub(const struct der_cert *, char **);
-
-/*
- * The pairing key of a public key: "E<curve>:" or "R:" and the first 128
- * bits of the SHA-256 of the point or of the modulus (leading zeros
- * dropped), in hex: short, as it is kept twice for each domain between
- * scans (a key's, its certificate's).  A wrong pairing would need a
- * collision of 128 bits; an EC key is checked against its certificate
- * at its first handshake anyway.
- */
-static char *
-pubkey_id(int type, unsigned curve, const unsigned char *a, size_t alen)
-{
-	unsigned char		 h[32];
-	char			*s;
-
-	while (type == BR_KEYTYPE_RSA && alen > 0 && *a == 0) {
-		a++;
-		alen--;
-	}
-	if ((s = malloc(16 + sizeof(h) + 1)) == NULL)
-		return NULL;
-	tls_sha256(a, alen, h);
-	if (type == BR_KEYTYPE_EC)
-		snprintf(s, 16, "E%u:", curve);
-	else
-		snprintf(s, 16, "R:");
-	ascii_hex(s + strlen(s), h, sizeof(h) / 2);
-	return s;
-}
 
 /*
  * A blob with the len bytes at der: the one this scan or the last already
@@ -173,35 +143,6 @@ blob_get(struct scan *sc, const unsigned char *der, size_t len, int share)
 	return b->data;
 }
 
-/* Bytes of a coordinate on a curve cred_curve_name() knows. */
-static size_t
-curve_bytes(int curve)
-{
-	return curve == BR_EC_secp256r1 ? 32 : curve == BR_EC_secp384r1 ? 48 :
-	    66;
-}
-
-/* BearSSL's id of the named curve of this OID (one served), or 0. */
-static int
-curve_id(const uint8_t *oid, size_t len)
-{
-	static const struct {
-		int		 id;
-		unsigned char	 oid[8];
-		size_t		 len;
-	} curves[] = {
-		{ BR_EC_secp256r1, { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
-		    0x07 }, 8 },
-		{ BR_EC_secp384r1, { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5 },
-		{ BR_EC_secp521r1, { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5 },
-	};
-
-	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
-		if (len == curves[i].len && memcmp(oid, curves[i].oid, len) == 0)
-			return curves[i].id;
-	return 0;
-}
-
 /*
  * An EC key as ACME clients write it (a named curve, its public key
  * with it), read with our own DER code: BearSSL's decoder, an
@@ -216,9 +157,9 @@ ec_key_fast(const unsigned char *der, size_t len, struct key *k)
 	size_t			 cb;
 
 	if (der_ec_key(der, len, &dk) == -1 ||
-	    (curve = curve_id(dk.curve, dk.curvelen)) == 0)
+	    (curve = pubkey_curve(dk.curve, dk.curvelen)) == 0)
 		return 0;
-	cb = curve_bytes(curve);
+	cb = pubkey_curve_bytes(curve);
 	if (dk.privlen > cb || dk.publen != 1 + 2 * cb || dk.pub[0] != 0x04)
 		return 0;
 	if ((k->buf = malloc(dk.privlen)) == NULL)
@@ -284,7 +225,7 @@ scan_key(struct scan *sc, const char *path, const unsigned char *der,
 		k.ec.x = k.buf;
 		/* An uncompressed point of the key's size: 1 + 2 * 2^n. */
 		if (der_ec_key_pub(der, len, &ep, &eplen) == 0 && eplen > 1 &&
-		    ep[0] == 0x04 && eplen - 1 == 2 * curve_bytes(sk->curve)) {
+		    ep[0] == 0x04 && eplen - 1 == 2 * pubkey_curve_bytes(sk->curve)) {
 			k.embedded = 1;
 			k.pub = pubkey_id(k.type, (unsigned)sk->curve, ep, eplen);
 		} else {
@@ -360,7 +301,7 @@ scan_chain(struct scan *sc, const char *path, struct obj *certs, size_t n)
 		scan_warn(sc, "certs: %s: malformed certificate", path);
 		return 0;
 	}
-	if (cert_pub(&dc, &pub) == -1)
+	if (pubkey_of_cert(&dc, &pub) == -1)
 		return -1;
 	if ((c = cred_new(n)) == NULL) {
 		free(pub);
@@ -905,18 +846,8 @@ part_free(struct part *p)
 	free(ps->keys);
 	free(ps->buf);
 	free(ps->der);
-	if (cs != NULL) {
-		for (size_t i = 0; i < cs->nfiles; i++)
-			fent_free(cs->files[i]);
-		free(cs->files);
-		map_free(&cs->fmap);
-		for (size_t i = 0; i < cs->blobs.cap; i++)
-			if (cs->blobs.slots[i].key != NULL)
-				blob_unref(((struct blob *)
-				    cs->blobs.slots[i].value)->data);
-		map_free(&cs->blobs);
-		free(cs);
-	}
+	/* Its partial result: files and shared certificates, no names. */
+	tls_certs_free(cs);
 }
 
 /*
@@ -977,30 +908,6 @@ scan_top(struct scan *sc, int fd, const char *path, int threads)
 	ents_free(&e);
 	closedir(d);
 	return rc;
-}
-
-/*
- * The pairing key of a certificate's public key in *pub, NULL for a key
- * tls.c does not serve.  Returns 0, or -1 on ENOMEM.
- */
-static int
-cert_pub(const struct der_cert *dc, char **pub)
-{
-	struct der_pubkey	 k;
-	int			 curve;
-
-	*pub = NULL;
-	if (der_cert_pubkey(dc, &k) == -1)
-		return 0;
-	if (k.type == DER_KEY_RSA)
-		*pub = pubkey_id(BR_KEYTYPE_RSA, 0, k.key, k.keylen);
-	else {
-		if ((curve = curve_id(k.curve, k.curvelen)) == 0)
-			return 0;
-		*pub = pubkey_id(BR_KEYTYPE_EC, (unsigned)curve, k.key,
-		    k.keylen);
-	}
-	return *pub == NULL ? -1 : 0;
 }
 
 /* Sets c's key to a copy of k's.  Returns 0, or -1 on ENOMEM. */
