@@ -308,6 +308,7 @@ cert_obtain(struct local *c, pid_t pid, int confirm, struct cert_done *d,
 	struct tls_cred		*old, *nc, *expect;
 	char			 tmp[POLICY_HOST_MAX + 24], prev[sizeof(tmp)];
 	char			 path[PATH_MAX], w[512], buf[32];
+	const char		*fault;
 	gid_t			 gid;
 	int			 cfd, exists, rc = -1;
 
@@ -388,6 +389,15 @@ cert_obtain(struct local *c, pid_t pid, int confirm, struct cert_done *d,
 	snprintf(d->kind, sizeof(d->kind), "%s", tls_cred_kind(nc));
 	snprintf(d->dir, sizeof(d->dir), "%s/%s", c->cfg.cert_dir, c->host);
 	d->created = !exists;
+	/*
+	 * The tests make the confirmation fail (MTA_STSCTL_FAULT=confirm)
+	 * to see the previous certificate put back.
+	 */
+	if (confirm && ((fault = getenv("MTA_STSCTL_FAULT")) != NULL &&
+	    strcmp(fault, "confirm") == 0)) {
+		snprintf(why, whysz, "not confirmed (MTA_STSCTL_FAULT)");
+		goto fail_swap;
+	}
 	if (confirm && wait_served(c, pid, expect, why, whysz) == -1)
 		goto fail_swap;
 	if (prev[0] != '\0')

@@ -28,7 +28,10 @@
 #   4. cert --renew: Tdead (due, its name does not resolve) fails with
 #      pebble's reason and keeps its old certificate served; Tdue1 and
 #      Tdue2 (due) are renewed in the same run, one line each; Ta and Tfar
-#      are not due, Tnone has no certificate; exit 1.
+#      are not due, Tnone has no certificate; exit 1.  Then a new
+#      certificate that would not be served is taken back: Tfar's by hand
+#      expires later; Ta's is not confirmed (MTA_STSCTL_FAULT=confirm):
+#      the previous one is exchanged back and still served.
 #   5. init Tnx.test, whose name does not resolve: exit 1 with the ACME
 #      server's reason, and nothing left: no policy, no id record, nothing
 #      in cert_dir, no challenge file.
@@ -147,15 +150,7 @@ if ! wait_for 5 ip netns exec "$ns" getent ahostsv4 mta-sts.la.test; then
 	summary
 	exit
 fi
-if pebble_up PEBBLE_VA_NOSLEEP=1; then
-	ok "pebble runs; its root: $root_subj"
-else
-	not_ok "pebble did not start, or gave no root"
-	show "$tmp/pebble.log"
-	show "$tmp/e"
-	summary
-	exit
-fi
+pebble_up PEBBLE_VA_NOSLEEP=1
 suite_ca
 
 # ---- helpers --------------------------------------------------------------
@@ -163,7 +158,8 @@ suite_ca
 # ctlx ARGS...: mta-stsctl -f $conf ARGS in the namespace, as root;
 # output in $so and $se (shown with VERBOSE), status in $rc.
 ctlx() {
-	nsx -t 200 "$ctl" -f "$conf" "$@" >"$dir/so" 2>"$dir/se"
+	nsx -t 200 env ${fault:+MTA_STSCTL_FAULT=$fault} "$ctl" -f "$conf" \
+	    "$@" >"$dir/so" 2>"$dir/se"
 	rc=$?
 	so=$(cat "$dir/so")
 	se=$(cat "$dir/se")
@@ -172,16 +168,7 @@ ctlx() {
 	    sed '2,$s/^/#   /'
 }
 
-# what: what ctlx saw, for a failure.
-what() {
-	printf 'exit %s; stdout [%s]; stderr [%s]' "$rc" "$so" "$se"
-}
-
-# has TEXT SUB: TEXT contains SUB.
-has() {
-	case $1 in *"$2"*) return 0 ;; esac
-	return 1
-}
+# (what, has: tests/lib.sh.)
 
 # served HOST: the certificate mta-stsd presents for HOST, in $dir/served
 # (empty when none).
@@ -438,6 +425,61 @@ scenario() {
 	else
 		not_ok "$client: --renew: validations $v0 -> $(pebble_validations "$log"); reloads:"
 		tail -n +"$((from + 1))" "$log" | grep 'reload\|watch' | show /dev/stdin
+	fi
+
+	# A new certificate that would not be served: the previous one back.
+	# A certificate by hand that expires later wins the name...
+	ctlx cert "${t}far.test" --force
+	if [ "$rc" = 1 ] &&
+	    has "$se" "$dir/certs/mta-sts.${t}far.test.pem expires later (" &&
+	    has "$se" "and would still be served instead: move it out of cert_dir; still serving the previous certificate" &&
+	    [ "$(served_serial "mta-sts.${t}far.test")" = "$far1" ] &&
+	    [ -z "$(ls -A "$dir/certs" | grep "${t}far.test\$")" ]; then
+		ok "$client: cert --force under a later certificate by hand: refused, nothing left"
+	else
+		not_ok "$client: cert --force under a later certificate: $(what)"
+	fi
+	# ... or the server does not present it (made to fail): the
+	# previous directory exchanged back.
+	fault=confirm
+	ctlx cert "$dom" --force
+	fault=
+	if [ "$rc" = 1 ] && has "$se" "still serving the previous certificate" &&
+	    [ "$(serial_of "$dir/certs/$host/fullchain.pem")" = "$a1" ] &&
+	    [ "$(served_serial "$host")" = "$a1" ] &&
+	    [ -z "$(ls -A "$dir/certs" | grep '^\.')" ]; then
+		ok "$client: cert --force not confirmed: the previous certificate back in place and served"
+	else
+		not_ok "$client: cert --force not confirmed: file serial $(serial_of "$dir/certs/$host/fullchain.pem"), served $(served_serial "$host"), was $a1: $(what)"
+	fi
+
+	# A renewal that keeps its key is not served until the very new
+	# certificate is: Tfar's key, certified again (expiring later), next
+	# to the old one; the server presents the old one until its watch
+	# reloads (2 s after the change), and mta-stsctl must tell them apart.
+	k=$dir/certs/mta-sts.${t}far.test.key
+	printf 'subjectAltName=DNS:mta-sts.%s\n' "${t}far.test" >"$dir/b.ext"
+	if openssl req -new -key "$k" -subj "/CN=mta-sts.${t}far.test" \
+	    -out "$dir/b.csr" 2>/dev/null &&
+	    openssl x509 -req -in "$dir/b.csr" -CA "$tmp/ca/ca.pem" \
+	    -CAkey "$tmp/ca/ca.key" -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+	    -days 300 -extfile "$dir/b.ext" -out "$dir/b.pem" 2>/dev/null; then
+		cat "$dir/b.pem" "$tmp/ca/ca.pem" >"$dir/certs/.b.tmp"
+		mv "$dir/certs/.b.tmp" "$dir/certs/mta-sts.${t}far.test.b.pem"
+		ctlx status "${t}far.test"
+		if ! has "$so" "server: serves this policy" &&
+		    has "$so" "server presented another certificate, not the ECDSA P-256 one in $dir/certs/mta-sts.${t}far.test.b.pem"; then
+			ok "$client: the same key certified again: not taken for served before the server presents it"
+		else
+			not_ok "$client: the same key certified again, before the reload: $(what)"
+		fi
+		if wait_for 10 sh -c "ip netns exec '$ns' '$ctl' -f '$conf' status '${t}far.test' | grep -q 'server: serves this policy'"; then
+			ok "$client: ... and served once the watch reloaded"
+		else
+			not_ok "$client: the same key certified again: never served"
+		fi
+	else
+		not_ok "$client: openssl could not certify the key again"
 	fi
 
 	# 5. init of a domain whose name does not resolve: nothing left.
