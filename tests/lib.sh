@@ -38,6 +38,18 @@ summary() {
 	[ "$FAIL" -eq 0 ]
 }
 
+# has TEXT SUBSTRING: TEXT contains SUBSTRING.
+has() {
+	case $1 in *"$2"*) return 0 ;; esac
+	return 1
+}
+
+# what: the last command's exit status and output, from $rc, $so (its
+# standard output) and $se (its standard error), for a failure.
+what() {
+	printf 'rc=%s stdout=[%s] stderr=[%s]' "$rc" "$so" "$se"
+}
+
 # show FILE [LINES]: the first LINES (default $show_lines, else 20) lines
 # of FILE as comments.
 show() {

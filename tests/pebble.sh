@@ -49,9 +49,22 @@ EOF
 # $tmp/pebble.log), with the variables ENV (NAME=VALUE) besides those
 # above; waits (10 s at most) for its directory, then fetches its root
 # ($tmp/root.pem, subject in $root_subj) and intermediate
-# ($tmp/inter.pem, $inter_subj).  Returns 1 when any of that failed (the
-# curl errors in $tmp/e).
+# ($tmp/inter.pem, $inter_subj).  Says ok; or when any of that failed,
+# ends the suite with a failure, pebble's log and curl's errors.
 pebble_up() {
+	if pebble_start "$@"; then
+		ok "pebble runs; its root: $root_subj"
+		return 0
+	fi
+	not_ok "pebble did not start, or gave no root"
+	show "$tmp/pebble.log"
+	show "$tmp/e"
+	summary
+	exit 1
+}
+
+# pebble_start [ENV...]: pebble_up's work, without the verdict: 0 or 1.
+pebble_start() {
 	bg "$tmp/pebble.log" env PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
 	    "$@" pebble -config "$tmp/pebble.json" -dnsserver 127.0.0.1:53
 	wait_for 10 nsx -t 3 curl -sf -o /dev/null --cacert "$api_ca" \

@@ -148,15 +148,7 @@ else
 	exit
 fi
 
-if pebble_up; then
-	ok "pebble runs; its root: $root_subj"
-else
-	not_ok "pebble did not start, or gave no root"
-	show "$tmp/pebble.log"
-	show "$tmp/e"
-	summary
-	exit
-fi
+pebble_up
 
 bg "$tmp/mta-stsd.log" "$daemon" -d -f "$conf"
 mta_stsd_pid=${pids##* }
