@@ -305,7 +305,7 @@ cert_obtain(struct local *c, pid_t pid, int confirm, struct cert_done *d,
 {
 	struct acme_result	*r = NULL;
 	struct tls_certs	*cs_old = NULL, *cs_new = NULL, *cs_all = NULL;
-	struct tls_cred		*old, *nc, *expect;
+	struct tls_cred		*old, *nc, *expect, *ec, *rsa, *other;
 	char			 tmp[POLICY_HOST_MAX + 24], prev[sizeof(tmp)];
 	char			 path[PATH_MAX], w[512], buf[32];
 	const char		*fault;
@@ -402,6 +402,14 @@ cert_obtain(struct local *c, pid_t pid, int confirm, struct cert_done *d,
 		goto fail_swap;
 	if (prev[0] != '\0')
 		remove_ours(cfd, prev);
+	/* A certificate of the other key type: served to whom prefers it. */
+	tls_certs_find(cs_all, c->host, time(NULL), &ec, &rsa, NULL, 0);
+	if ((other = expect == ec ? rsa : ec) != NULL)
+		fprintf(stderr, "mta-stsctl: %s: note: %s (%s, expires %s) also "
+		    "covers it, and is served to clients that prefer %s\n",
+		    c->host, tls_cred_path(other), tls_cred_kind(other),
+		    date(tls_cred_not_after(other), buf, sizeof(buf)),
+		    other == ec ? "ECDSA" : "RSA");
 	rc = 0;
 	goto out;
 fail_swap:

@@ -511,7 +511,7 @@ cmd_init(int argc, char **argv)
 	if (local_write(c.dirfd, c.file, src, n, 1) == -1) {
 		fprintf(stderr, "mta-stsctl: %s/%s: %s; nothing created\n",
 		    c.cfg.policy_dir, c.file, strerror(errno));
-		if (got == 1)
+		if (got == 1 && cd.created)
 			cert_remove(&c);
 		policy_free(&p);
 		goto out;

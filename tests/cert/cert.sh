@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/cert/cert.sh: a domain's certificate comes with it.  mta-stsctl
 # init, cert, cert --force and cert --renew run the real ACME clients,
-# Debian's lego and certbot (each in turn, the same steps), against
+# Debian's lego (key_type ec256) and certbot (key_type rsa2048), the same
+# steps for each, both at once, against
 # Debian's pebble (tests/pebble.sh), which validates every HTTP-01
 # challenge for real through mta-stsd's [acme] listener.
 #
@@ -14,7 +15,8 @@
 #               validates; the validation itself is real)
 #   mta-stsd    one per client, as nobody, [acme] listener and
 #               watch_certs on, its policies and the certificates that
-#               were there before (from the suite's CA, installed by hand)
+#               were there before (from the suite's CA, installed by hand,
+#               of the client's key type)
 #
 # For each client (T is l for lego, c for certbot):
 #   1. init Ta.test: a certificate is obtained first, installed into
@@ -75,9 +77,10 @@ time_limit "${CERT_TEST_LIMIT:-240}"
 
 # ---- the configuration: what mta-stsd -n accepts and refuses ---------------
 
-# conf FILE CLIENT ADDR DIR: mta-stsd's configuration for one client: its
-# files under DIR, listening on ADDR; CLIENT's [acme] keys (read by
-# mta-stsctl only).
+# conf FILE CLIENT ADDR DIR [KEYTYPE]: mta-stsd's configuration for one
+# client: its files under DIR, listening on ADDR; CLIENT's [acme] keys
+# (read by mta-stsctl only), its certificates' keys KEYTYPE (default
+# ec256).
 conf() {
 	cat >"$1" <<EOF
 [server]
@@ -96,7 +99,7 @@ client = $2
 state_dir = $4/state
 directory = $dir_url
 email = hostmaster@$2.test
-key_type = ec256
+key_type = ${5:-ec256}
 renew_days = 30
 ca_file = $api_ca
 EOF
@@ -211,9 +214,10 @@ policy() {
 }
 
 # handcert DOMAIN DAYS: a certificate of the suite's CA for mta-sts.DOMAIN
-# valid DAYS, installed by hand in cert_dir, readable by nobody.
+# valid DAYS, of the scenario's key type, installed by hand in cert_dir,
+# readable by nobody.
 handcert() {
-	cert "$dir/certs" "mta-sts.$1" ec256 "$2" "mta-sts.$1"
+	cert "$dir/certs" "mta-sts.$1" "$keytype" "$2" "mta-sts.$1"
 	chgrp nogroup "$dir/certs/mta-sts.$1.key"
 	chmod 0640 "$dir/certs/mta-sts.$1.key"
 }
@@ -235,10 +239,15 @@ mode_of() {
 
 # ---- one client, start to end -------------------------------------------------
 
-# vars CLIENT T ADDR: the variables of CLIENT's run: its domains T*.test,
-# its mta-stsd on ADDR, its files in $dir.
+# vars CLIENT T ADDR KEYTYPE: the variables of CLIENT's run: its domains
+# T*.test, its mta-stsd on ADDR, its files in $dir, its certificates'
+# keys KEYTYPE (and $kind, as mta-stsctl names them).
 vars() {
-	client=$1 t=$2 addr=$3
+	client=$1 t=$2 addr=$3 keytype=$4
+	case $keytype in
+	ec256) kind="ECDSA P-256" ;;
+	rsa2048) kind="RSA 2048" ;;
+	esac
 	dir=$tmp/$client
 	conf=$dir/mta-stsd.conf
 	log=$dir/mta-stsd.log
@@ -255,7 +264,7 @@ prepare() {
 	chown nobody:nogroup "$dir/run"
 	chgrp nogroup "$dir/certs"
 	chmod 0750 "$dir/certs"
-	conf "$conf" "$client" "$addr" "$dir"
+	conf "$conf" "$client" "$addr" "$dir" "$keytype"
 
 	# The domains that were there before, certificates by hand.
 	for n in dead due1 due2 far none; do
@@ -329,7 +338,7 @@ scenario() {
 		not_ok "$client: cert_dir holds [$left]; account key [$acct]"
 	fi
 	ctlx status "$dom"
-	if has "$so" "certificate: $host (ECDSA P-256), 59 days left, expires " &&
+	if has "$so" "certificate: $host ($kind), 59 days left, expires " &&
 	    has "$so" ", issuer Pebble Intermediate CA" &&
 	    has "$so" "renewal: in 29 days (renew_days 30)"; then
 		ok "$client: status: issuer, expiry, renewal in 29 days"
@@ -468,7 +477,7 @@ scenario() {
 		mv "$dir/certs/.b.tmp" "$dir/certs/mta-sts.${t}far.test.b.pem"
 		ctlx status "${t}far.test"
 		if ! has "$so" "server: serves this policy" &&
-		    has "$so" "server presented another certificate, not the ECDSA P-256 one in $dir/certs/mta-sts.${t}far.test.b.pem"; then
+		    has "$so" "server presented another certificate, not the $kind one in $dir/certs/mta-sts.${t}far.test.b.pem"; then
 			ok "$client: the same key certified again: not taken for served before the server presents it"
 		else
 			not_ok "$client: the same key certified again, before the reload: $(what)"
@@ -535,10 +544,10 @@ kill_daemons() {
 	done
 }
 at_cleanup kill_daemons
-prepare lego l 127.0.0.2
-prepare certbot c 127.0.0.3
+prepare lego l 127.0.0.2 ec256
+prepare certbot c 127.0.0.3 rsa2048
 runs=
-for r in lego:l:127.0.0.2 certbot:c:127.0.0.3; do
+for r in lego:l:127.0.0.2:ec256 certbot:c:127.0.0.3:rsa2048; do
 	cl=${r%%:*}
 	(
 		trap - EXIT INT HUP TERM
