@@ -323,8 +323,13 @@ cert_obtain(struct local *c, pid_t pid, int confirm, struct cert_done *d,
 	snprintf(tmp, sizeof(tmp), ".%s.swap", c->host);
 	/* Under the lock: what a killed run left is stale. */
 	remove_ours(cfd, tmp);
-	if (ours(cfd, tmp, why, whysz) != 0 ||
-	    (exists = ours(cfd, c->host, why, whysz)) == -1)
+	if ((exists = ours(cfd, tmp, why, whysz)) != 0) {
+		if (exists == 1)
+			snprintf(why, whysz, "cert_dir/%s, left by a killed run, "
+			    "cannot be removed", tmp);
+		goto out;
+	}
+	if ((exists = ours(cfd, c->host, why, whysz)) == -1)
 		goto out;
 	/* What is served now, to tell the new certificate from it. */
 	if ((cs_old = tls_certs_scan(c->cfg.cert_dir)) == NULL) {
@@ -369,7 +374,7 @@ cert_obtain(struct local *c, pid_t pid, int confirm, struct cert_done *d,
 		    strerror(errno));
 		goto fail_tmp;
 	}
-	/* The server picks, of a name's certificates, the one that expires last. */
+	/* Of a name's certificates, the server picks the one expiring last. */
 	if ((cs_all = tls_certs_scan(c->cfg.cert_dir)) == NULL ||
 	    (expect = find(cs_all, c, w, sizeof(w))) == NULL ||
 	    !tls_cred_same_leaf(expect, nc)) {
