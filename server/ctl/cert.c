@@ -23,6 +23,7 @@
 #include "ctl/cli.h"
 #include "ctl/cmd.h"
 #include "ctl/local.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/file.h"
 #include "tls/tls.h"
@@ -250,13 +251,14 @@ swap_out(int cfd, const char *tmp, const char *name, const char *prev)
 /*
  * Waits until the server presents cred for c->host: the certificate
  * watch reloads it, or SIGHUP (at once when watch_certs is off, after
- * NUDGE_MS when the watch has not acted).  0, or -1 with why.
+ * NUDGE_MS when the watch has not acted).  SERVE_MS in all, however long
+ * each fetch takes.  0, or -1 with why.
  */
 static int
 wait_served(const struct local *c, pid_t pid, const struct tls_cred *cred,
     char *why, size_t whysz)
 {
-	struct timespec	 ts = { 0, POLL_MS * 1000000L };
+	struct timespec	 ts = { 0, POLL_MS * 1000000L }, deadline, nudge;
 	char		 w[512] = "";
 	int		 hup = 0;
 
@@ -268,11 +270,13 @@ wait_served(const struct local *c, pid_t pid, const struct tls_cred *cred,
 		}
 		hup = 1;
 	}
-	for (int waited = 0; waited < SERVE_MS; waited += POLL_MS) {
+	clock_deadline(&deadline, SERVE_MS);
+	clock_deadline(&nudge, NUDGE_MS);
+	while (clock_left_ms(&deadline) > 0) {
 		nanosleep(&ts, NULL);
 		if (local_served(c, cred, NULL, 0, w, sizeof(w)) == 1)
 			return 0;
-		if (!hup && waited >= NUDGE_MS) {
+		if (!hup && clock_left_ms(&nudge) == 0) {
 			fprintf(stderr, "mta-stsctl: %s: the certificate watch "
 			    "has not reloaded mta-stsd after %d s; sending "
 			    "SIGHUP\n", c->host, NUDGE_MS / 1000);
