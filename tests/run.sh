@@ -7,10 +7,10 @@
 # 2 for an unknown suite name.
 #
 # SUITE is one of
-#   unit golden cli man e2e tlsrpt life fetchers check acme install
+#   unit golden cli man e2e tlsrpt life fetchers check acme cert install
 #   valgrind stress fuzz
-#   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, life and
-#              check again on the AddressSanitizer + UndefinedBehavior-
+#   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, life,
+#              check and cert again on the AddressSanitizer + UndefinedBehavior-
 #              Sanitizer builds (server/san/)
 #   san:NAME   one of those on the sanitizer builds (san:e2e, san:unit)
 #
@@ -22,8 +22,8 @@
 # not counted.
 cd "$(dirname "$0")/.." || exit 1
 
-PLAIN="golden cli man e2e tlsrpt life fetchers check acme install valgrind stress"
-SAN="unit golden cli e2e tlsrpt life check"
+PLAIN="golden cli man e2e tlsrpt life fetchers check acme cert install valgrind stress"
+SAN="unit golden cli e2e tlsrpt life check cert"
 
 usage() {
 	echo "usage: sh tests/run.sh [SUITE...]" >&2

@@ -11,6 +11,8 @@ int	cmd_init(int argc, char **argv);
 int	cmd_mode(int argc, char **argv);
 int	cmd_set(int argc, char **argv);
 int	cmd_issue(int argc, char **argv);
+/* cert.c: a domain's certificate from the [acme] client */
+int	cmd_cert(int argc, char **argv);
 /* status.c */
 int	cmd_status(int argc, char **argv);
 /* reports.c: the TLS-RPT store */
