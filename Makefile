@@ -28,10 +28,11 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 # make bench compares with.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
-		   ca-certificates
+		   libgmime-3.0-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
-		   systemd man-db pebble lego python3-aiosmtpd valgrind procps
+		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
+		   procmail maildrop chromium
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -58,9 +59,14 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/local.o $(S)/ctl/life.o $(S)/ctl/status.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
-		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/lib/resp.o \
+		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/summary.o \
+		   $(S)/ctl/html.o $(S)/ctl/mail.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
-CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
+# GMime (MIME, for reports by mail) is only for ctl/mail.c.
+GMIME_CFLAGS	:= $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
+GMIME_LIBS	:= $(shell pkg-config --libs gmime-3.0 2>/dev/null || \
+		   echo -lgmime-3.0)
+CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz $(GMIME_LIBS)
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 
@@ -78,9 +84,11 @@ SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem \
 FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 FUZZ_OBJ	 = $(T)/fuzz/obj
 FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
-		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c
+		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c \
+		   $(S)/ctl/mail.c
 FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
-FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz \
+		   $(GMIME_LIBS)
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -I$(S) -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -147,6 +155,10 @@ install-debs:
 
 $(S)/%.o: $(S)/%.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(S)/ctl/mail.o: ALL_CFLAGS += $(GMIME_CFLAGS)
+$(SAN)/ctl/mail.o: SAN_CFLAGS += $(GMIME_CFLAGS)
+$(FUZZ_OBJ)/ctl/mail.o: FUZZ_CFLAGS += $(GMIME_CFLAGS)
 
 $(S)/mta-stsd: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(DAEMON_LIBS)

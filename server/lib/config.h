@@ -43,6 +43,8 @@ struct config {
 	unsigned	 tlsrpt_max_ratio;	/* decompressed / compressed */
 	unsigned	 tlsrpt_dir_max;	/* MiB in tlsrpt_dir, all told */
 	unsigned	 tlsrpt_rate;		/* reports per client an hour */
+	unsigned	 tlsrpt_max_mail;	/* bytes of one message read by
+						   mta-stsctl --import-mail */
 };
 
 /*
