@@ -408,8 +408,9 @@ cmd_reports(int argc, char **argv)
 		rc = import_mail(top, &c, argc - optind, argv + optind);
 		goto out;
 	}
+	/* The summary's hints look before --since too. */
 	sums = summary_read(top, c.tlsrpt_dir, domain, c.tlsrpt_max_json,
-	    o.since, &bad);
+	    what == ROWS ? o.since : NULL, &bad);
 	if (bad)
 		rc = EX_FAIL;
 	if (what == ROWS) {

@@ -550,7 +550,7 @@ static void
 hint_failures(const struct dom *dm, json_t *days, json_t *hints)
 {
 	json_t		*last, *org, *ft, *v, *pairs = json_object();
-	const char	*on, *type, *host, *what, *since;
+	const char	*on, *type, *host, *what, *since, **keys = NULL;
 	char		 key[600], first[11], todo[300];
 	size_t		 nd = json_array_size(days), i;
 
@@ -573,11 +573,14 @@ hint_failures(const struct dom *dm, json_t *days, json_t *hints)
 				set_add(pairs, key);
 			}
 		}
-	json_object_foreach(pairs, what, v) {
-		const char	*nl = strchr(what, '\n');
+	/* In name order: the store's files come in no order. */
+	keys = summary_keys(pairs);
+	for (size_t p = 0; keys != NULL && keys[p] != NULL; p++) {
+		const char	*nl = strchr(keys[p], '\n');
 		char		 t[256];
 		int		 still;
 
+		what = keys[p];
 		snprintf(t, sizeof(t), "%.*s", (int)(nl - what), what);
 		host = nl + 1;
 		/* Back over the reported days while the failure is there. */
@@ -609,6 +612,7 @@ hint_failures(const struct dom *dm, json_t *days, json_t *hints)
 		hint(hints, "%s%s%s since %s: %s (%s)", t, *host != '\0' ?
 		    " on " : "", host, first, todo, tlsrpt_hint(t));
 	}
+	free(keys);
 out:
 	json_decref(pairs);
 }
@@ -685,7 +689,9 @@ hint_cycle(const struct dom *dm, json_t *days, json_t *hints,
 		failed += summary_count(day, "failed");
 		json_object_update(orgset, json_object_get(day, "orgs"));
 	}
-	if (dm->mode != NULL && strcmp(dm->mode, "testing") == 0 && ok > 0) {
+	/* Ready only on recent evidence: a quiet domain gets that hint. */
+	if (dm->mode != NULL && strcmp(dm->mode, "testing") == 0 && ok > 0 &&
+	    last != NULL && days_between(last, o->today) < QUIET_DAYS) {
 		if (failed > 0)
 			hint(hints, "mode testing, %lld failed session%s in the "
 			    "last %d days: not ready for mode enforce; fix "
@@ -863,45 +869,63 @@ dom_open(struct dom *dm, const struct config *c, int dirfd, int idsfd,
 		dm->loc.has_rec = 0;
 }
 
+/*
+ * One domain: its days from since on are shown and totalled; the hints
+ * and alerts look at every day (a failure's first day, two weeks without
+ * failures, may lie before since).
+ */
 static json_t *
 one_domain(json_t *sums, const struct config *c, int dirfd, int idsfd,
     const char *name, const struct summary_opts *o)
 {
 	struct dom	 dm;
-	json_t		*sd = json_object_get(sums, name), *daysobj, *days;
-	json_t		*notes, *hints, *al, *d, *orgset, *day, *pol;
+	json_t		*sd = json_object_get(sums, name), *daysobj, *days, *all;
+	json_t		*notes, *hints, *al, *d, *orgset, *day, *pol, *shown;
+	json_t		*unshown;
 	const char	**keys, *first, *last;
 	json_int_t	 ok = 0, failed = 0, reports = 0;
 	size_t		 i;
+	int		 show;
 
 	dom_open(&dm, c, dirfd, idsfd, name);
 	daysobj = json_object_get(sd, "days");
 	first = summary_str(sd, "first");
 	last = summary_str(sd, "last");
 	days = json_array();
+	all = json_array();
 	notes = json_object();
+	unshown = json_object();
 	orgset = json_object();
+	shown = json_object();
 	keys = summary_keys(daysobj);
 	for (i = 0; keys != NULL && keys[i] != NULL; i++) {
+		show = o->since == NULL || strcmp(keys[i], o->since) >= 0;
 		day = one_day(&dm, keys[i], json_object_get(daysobj, keys[i]),
-		    notes);
+		    show ? notes : unshown);
 		/* Kept for the hints, dropped before output. */
 		json_object_set(day, "orgs", json_object_get(daysobj,
 		    keys[i]));
-		ok += summary_count(day, "successful");
-		failed += summary_count(day, "failed");
-		reports += summary_count(day, "reports");
-		json_object_update(orgset, json_object_get(daysobj, keys[i]));
-		json_array_append_new(days, day);
+		json_array_append(all, day);
+		if (show) {
+			ok += summary_count(day, "successful");
+			failed += summary_count(day, "failed");
+			reports += summary_count(day, "reports");
+			json_object_update(orgset, json_object_get(daysobj,
+			    keys[i]));
+			json_object_set(shown, keys[i], json_object_get(daysobj,
+			    keys[i]));
+			json_array_append(days, day);
+		}
+		json_decref(day);
 	}
 	free(keys);
 	hints = json_array();
 	al = json_array();
-	hint_failures(&dm, days, hints);
-	hint_old_policy(&dm, days, hints);
-	hint_cycle(&dm, days, hints, o, first, last);
-	alerts(&dm, days, al, o, last);
-	json_array_foreach(days, i, day)
+	hint_failures(&dm, all, hints);
+	hint_old_policy(&dm, all, hints);
+	hint_cycle(&dm, all, hints, o, first, last);
+	alerts(&dm, all, al, o, last);
+	json_array_foreach(all, i, day)
 		json_object_del(day, "orgs");
 	pol = dm.has_policy ? json_pack("{s:s, s:s?, s:s?}", "mode", dm.mode,
 	    "id", dm.loc.has_rec ? dm.loc.rec.id : NULL, "issued",
@@ -913,8 +937,11 @@ one_domain(json_t *sums, const struct config *c, int dirfd, int idsfd,
 	    summary_key_array(orgset), "successful", ok, "failed", failed,
 	    "failure-rate", rate(ok, failed), "days", days, "notes",
 	    note_list(notes), "hints", hints, "alerts", al);
-	totals(daysobj, d);
+	totals(shown, d);
+	json_decref(all);
+	json_decref(shown);
 	json_decref(notes);
+	json_decref(unshown);
 	json_decref(orgset);
 	local_close(&dm.loc);
 	return d;
