@@ -32,7 +32,7 @@ BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
-		   procmail maildrop chromium
+		   procmail maildrop chromium time
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 

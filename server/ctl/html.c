@@ -37,11 +37,11 @@ static const char *const palette[] = {
 static const char style[] =
 	"body{font-family:\"DejaVu Sans\",\"Liberation Sans\",sans-serif;"
 	"color:#222;background:#fff;margin:0 auto;max-width:72em;"
-	"padding:0 1em 2em;line-height:1.4}\n"
+	"padding:0 1em 2em;line-height:1.4;overflow-wrap:anywhere}\n"
 	"h1{font-size:1.5em;margin:.8em 0 .2em}\n"
 	"h2{font-size:1.25em;border-bottom:2px solid #ccc;margin:2em 0 .5em}\n"
 	"h3{font-size:1em;margin:1.2em 0 .3em}\n"
-	"nav a{margin-right:1em}\n"
+	"nav a{margin-right:1em;display:inline-block}\n"
 	".policy{color:#555;margin:.2em 0}\n"
 	"ul.alerts li{color:#a00;font-weight:bold}\n"
 	"ul.hints li{margin:.2em 0}\n"
@@ -60,7 +60,7 @@ static const char style[] =
 	"white-space:nowrap}\n"
 	".bad{color:#a00}\n"
 	"@media (max-width:40em){body{padding:0 .4em}table{font-size:.78em}"
-	"th,td{padding:.2em}}\n"
+	"th,td{padding:.2em}svg text{font-size:18px}}\n"
 	"@media print{nav{display:none}section{break-before:page}"
 	".scroll{overflow:visible}a{color:inherit;text-decoration:none}}\n";
 
@@ -144,6 +144,7 @@ mode_colour(const char *mode)
 struct geo {
 	double		 step, bar;	/* a day's width, its bar's */
 	double		 width;		/* of the whole SVG */
+	double		 min;		/* drawn no narrower (then scrolled) */
 };
 
 static void
@@ -152,6 +153,8 @@ geo(struct geo *g, size_t n)
 	g->step = n * STEP >= MINPLOT ? STEP : (double)MINPLOT / (double)n;
 	g->bar = g->step * 0.75 > MAXBAR ? MAXBAR : g->step * 0.75;
 	g->width = LEFT + g->step * (double)n + RIGHT;
+	/* A phone shows a few weeks; a year scrolls, its bars 5 px wide. */
+	g->min = (LEFT + RIGHT) / 2 + 6.0 * (double)n;
 }
 
 /* The x of a day's bar (its left), and of its middle. */
@@ -176,7 +179,7 @@ svg_open(FILE *f, const struct geo *g, const char *id, const char *name,
 	    "class=\"chart\" viewBox=\"0 0 %.0f %d\" style=\"min-width:"
 	    "%.0fpx;max-width:%.0fpx\" role=\"img\" aria-label=\"%s for %s\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\">\n", id, name, g->width,
-	    height, g->width * 0.6, g->width * 2, label, name);
+	    height, g->min, g->width * 2, label, name);
 }
 
 /* The days' labels: every k-th date as MM-DD, and the first and last. */
@@ -205,8 +208,8 @@ grid(FILE *f, const struct geo *g, long long ymax, double rmax)
 
 		fprintf(f, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%d\" y2=\"%d\" "
 		    "stroke=\"#ddd\"/>\n<text x=\"%d\" y=\"%d\" text-anchor="
-		    "\"end\">%lld</text>\n", LEFT, g->width - RIGHT, y, y,
-		    LEFT - 4, y + 3, ymax * k / 2);
+		    "\"end\">%g</text>\n", LEFT, g->width - RIGHT, y, y,
+		    LEFT - 4, y + 3, (double)ymax * k / 2);
 		if (rmax > 0)
 			fprintf(f, "<text x=\"%.0f\" y=\"%d\">%g%%</text>\n",
 			    g->width - RIGHT + 4, y + 3, rmax * k / 2);

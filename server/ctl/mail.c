@@ -281,41 +281,62 @@ walk(struct msg *m, GMimeObject *o, int depth, const char *where)
 }
 
 /*
- * Lines that could open a MIME part ("--" first): each costs GMime an
- * object whatever the part holds, so that a message of tiny parts would
- * take hundreds of megabytes.  Returns the count (stopping past max), or
- * -1 on a read error.  The stream is left at its start.
+ * What a message costs GMime whatever it holds, counted before it is
+ * parsed: the lines that could open a MIME part ("--" first: each costs
+ * an object, so that a message of tiny parts would take hundreds of
+ * megabytes), and the largest header block (at the top, or after such a
+ * line; GMime keeps headers in memory at about 30 times their size).
+ * Returns 0, or -1 on a read error.  The stream is left at its start.
  */
-static long
-boundary_lines(GMimeStream *s, long max)
+struct scan {
+	long		 boundaries;
+	size_t		 header;	/* bytes of the largest header block */
+};
+
+static int
+scan(GMimeStream *s, struct scan *sc)
 {
 	char	*buf;
 	ssize_t	 n;
-	long	 count = 0;
-	int	 col = 0, dash = 0, spins = 0;
+	size_t	 block = 0;
+	int	 col = 0, dash = 0, spins = 0, in_header = 1, blank = 1, rc = 0;
 
+	memset(sc, 0, sizeof(*sc));
 	if ((buf = malloc(CHUNK)) == NULL)
 		return -1;
 	g_mime_stream_reset(s);
-	while (count <= max && !g_mime_stream_eos(s) && spins < SPINS) {
+	while (sc->boundaries <= MAIL_MAX_BOUNDARIES &&
+	    sc->header <= MAIL_MAX_HEADER && !g_mime_stream_eos(s) &&
+	    spins < SPINS) {
 		if ((n = g_mime_stream_read(s, buf, CHUNK)) < 0) {
-			count = -1;
+			rc = -1;
 			break;
 		}
 		spins = n == 0 ? spins + 1 : 0;
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == '\n') {
+				if (in_header && blank)
+					in_header = 0;	/* the body begins */
+				else if (dash == 2) {
+					in_header = 1;	/* a part's headers */
+					block = 0;
+				}
 				col = dash = 0;
+				blank = 1;
 				continue;
 			}
+			if (buf[i] != '\r')
+				blank = 0;
 			if (col < 2 && buf[i] == '-' && ++dash == 2)
-				count++;
+				sc->boundaries++;
 			col++;
+			if (in_header && ++block > sc->header)
+				sc->header = block;
 		}
 	}
 	free(buf);
 	g_mime_stream_reset(s);
-	return count;
+	return rc;
 }
 
 /* GMime's own findings: the message is judged by its parts. */
@@ -337,8 +358,8 @@ one_message(struct mail_intake *mi, GMimeStream *s, const char *label)
 	GMimeParser		*p;
 	GMimeParserOptions	*po;
 	GMimeMessage		*msg;
+	struct scan		 sc;
 	gint64			 len = g_mime_stream_length(s);
-	long			 b;
 
 	memset(&m, 0, sizeof(m));
 	m.mi = mi;
@@ -351,16 +372,22 @@ one_message(struct mail_intake *mi, GMimeStream *s, const char *label)
 		g_object_unref(s);
 		return 0;
 	}
-	if ((b = boundary_lines(s, MAIL_MAX_BOUNDARIES)) == -1) {
+	if (scan(s, &sc) == -1) {
 		say(mi, 1, "%s: read error: will be tried again", label);
 		mi->tempfail++;
 		g_object_unref(s);
 		return -1;
 	}
-	if (b > MAIL_MAX_BOUNDARIES) {
+	if (sc.boundaries > MAIL_MAX_BOUNDARIES ||
+	    sc.header > MAIL_MAX_HEADER) {
 		mi->refused++;
-		say(mi, 1, "%s: more than %d lines starting a MIME part: not a "
-		    "report: ignored", label, MAIL_MAX_BOUNDARIES);
+		if (sc.header > MAIL_MAX_HEADER)
+			say(mi, 1, "%s: a header block of more than %d bytes: "
+			    "not a report: ignored", label, MAIL_MAX_HEADER);
+		else
+			say(mi, 1, "%s: more than %d lines starting a MIME "
+			    "part: not a report: ignored", label,
+			    MAIL_MAX_BOUNDARIES);
 		g_object_unref(s);
 		return 0;
 	}
@@ -389,9 +416,31 @@ one_message(struct mail_intake *mi, GMimeStream *s, const char *label)
 }
 
 /*
+ * Does the line after the "From " line at off look like a header field
+ * ("Name:")?  A message starts so; a line of text that happens to start
+ * with "From " after an empty line (mail saved as an MTA pipes it, which
+ * quotes nothing) is not followed by one.
+ */
+static int
+header_follows(int fd, off_t off)
+{
+	char	 buf[1024], *nl, *p;
+	ssize_t	 n;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, off)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((nl = memchr(buf, '\n', (size_t)n)) == NULL)
+		return 0;
+	for (p = nl + 1; *p > ' ' && *p < 0x7f && *p != ':'; p++)
+		;
+	return p > nl + 1 && *p == ':';
+}
+
+/*
  * The messages of an mbox file: each starts with a line "From " at the
- * top of the file or after an empty line (a writer of mboxes quotes the
- * others as ">From ").
+ * top of the file or after an empty line, followed by a header field (a
+ * writer of mboxes quotes the others as ">From ").
  */
 static int
 import_mbox(struct mail_intake *mi, int fd, const char *path, off_t size)
@@ -421,7 +470,8 @@ import_mbox(struct mail_intake *mi, int fd, const char *path, off_t size)
 			if (match < 0 || match == 5)
 				continue;
 			match = buf[i] == "From "[match] ? match + 1 : -1;
-			if (match != 5 || !prev_empty)
+			if (match != 5 || !prev_empty || (lstart > 0 &&
+			    !header_follows(fd, lstart)))
 				continue;
 			if (nstarts == cap) {
 				cap = cap == 0 ? 64 : cap * 2;

@@ -10,11 +10,11 @@
  * by lib/tlsrpt.c exactly as the receiver stores it: DIR/DOMAIN/HASH.json,
  * once per report-id.
  *
- * Before GMime sees a message, it is scanned: larger than max_mail, or
- * with more than MAIL_MAX_BOUNDARIES lines that could start a part, it is
- * ignored (GMime keeps headers and parts in memory, at several times
- * their size, whatever their content).  Parts are walked at most
- * MAIL_MAX_DEPTH deep.
+ * Before GMime sees a message, it is scanned: larger than max_mail, with
+ * more than MAIL_MAX_BOUNDARIES lines that could start a part, or with a
+ * header block larger than MAIL_MAX_HEADER, it is ignored (GMime keeps
+ * headers and parts in memory, at many times their size, whatever their
+ * content).  Parts are walked at most MAIL_MAX_DEPTH deep.
  *
  * What happens to each message is one line: on standard output for a
  * report stored, on standard error for what was refused or ignored (and
@@ -34,6 +34,7 @@
 #define MAIL_EX_TEMPFAIL	75	/* try again later; nothing lost */
 
 #define MAIL_MAX_BOUNDARIES	1000	/* lines starting with "--" */
+#define MAIL_MAX_HEADER		262144	/* bytes of one header block */
 #define MAIL_MAX_DEPTH		32	/* nested multiparts and messages */
 
 struct mail_intake {

@@ -339,25 +339,21 @@ tlsrpt_time(const char *s, long long *t)
 	return zoneless;
 }
 
-/*
- * One reading of a report, strict or tolerant.  The first refusal is kept
- * in why (a static buffer: the daemon's workers each read with their own
- * struct, but the reason's text is formatted once per refusal).
- */
+/* One reading of a report, strict or tolerant. */
 struct rd {
 	int		 tolerant;
 	unsigned	 notes;
-	json_t		*out;		/* the normalised report, or NULL */
-	char		 why[256];
 };
 
+/* The reason of a refusal: one per thread (the daemon's workers). */
 static _Thread_local char	 reason[256];
 
 static const char *
 bad(struct rd *r, const char *where, const char *what)
 {
-	snprintf(r->why, sizeof(r->why), "%.190s: %.60s", where, what);
-	return r->why;
+	(void)r;
+	snprintf(reason, sizeof(reason), "%.190s: %.60s", where, what);
+	return reason;
 }
 
 /* Sets o.key to v (taking it) when there is an output. */
@@ -753,8 +749,11 @@ tlsrpt_read(const char *json, size_t len, int flags, struct tlsrpt_meta *m,
 		    sizeof(m->domain), skipwhy, sizeof(skipwhy))) != NULL)
 			goto out;
 	if (m->domain[0] == '\0') {
-		why = bad(&r, "policies", skipwhy[0] != '\0' ? skipwhy :
-		    "no policy-domain");
+		if (skipwhy[0] != '\0') {
+			snprintf(reason, sizeof(reason), "%s", skipwhy);
+			why = reason;
+		} else
+			why = bad(&r, "policies", "no policy-domain");
 		goto out;
 	}
 	format_time(m->start, t0);
@@ -782,11 +781,6 @@ tlsrpt_read(const char *json, size_t len, int flags, struct tlsrpt_meta *m,
 			why = "out of memory";
 	}
 out:
-	if (why != NULL && why == r.why) {
-		/* Outlives this frame. */
-		snprintf(reason, sizeof(reason), "%s", r.why);
-		why = reason;
-	}
 	json_decref(list);
 	json_decref(root);
 	return why;
