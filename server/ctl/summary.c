@@ -164,19 +164,6 @@ sum_report(json_t *sums, const char *domain, const struct tlsrpt_meta *m,
 			add(child(org, "notes"), tlsrpt_note(1U << b), 1);
 }
 
-/* Keeps the first and last day of every report of a domain. */
-static void
-span(json_t *sums, const char *domain, const char *day)
-{
-	json_t		*d = child(sums, domain);
-	const char	*first = summary_str(d, "first"), *last = summary_str(d, "last");
-
-	if (first == NULL || strcmp(day, first) < 0)
-		json_object_set_new(d, "first", json_string(day));
-	if (last == NULL || strcmp(day, last) > 0)
-		json_object_set_new(d, "last", json_string(day));
-}
-
 /*
  * Reads one stored report; a file that is not one is named on stderr
  * and skipped.  Returns 0, or -1 for such a file.
@@ -202,7 +189,6 @@ read_report(int dfd, const char *dir, const char *name, size_t max,
 		free(buf);
 		return -1;
 	}
-	span(sums, domain, m.day);
 	if (since == NULL || strcmp(m.day, since) >= 0)
 		sum_report(sums, domain, &m, r);
 	json_decref(r);
@@ -889,8 +875,7 @@ one_domain(json_t *sums, const struct config *c, int dirfd, int idsfd,
 
 	dom_open(&dm, c, dirfd, idsfd, name);
 	daysobj = json_object_get(sd, "days");
-	first = summary_str(sd, "first");
-	last = summary_str(sd, "last");
+	first = last = NULL;
 	days = json_array();
 	all = json_array();
 	notes = json_object();
@@ -898,7 +883,12 @@ one_domain(json_t *sums, const struct config *c, int dirfd, int idsfd,
 	orgset = json_object();
 	shown = json_object();
 	keys = summary_keys(daysobj);
-	for (i = 0; keys != NULL && keys[i] != NULL; i++) {
+	/* Judged as of today: a later day is not there yet. */
+	for (i = 0; keys != NULL && keys[i] != NULL &&
+	    strcmp(keys[i], o->today) <= 0; i++) {
+		if (first == NULL)
+			first = keys[i];
+		last = keys[i];
 		show = o->since == NULL || strcmp(keys[i], o->since) >= 0;
 		day = one_day(&dm, keys[i], json_object_get(daysobj, keys[i]),
 		    show ? notes : unshown);

@@ -22,8 +22,7 @@ struct config;
  * Reads the reports of tlsrpt_dir (top, named topname), of one domain or
  * of all, tolerantly (tlsrpt_read); a file that is no report is named on
  * stderr and *bad set.  Returns the sums (caller json_decref()s):
- *   { DOMAIN: { "first": DAY, "last": DAY (of every report),
- *     "days": { DAY (since on): { ORGANISATION: {
+ *   { DOMAIN: { "days": { DAY (since on): { ORGANISATION: {
  *       "reports": N, "successful": N, "failed": N,
  *       "failures": { RESULT-TYPE: { "sessions": N,
  *         "mx": { HOST: N }, "ips": { IP: N } } },
@@ -56,7 +55,8 @@ struct summary_opts {
  * domain with a policy in c's policy_dir; with it, that one only):
  *   { "today": DAY, "since": DAY|null, "domains": [ { "domain": S,
  *     "policy": { "mode": S, "id": S|null, "issued": DAY|null }|null,
- *     "first": DAY|null, "last": DAY|null, "reports": N,
+ *     "first": DAY|null, "last": DAY|null (of every report up to today),
+ *     "reports": N,
  *     "organizations": [S], "successful": N, "failed": N,
  *     "failure-rate": PERCENT|null,
  *     "days": [ { "date": DAY, "reports": N, "successful": N,
@@ -71,6 +71,7 @@ struct summary_opts {
  *     "alerts": [S] } ],
  *   "alerts": N }
  * A policy id is found only through the id record (policy_dir/.ids).
+ * Days after today are left out: the summary is as of that day.
  */
 json_t		*summary_decide(json_t *sums, const struct config *c,
 		    const char *domain, const struct summary_opts *o);
