@@ -272,7 +272,8 @@ fuzz: deps
 	@$(MAKE) --no-print-directory all $(FUZZERS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/run.sh
 
-# Binaries, man pages, the unit, and (only if none is there yet) the
+# Binaries, man pages, the units (the reports timer stays off until
+# enabled), and (only if none is there yet) the
 # example configuration and its directories.  The mta-stsd account is the
 # administrator's to create: see README.md, "Host your policy yourself".
 install: all
@@ -284,9 +285,12 @@ install: all
 	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/ctl/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
-	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
-	    systemd/mta-stsd.service.in >$(DESTDIR)$(UNITDIR)/mta-stsd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	for u in mta-stsd mta-stsctl-reports; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
+		    systemd/$$u.service.in >$(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+	$(INSTALL) -m 0644 systemd/mta-stsctl-reports.timer $(DESTDIR)$(UNITDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf ] || \
 	    $(INSTALL) -m 0644 $(S)/mta-stsd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf
@@ -298,7 +302,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/mta-stsd.conf.5 \
-	    $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	    $(DESTDIR)$(UNITDIR)/mta-stsd.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.timer
 
 clean:
 	rm -f $(S)/*.o $(S)/*/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)
