@@ -248,8 +248,9 @@ chart(FILE *f, json_t *d)
 		hf = (double)failed * PLOT / (double)ymax;
 		x = bar_x(&g, i);
 		fprintf(f, "<g><title>%s: %lld sessions, %lld failed</title>"
-		    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-		    "fill=\"" OK_COLOUR "\"/><rect x=\"%.1f\" y=\"%.1f\" "
+		    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		    "height=\"%.1f\" fill=\"" OK_COLOUR "\"/><rect x=\"%.1f\" "
+		    "y=\"%.1f\" "
 		    "width=\"%.1f\" height=\"%.1f\" fill=\"" FAIL_COLOUR "\"/>"
 		    "</g>\n", summary_str(day, "date"), ok + failed, failed, x,
 		    BASE - hs, g.bar, hs, x, BASE - hs - hf, g.bar, hf);
@@ -257,8 +258,9 @@ chart(FILE *f, json_t *d)
 		fo = json_object_get(day, "in-force");
 		mode = summary_str(fo, "mode");
 		fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height="
-		    "\"6\" fill=\"%s\"><title>%s in force here: ", mid_x(&g, i) -
-		    g.step / 2, BASE + 6, g.step, mode_colour(mode),
+		    "\"6\" fill=\"%s\"><title>%s in force here: ",
+		    mid_x(&g, i) - g.step / 2, BASE + 6, g.step,
+		    mode_colour(mode),
 		    summary_str(day, "date"));
 		if (json_is_object(fo)) {
 			fprintf(f, "mode ");
@@ -285,7 +287,8 @@ chart(FILE *f, json_t *d)
 			continue;
 		rv = json_number_value(r);
 		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\""
-		    RATE_COLOUR "\"><title>%s: %.2f%% failed</title></circle>\n",
+		    RATE_COLOUR "\"><title>%s: %.2f%% failed</title>"
+		    "</circle>\n",
 		    mid_x(&g, i), BASE - rv * PLOT / rmax,
 		    summary_str(day, "date"), rv);
 	}
@@ -396,8 +399,8 @@ days_table(FILE *f, json_t *d)
 	    "<th>Failures</th><th>Policy senders saw</th><th>In force here"
 	    "</th></tr></thead>\n<tbody>\n", summary_str(d, "domain"));
 	json_array_foreach(json_object_get(d, "days"), i, day) {
-		fprintf(f, "<tr><td class=\"day\">%s</td><td class=\"n\">%lld</td>"
-		    "<td class=\"n\">%lld</td>", summary_str(day, "date"),
+		fprintf(f, "<tr><td class=\"day\">%s</td><td class=\"n\">%lld"
+		    "</td><td class=\"n\">%lld</td>", summary_str(day, "date"),
 		    (long long)(summary_count(day, "successful") +
 		    summary_count(day, "failed")),
 		    (long long)summary_count(day, "failed"));
@@ -518,7 +521,8 @@ domain_section(FILE *f, json_t *d)
 	} else
 		fprintf(f, "No policy for this domain here.");
 	if (summary_count(d, "reports") > 0) {
-		fprintf(f, " &middot; %lld report%s, %lld sessions, %lld failed",
+		fprintf(f, " &middot; %lld report%s, %lld sessions, %lld "
+		    "failed",
 		    (long long)summary_count(d, "reports"),
 		    summary_count(d, "reports") == 1 ? "" : "s",
 		    (long long)(summary_count(d, "successful") +

@@ -52,7 +52,7 @@ struct mail_intake {
 	unsigned		 duplicates;
 	unsigned		 refused;	/* parts or messages */
 	unsigned		 tempfail;	/* messages to try again */
-	unsigned		 noinput;	/* PATHs that could not be read */
+	unsigned		 noinput;	/* PATHs not read */
 };
 
 /*

@@ -49,14 +49,16 @@ row(const char *domain, const char *day, const char *orgname, json_t *org)
 	const char	**types = summary_keys(ft);
 
 	r = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "domain", domain,
-	    "date", day, "organization", orgname, "reports", summary_count(org,
-	    "reports"), "successful", summary_count(org, "successful"), "failed",
+	    "date", day, "organization", orgname, "reports",
+	    summary_count(org, "reports"), "successful",
+	    summary_count(org, "successful"), "failed",
 	    summary_count(org, "failed"));
 	fl = json_array();
 	for (size_t i = 0; types != NULL && types[i] != NULL; i++) {
 		t = json_object_get(ft, types[i]);
 		json_array_append_new(fl, json_pack("{s:s, s:I, s:o, s:o, s:s}",
-		    "result-type", types[i], "sessions", summary_count(t, "sessions"),
+		    "result-type", types[i], "sessions",
+		    summary_count(t, "sessions"),
 		    "mx-hosts", summary_key_array(json_object_get(t, "mx")),
 		    "sending-ips", summary_key_array(json_object_get(t, "ips")),
 		    "hint", tlsrpt_hint(types[i])));
@@ -74,16 +76,18 @@ print_row(json_t *r)
 
 	printf("  %s %s: %lld report%s, %lld sessions successful, %lld "
 	    "failed\n", summary_str(r, "date"), summary_str(r, "organization"),
-	    (long long)summary_count(r, "reports"), summary_count(r, "reports") == 1 ? "" :
-	    "s", (long long)summary_count(r, "successful"),
+	    (long long)summary_count(r, "reports"),
+	    summary_count(r, "reports") == 1 ? "" : "s",
+	    (long long)summary_count(r, "successful"),
 	    (long long)summary_count(r, "failed"));
 	json_array_foreach(json_object_get(r, "failures"), i, f) {
 		json_t	*mx = json_object(), *ips = json_object(), *v;
 		size_t	 j;
 
-		printf("    %s: %lld session%s\n", summary_str(f, "result-type"),
-		    (long long)summary_count(f, "sessions"), summary_count(f, "sessions") ==
-		    1 ? "" : "s");
+		printf("    %s: %lld session%s\n",
+		    summary_str(f, "result-type"),
+		    (long long)summary_count(f, "sessions"),
+		    summary_count(f, "sessions") == 1 ? "" : "s");
 		json_array_foreach(json_object_get(f, "mx-hosts"), j, v)
 			json_object_set(mx, json_string_value(v), v);
 		json_array_foreach(json_object_get(f, "sending-ips"), j, v)

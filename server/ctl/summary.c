@@ -152,8 +152,9 @@ sum_report(json_t *sums, const char *domain, const struct tlsrpt_meta *m,
 			    "result-type"));
 			n = summary_count(f, "sessions");
 			add(t, "sessions", n);
-			if ((s = summary_str(f, "receiving-mx-hostname")) != NULL ||
-			    (s = summary_str(f, "receiving-ip")) != NULL)
+			s = summary_str(f, "receiving-mx-hostname");
+			if (s != NULL || (s = summary_str(f, "receiving-ip")) !=
+			    NULL)
 				add(child(t, "mx"), s, n);
 			if ((s = summary_str(f, "sending-mta-ip")) != NULL)
 				add(child(t, "ips"), s, n);
@@ -437,7 +438,8 @@ by_sessions(const void *a, const void *b)
 
 	if (m != n)
 		return m > n ? -1 : 1;
-	return strcmp(summary_str(x, "result-type"), summary_str(y, "result-type"));
+	return strcmp(summary_str(x, "result-type"), summary_str(y,
+	    "result-type"));
 }
 
 /* One day of a domain, summed over the organisations. */
@@ -493,8 +495,9 @@ one_day(const struct dom *dm, const char *day, json_t *orgs, json_t *notes)
 	d = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o}", "date", day, "reports", reports, "successful", ok,
 	    "failed", failed, "failure-rate", rate(ok, failed),
-	    "organizations", summary_key_array(orgset), "failures", t, "mx-hosts",
-	    summary_key_array(mx), "sending-ips", summary_key_array(ips), "policies",
+	    "organizations", summary_key_array(orgset), "failures", t,
+	    "mx-hosts", summary_key_array(mx), "sending-ips",
+	    summary_key_array(ips), "policies",
 	    day_policies(dm, seen), "in-force", in_force(dm, day));
 	json_decref(types);
 	json_decref(mx);
@@ -679,9 +682,9 @@ hint_cycle(const struct dom *dm, json_t *days, json_t *hints,
 	if (dm->mode != NULL && strcmp(dm->mode, "testing") == 0 && ok > 0 &&
 	    last != NULL && days_between(last, o->today) < QUIET_DAYS) {
 		if (failed > 0)
-			hint(hints, "mode testing, %lld failed session%s in the "
-			    "last %d days: not ready for mode enforce; fix "
-			    "what the hints above say", (long long)failed,
+			hint(hints, "mode testing, %lld failed session%s in "
+			    "the last %d days: not ready for mode enforce; "
+			    "fix what the hints above say", (long long)failed,
 			    failed == 1 ? "" : "s", READY_DAYS);
 		else if (first != NULL && strcmp(first, from) <= 0)
 			hint(hints, "mode testing, no failures in the last %d "
@@ -722,8 +725,9 @@ alerts(const struct dom *dm, json_t *days, json_t *out,
 
 	if (o->fail_rate >= 0) {
 		json_array_foreach(days, i, day)
-			if (strcmp(summary_str(day, "date"), o->rate_since) >= 0 &&
-			    strcmp(summary_str(day, "date"), o->today) <= 0) {
+			if (strcmp(summary_str(day, "date"), o->rate_since) >=
+			    0 && strcmp(summary_str(day, "date"), o->today) <=
+			    0) {
 				ok += summary_count(day, "successful");
 				failed += summary_count(day, "failed");
 			}
@@ -865,7 +869,8 @@ one_domain(json_t *sums, const struct config *c, int dirfd, int idsfd,
     const char *name, const struct summary_opts *o)
 {
 	struct dom	 dm;
-	json_t		*sd = json_object_get(sums, name), *daysobj, *days, *all;
+	json_t		*sd = json_object_get(sums, name), *daysobj, *days;
+	json_t		*all;
 	json_t		*notes, *hints, *al, *d, *orgset, *day, *pol, *shown;
 	json_t		*unshown;
 	const char	**keys, *first, *last;
@@ -1045,7 +1050,8 @@ print_policy_seen(json_t *p)
 {
 	json_t		*cur = json_object_get(p, "current");
 	json_t		*ago = json_object_get(p, "changes-ago");
-	const char	*mode = summary_str(p, "mode"), *id = summary_str(p, "id");
+	const char	*mode = summary_str(p, "mode");
+	const char	*id = summary_str(p, "id");
 
 	if (mode == NULL && json_is_null(cur))
 		printf("no policy-string");
@@ -1068,8 +1074,8 @@ static void
 print_domain(json_t *d)
 {
 	json_t		*pol = json_object_get(d, "policy"), *day, *f, *p, *v;
-	json_t		*forced;
-	size_t		 i, j;
+	json_t		*forced, *days;
+	size_t		 i, j, norgs;
 
 	printf("%s: ", summary_str(d, "domain"));
 	if (json_is_object(pol)) {
@@ -1108,27 +1114,28 @@ print_domain(json_t *d)
 		forced = json_object_get(day, "in-force");
 		if (json_is_object(forced))
 			printf("    in force here: mode %s, id %s\n",
-			    summary_str(forced, "mode") != NULL ? summary_str(forced,
-			    "mode") : "unknown", summary_str(forced, "id"));
+			    summary_str(forced, "mode") != NULL ?
+			    summary_str(forced, "mode") : "unknown",
+			    summary_str(forced, "id"));
 	}
+	days = json_object_get(d, "days");
+	norgs = json_array_size(json_object_get(d, "organizations"));
 	if (summary_count(d, "reports") > 0) {
 		printf("  all: %lld report%s from %zu organisation%s, %s to "
 		    "%s: ", (long long)summary_count(d, "reports"),
-		    summary_count(d, "reports") == 1 ? "" : "s",
-		    json_array_size(json_object_get(d, "organizations")),
-		    json_array_size(json_object_get(d, "organizations")) == 1 ?
-		    "" : "s", summary_str(json_array_get(json_object_get(d, "days"),
-		    0), "date"), summary_str(json_array_get(json_object_get(d,
-		    "days"), json_array_size(json_object_get(d, "days")) - 1),
-		    "date"));
+		    summary_count(d, "reports") == 1 ? "" : "s", norgs,
+		    norgs == 1 ? "" : "s", summary_str(json_array_get(days, 0),
+		    "date"), summary_str(json_array_get(days,
+		    json_array_size(days) - 1), "date"));
 		print_counts(d);
 		printf("\n");
 	} else
 		printf("  no reports%s\n", summary_str(d, "last") != NULL ?
 		    " in these days" : "");
 	json_array_foreach(json_object_get(d, "notes"), i, v)
-		printf("  note: %lld report%s: %s\n", (long long)summary_count(v,
-		    "reports"), summary_count(v, "reports") == 1 ? "" : "s",
+		printf("  note: %lld report%s: %s\n",
+		    (long long)summary_count(v, "reports"),
+		    summary_count(v, "reports") == 1 ? "" : "s",
 		    summary_str(v, "note"));
 	json_array_foreach(json_object_get(d, "hints"), i, v) {
 		printf("  hint: ");

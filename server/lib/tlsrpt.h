@@ -46,7 +46,7 @@ struct tlsrpt_unpack {
 	enum tlsrpt_packing	 packing;
 	int			 state;		/* see tlsrpt.c */
 	void			*z;		/* the zlib stream, when gzip */
-	unsigned char		 head[2];	/* bytes held to see the magic */
+	unsigned char		 head[2];	/* held to see the magic */
 	size_t			 nhead;
 	char			*buf;		/* the JSON so far */
 	size_t			 n, cap;
@@ -56,7 +56,8 @@ struct tlsrpt_unpack {
 };
 
 void		 tlsrpt_unpack_begin(struct tlsrpt_unpack *u,
-		    enum tlsrpt_packing packing, const struct tlsrpt_caps *caps);
+		    enum tlsrpt_packing packing,
+		    const struct tlsrpt_caps *caps);
 /* Takes len more bytes.  Returns 0, or -1 once refused (for good). */
 int		 tlsrpt_unpack_feed(struct tlsrpt_unpack *u, const void *p,
 		    size_t len);
@@ -106,7 +107,7 @@ const char	*tlsrpt_note(unsigned bit);
 struct tlsrpt_meta {
 	char		 name[TLSRPT_NAME_LEN + 1];	/* "HASH.json" */
 	char		 domain[256];	/* first policy-domain, lower case */
-	char		 day[11];	/* YYYY-MM-DD (UTC) the range is about */
+	char		 day[11];	/* YYYY-MM-DD (UTC) it is about */
 	long long	 start, end;	/* the date range, seconds (UTC) */
 	unsigned	 notes;		/* TLSRPT_NOTE_* (tolerant reading) */
 };
