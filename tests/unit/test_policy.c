@@ -152,7 +152,8 @@ test_check_host(void **state)
 		"mail.example.com:25", "a_b.example.com", "a..example.com",
 		".example.com", "-a.example.com", "a-.example.com",
 		"mail.*.example.com", "*example.com", "*.com.", "*.",
-		"http://a.example.com", "a b.example.com",
+		"http://a.example.com", "a b.example.com", "*.*.example.com",
+		"*a.example.com", "**.example.com",
 	};
 	char label[80], name[300];
 
