@@ -770,6 +770,19 @@ note_list(json_t *notes)
 	return a;
 }
 
+/* Adds the sessions of each host (or address) of from to into. */
+static void
+failing(json_t *into, json_t *from, const char *type)
+{
+	const char	*h;
+	json_t		*v;
+
+	json_object_foreach(from, h, v) {
+		add(child(into, h), "sessions", json_integer_value(v));
+		set_add(child(child(into, h), "types"), type);
+	}
+}
+
 /*
  * Over every day shown: each organisation's reports and sessions, and the
  * failing MX hosts and sending addresses with their sessions and types.
@@ -778,8 +791,8 @@ static void
 totals(json_t *daysobj, json_t *d)
 {
 	json_t		*orgs = json_object(), *mx = json_object();
-	json_t		*ips = json_object(), *day, *org, *ft, *v, *o, *a;
-	const char	*dk, *on, *type, *h;
+	json_t		*ips = json_object(), *day, *org, *ft, *o, *a;
+	const char	*dk, *on, *type;
 	const char	**k;
 
 	json_object_foreach(daysobj, dk, day)
@@ -790,20 +803,8 @@ totals(json_t *daysobj, json_t *d)
 			add(o, "failed", summary_count(org, "failed"));
 			json_object_foreach(json_object_get(org, "failures"),
 			    type, ft) {
-				json_object_foreach(json_object_get(ft, "mx"),
-				    h, v) {
-					add(child(mx, h), "sessions",
-					    json_integer_value(v));
-					set_add(child(child(mx, h), "types"),
-					    type);
-				}
-				json_object_foreach(json_object_get(ft, "ips"),
-				    h, v) {
-					add(child(ips, h), "sessions",
-					    json_integer_value(v));
-					set_add(child(child(ips, h), "types"),
-					    type);
-				}
+				failing(mx, json_object_get(ft, "mx"), type);
+				failing(ips, json_object_get(ft, "ips"), type);
 			}
 		}
 	a = json_array();

@@ -221,20 +221,17 @@ if [ -z "$sanitized" ]; then
 		not_ok "50 MB allowed: $(say_rc)"
 	fi
 	echo "# mail: 50 MB message parsed with a peak RSS of ${rss} kB"
-	imp "$m/long-header.eml"
-	if [ "$rc" = 0 ] && stored_as "$m/long-header.json" && rss_ok; then
-		ok "a 200 KB folded header: parsed, ${rss} kB"
-	else
-		not_ok "long header: $(say_rc)"
-	fi
-	echo "# mail: 200 KB folded header parsed with a peak RSS of ${rss} kB"
-	imp "$m/preamble.eml"
-	if [ "$rc" = 0 ] && stored_as "$m/preamble.json" && rss_ok; then
-		ok "a 3.5 MB preamble: parsed, ${rss} kB"
-	else
-		not_ok "preamble: $(say_rc)"
-	fi
-	echo "# mail: 3.5 MB preamble parsed with a peak RSS of ${rss} kB"
+	# What GMime keeps in memory whatever it is: parsed, bounded.
+	for t in "long-header:a 200 KB folded header" \
+	    "preamble:a 3.5 MB preamble"; do
+		imp "$m/${t%%:*}.eml"
+		if [ "$rc" = 0 ] && stored_as "$m/${t%%:*}.json" && rss_ok; then
+			ok "${t#*:}: parsed, ${rss} kB"
+		else
+			not_ok "${t#*:}: $(say_rc)"
+		fi
+		echo "# mail: ${t#*:} parsed with a peak RSS of ${rss} kB"
+	done
 fi
 check "no temporary file left after the hostile mail" notmp
 
