@@ -704,7 +704,8 @@ import_maildir(struct mail_intake *mi, int top, const char *path)
 				n++;
 		}
 		closedir(d);
-		qsort(names, n, sizeof(*names), name_cmp);
+		if (n > 0)
+			qsort(names, n, sizeof(*names), name_cmp);
 		for (size_t j = 0; j < n; j++) {
 			snprintf(label, sizeof(label), "%s/%s/%s", path,
 			    subs[i], names[j]);
