@@ -262,5 +262,20 @@ for f in "$cg"/*.args; do
 	fi
 done
 [ "$n" -gt 0 ] || not_ok "corpus: no cases in $cg"
+# The page of the corpus (tests/html opens it in a browser).
+"$ctl" reports -f "$tmp/corpus.conf" --html "$tmp/corpus.html" \
+    --today 2024-05-03 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+bad=
+for dom in example.com example.net example.org; do
+	grep -q "<svg id=\"chart-$dom\"" "$tmp/corpus.html" &&
+	    grep -q "<table id=\"table-$dom\"" "$tmp/corpus.html" || bad="$bad $dom"
+done
+if [ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] &&
+    [ -z "$bad" ] && tail -1 "$tmp/corpus.html" | grep -q '</html>'; then
+	ok "corpus: --html writes the page, a chart and a table per domain"
+else
+	not_ok "corpus: --html: exit $rc, missing:$bad $(head -3 "$tmp/err")"
+fi
 
 summary

@@ -16,7 +16,9 @@ case $ctl in */san/*) sanitized=1 ;; *) sanitized= ;; esac
 RSS_MAX=${RSS_MAX:-65536}	# kB: what any message may cost
 
 m=$tmp/msgs
-if ! python3 tests/mail/mkmail.py "$m" >"$tmp/mkmail.log" 2>&1; then
+# The sanitizer pass measures no memory: no 50 MB message to make.
+if ! python3 tests/mail/mkmail.py "$m" ${sanitized:+--small} \
+    >"$tmp/mkmail.log" 2>&1; then
 	not_ok "mkmail.py: $(tail -3 "$tmp/mkmail.log")"
 	summary
 	exit 1
@@ -202,17 +204,17 @@ else
 	not_ok "gzip bomb: $(say_rc)"
 fi
 echo "# mail: gzip bomb refused with a peak RSS of ${rss} kB"
-imp "$m/big.eml"
-check "50 MB message as a file: ignored, over tlsrpt_max_mail ($rss kB)" sh -c "[ $rc = 0 ] && grep -q 'over tlsrpt_max_mail' '$tmp/err' && [ $(nstored) = $n0 ]"
-imp_pipe "$m/big.eml"
-if [ "$rc" = 0 ] && grep -q 'stdin: a message of 52' "$tmp/err" && rss_ok &&
-    [ "$(nstored)" = "$n0" ]; then
-	ok "50 MB message through a pipe: read to the end, ignored, ${rss} kB"
-else
-	not_ok "50 MB through a pipe: $(say_rc)"
-fi
-echo "# mail: 50 MB message through a pipe, ignored with a peak RSS of ${rss} kB"
 if [ -z "$sanitized" ]; then
+	imp "$m/big.eml"
+	check "50 MB message as a file: ignored, over tlsrpt_max_mail ($rss kB)" sh -c "[ $rc = 0 ] && grep -q 'over tlsrpt_max_mail' '$tmp/err' && [ $(nstored) = $n0 ]"
+	imp_pipe "$m/big.eml"
+	if [ "$rc" = 0 ] && grep -q 'stdin: a message of 52' "$tmp/err" &&
+	    rss_ok && [ "$(nstored)" = "$n0" ]; then
+		ok "50 MB message through a pipe: read to the end, ignored, ${rss} kB"
+	else
+		not_ok "50 MB through a pipe: $(say_rc)"
+	fi
+	echo "# mail: 50 MB message through a pipe, ignored with a peak RSS of ${rss} kB"
 	printf 'tlsrpt_max_mail = 67108864\n' | cat "$conf" - >"$tmp/big.conf"
 	cf=$tmp/big.conf imp_pipe "$m/big.eml"
 	if [ "$rc" = 0 ] && grep -q 'stored as' "$tmp/out" && rss_ok; then
