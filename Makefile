@@ -270,7 +270,7 @@ bench: bench-deps
 
 fuzz: deps
 	@$(MAKE) --no-print-directory all $(FUZZERS)
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/run.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/fuzz.sh
 
 # Binaries, man pages, the units (the reports timer stays off until
 # enabled), and (only if none is there yet) the
