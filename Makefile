@@ -28,11 +28,11 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 # make bench compares with.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
-		   ca-certificates
+		   libgmime-3.0-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego certbot python3-aiosmtpd valgrind \
-		   procps
+		   procps procmail maildrop chromium time
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -59,10 +59,15 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/local.o $(S)/ctl/life.o $(S)/ctl/status.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
-		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/acme.o \
+		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/summary.o \
+		   $(S)/ctl/html.o $(S)/ctl/mail.o $(S)/ctl/acme.o \
 		   $(S)/ctl/cert.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
-CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
+# GMime (MIME, for reports by mail) is only for ctl/mail.c.
+GMIME_CFLAGS	:= $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
+GMIME_LIBS	:= $(shell pkg-config --libs gmime-3.0 2>/dev/null || \
+		   echo -lgmime-3.0)
+CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz $(GMIME_LIBS)
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 
@@ -85,9 +90,10 @@ FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 FUZZ_OBJ	 = $(T)/fuzz/obj
 FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
 		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c \
-		   $(S)/ctl/acme.c
+		   $(S)/ctl/acme.c $(S)/ctl/mail.c
 FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
-FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz \
+		   $(GMIME_LIBS)
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -I$(S) -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -154,6 +160,10 @@ install-debs:
 
 $(S)/%.o: $(S)/%.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(S)/ctl/mail.o: ALL_CFLAGS += $(GMIME_CFLAGS)
+$(SAN)/ctl/mail.o: SAN_CFLAGS += $(GMIME_CFLAGS)
+$(FUZZ_OBJ)/ctl/mail.o: FUZZ_CFLAGS += $(GMIME_CFLAGS)
 
 $(S)/mta-stsd: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(DAEMON_LIBS)
@@ -275,7 +285,8 @@ fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/fuzz.sh
 
 # Binaries, man pages, the units (the server; the daily certificate
-# renewal, its timer not enabled), and (only if none is there yet) the
+# renewal and the reports check, their timers not enabled), and (only if
+# none is there yet) the
 # example configuration and its directories.  The mta-stsd account is the
 # administrator's to create: see README.md, "Host your policy yourself".
 install: all
@@ -287,12 +298,13 @@ install: all
 	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/ctl/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
-	for u in mta-stsd.service mta-stsctl-renew.service; do \
+	for u in mta-stsd mta-stsctl-renew mta-stsctl-reports; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
-		    systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
-		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+		    systemd/$$u.service.in >$(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
 	done
-	$(INSTALL) -m 0644 systemd/mta-stsctl-renew.timer $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0644 systemd/mta-stsctl-renew.timer \
+	    systemd/mta-stsctl-reports.timer $(DESTDIR)$(UNITDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf ] || \
 	    $(INSTALL) -m 0644 $(S)/mta-stsd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf
@@ -306,7 +318,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/mta-stsd.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/mta-stsd.service \
 	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.service \
-	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.timer
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.timer \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.timer
 
 clean:
 	rm -f $(S)/*.o $(S)/*/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)

@@ -524,7 +524,7 @@ local_issue_id(struct local *c, const struct policy *p, char id[16])
 		return -1;
 	if (c->dry_run)
 		return 0;
-	ids_issue(&c->rec, id, sha, p->max_age, now);
+	ids_issue(&c->rec, id, sha, p->max_age, policy_mode_name(p->mode), now);
 	c->has_rec = 1;
 	return local_write_record(c);
 }

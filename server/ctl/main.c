@@ -72,16 +72,32 @@ const struct command ctl_commands[] = {
 	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
 	  "      --json         one JSON array, for scripts\n" },
 	{ "reports", cmd_reports, "reports [-f CONFIG] [DOMAIN] [--since "
-	  "YYYY-MM-DD] [--json] | --import FILE...",
+	  "YYYY-MM-DD] [--json] [--summary] [--fail-rate PERCENT] [--stale "
+	  "DAYS] [--today YYYY-MM-DD] [--html FILE] | --import FILE... | "
+	  "--import-mail [PATH...]",
 	  "Sum the TLS-RPT reports (RFC 8460) stored in tlsrpt_dir per domain,\n"
 	  "day and sending organisation: sessions successful and failed,\n"
 	  "failures by result type with their MX hosts, sending IPs and a hint.\n"
+	  "--summary: per domain and day, with the policy senders saw and hints\n"
+	  "for the policy's life cycle.  --fail-rate and --stale exit 1 when a\n"
+	  "domain needs attention (for a timer).\n"
 	  "  -f, --config FILE     mta-stsd.conf (default " CONFIG_DEFAULT_PATH
 	  ")\n"
 	  "  -s, --since DAY       only reports from DAY (YYYY-MM-DD) on\n"
-	  "  -j, --json            one JSON array, for scripts\n"
+	  "  -j, --json            JSON, for scripts\n"
+	  "  -S, --summary         per domain and day: decisions and hints\n"
+	  "  -r, --fail-rate PERCENT  exit 1 when a domain's failure rate since\n"
+	  "                        --since (default: the last 7 days) is above\n"
+	  "  -a, --stale DAYS      exit 1 when a domain that asks for reports\n"
+	  "                        has had none for DAYS days\n"
+	  "  -t, --today DAY       judge as of DAY (default: today, UTC)\n"
+	  "  -H, --html FILE       write the summary as one HTML page\n"
 	  "  -i, --import FILE...  store reports saved from mail (.json, .gz,\n"
-	  "                        .json.gz) in tlsrpt_dir instead\n" },
+	  "                        .json.gz) in tlsrpt_dir instead\n"
+	  "  -m, --import-mail [PATH...]  store the reports in mail messages:\n"
+	  "                        a message file, an mbox, a Maildir; none or\n"
+	  "                        '-': one message on standard input (an MTA\n"
+	  "                        pipe: exit 0, or 75 to try again)\n" },
 	{ "validate", cmd_validate, "validate [-q] [--print] FILE...",
 	  "Check policy source files; print every problem as\n"
 	  "FILE:LINE: error|warning: message.  '-' reads standard input.\n"

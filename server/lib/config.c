@@ -98,6 +98,8 @@ static const struct key keys[] = {
 	    1, 1048576, 0 },
 	{ "server", "tlsrpt_rate",	T_COUNT,   OFF(tlsrpt_rate), "60", 1,
 	    100000, 0 },
+	{ "server", "tlsrpt_max_mail",	T_COUNT,   OFF(tlsrpt_max_mail),
+	    "4194304", 65536, 268435456, 0 },
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0, R },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0, R },

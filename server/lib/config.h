@@ -51,6 +51,8 @@ struct config {
 	char		*acme_key_type;		/* "ec256" or "rsa2048" */
 	unsigned	 acme_renew_days;	/* renew when fewer days are left */
 	char		*acme_ca_file;		/* the directory's CA; "" system */
+	unsigned	 tlsrpt_max_mail;	/* bytes of one message read by
+						   mta-stsctl --import-mail */
 };
 
 /* Let's Encrypt's production directory, the default of [acme] directory. */

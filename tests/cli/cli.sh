@@ -176,4 +176,27 @@ expect "unknown option" 2 "" "usage: mta-stsctl validate"
 run
 expect "no command" 2 "" "usage: mta-stsctl COMMAND"
 
+# reports: the options of the summary and of --import-mail
+printf '[server]\ntlsrpt_dir = %s\n' "$tmp" >"$tmp/r.conf"
+run reports -f "$tmp/r.conf" --fail-rate abc
+expect "reports --fail-rate not a number: usage" 2 "" "--fail-rate 'abc': expected a number from 0 to 100"
+run reports -f "$tmp/r.conf" --fail-rate 101
+expect "reports --fail-rate over 100: usage" 2 "" "expected a number from 0 to 100"
+run reports -f "$tmp/r.conf" --stale -1
+expect "reports --stale negative: usage" 2 "" "--stale '-1': expected a number"
+run reports -f "$tmp/r.conf" --today 2024-02-30
+expect "reports --today, a day that does not exist" 1 "" "--today '2024-02-30': expected YYYY-MM-DD"
+run reports -f "$tmp/r.conf" --html "$tmp/p.html" --json
+expect "reports --html with --json: usage" 2 "" "usage: mta-stsctl reports"
+run reports -f "$tmp/r.conf" --import --import-mail x
+expect "reports, two modes at once: usage" 2 "" "usage: mta-stsctl reports"
+run reports -f "$tmp/r.conf" --import-mail --since 2024-01-01
+expect "reports --import-mail with --since: usage" 2 "" "usage: mta-stsctl reports"
+run reports -f "$tmp/r.conf" --summary --stale 3 --today 2024-01-01
+expect "reports --stale over an empty store: nothing to say, exit 0" 0 "no reports" ""
+run reports -f "$tmp/none.conf" --import-mail </dev/null
+expect "reports --import-mail without its configuration: 75 (an MTA tries again)" 75 "" "none.conf"
+run reports -f "$tmp/r.conf" --import-mail "$tmp/nothing-here"
+expect "reports --import-mail of a path that does not exist: 66" 66 "" "nothing-here: No such file or directory"
+
 summary

@@ -38,6 +38,7 @@ run_target ids
 run_target tls tests/fuzz/corpus/hello
 run_target http
 run_target check
-run_target tlsrpt tests/golden/tlsrpt/in
+run_target tlsrpt tests/golden/tlsrpt/in tests/golden/corpus/reports
 run_target acme
+run_target mail tests/golden/corpus/mail
 summary
