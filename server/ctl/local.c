@@ -385,8 +385,8 @@ local_reload_until_served(const struct local *c, pid_t pid,
     const struct tls_cred *cred, const char *body, size_t len)
 {
 	struct timespec	 ts = { 0, 100 * 1000000L }, deadline;
-	char		 why[512] = "";
-	int		 left;
+	char		 why[512] = "", last[512];
+	int		 left, rc;
 
 	clock_deadline(&deadline, CONFIRM_MS);
 	if (kill(pid, SIGHUP) == -1) {
@@ -398,9 +398,16 @@ local_reload_until_served(const struct local *c, pid_t pid,
 		nanosleep(&ts, NULL);
 		if ((left = clock_left_ms(&deadline)) == 0)
 			break;
-		if (served_within(c, cred, body, len, left < FETCH_MS ? left :
-		    FETCH_MS, why, sizeof(why)) == 1)
+		rc = served_within(c, cred, body, len, left < FETCH_MS ? left :
+		    FETCH_MS, last, sizeof(last));
+		if (rc == 1)
 			return 0;
+		/*
+		 * What the server answered says why; a fetch the deadline cut
+		 * short says only that time ran out.
+		 */
+		if (rc == 0 || left >= FETCH_MS || why[0] == '\0')
+			memcpy(why, last, sizeof(why));
 	}
 	fprintf(stderr, "mta-stsctl: %s: the server does not serve the new "
 	    "policy after %d s: %s\n", c->host, CONFIRM_MS / 1000, why);
