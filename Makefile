@@ -28,7 +28,7 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 # make bench compares with.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
-		   ca-certificates
+		   libldns-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego python3-aiosmtpd valgrind procps
@@ -60,7 +60,7 @@ CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
 		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
-CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
+CTL_LIBS	 = -lbearssl -linih -lldns -ljansson -lz
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 
@@ -80,7 +80,7 @@ FUZZ_OBJ	 = $(T)/fuzz/obj
 FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
 		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c
 FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
-FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lldns -ljansson -lz
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -I$(S) -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

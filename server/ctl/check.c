@@ -34,7 +34,6 @@
 #include "tls/client.h"
 #include "lib/txt.h"
 
-#define CA_FILE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
 #define TIMEOUT_DEFAULT	10	/* seconds, each network step */
 #define TIMEOUT_MAX	600
 #define FETCH_CAP_MS	60000	/* what senders allow a policy fetch */
@@ -701,7 +700,7 @@ cmd_check(int argc, char **argv)
 	struct run		 r;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = 0;
-	const char		*resolver = NULL, *ca = CA_FILE_DEFAULT, *why;
+	const char		*resolver = NULL, *ca = TLS_CA_FILE_DEFAULT, *why;
 	char			 err[600], *end;
 	unsigned long		 t;
 	int			 ch, rc = 2;
@@ -759,8 +758,8 @@ cmd_check(int argc, char **argv)
 		fprintf(stderr, "mta-stsctl check: trust store: %s\n", err);
 		goto out;
 	}
-	if ((r.dns = dns_open(resolver, r.timeout_s, err, sizeof(err))) ==
-	    NULL) {
+	if ((r.dns = dns_open(resolver, 0, r.timeout_s * 1000, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "mta-stsctl check: %s\n", err);
 		goto out;
 	}

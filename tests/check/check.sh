@@ -400,7 +400,7 @@ has '^FAIL dns.txt: _mta-sts.good.test TXT: no answer from 127.0.0.1:5300 within
 
 # Usage errors.
 for bad in "--timeout 0 good.test" "--timeout x good.test" \
-    "--resolver ::1 good.test" "--expect-id bad-id good.test" \
+    "--resolver [::1]:0 good.test" "--expect-id bad-id good.test" \
     "good.test extra" "not_a_domain" "--ca-file /nonexistent good.test"; do
 	# shellcheck disable=SC2086
 	"$ctl" check $bad >"$tmp/out" 2>&1
