@@ -43,7 +43,7 @@ T		 = tests
 LIB_OBJS	 = $(S)/lib/addr.o $(S)/lib/config.o $(S)/lib/der.o \
 		   $(S)/lib/file.o $(S)/lib/ids.o $(S)/lib/log.o $(S)/lib/map.o \
 		   $(S)/lib/pem.o $(S)/lib/policy.o $(S)/lib/tlsrpt.o \
-		   $(S)/lib/txt.o
+		   $(S)/lib/tsig.o $(S)/lib/txt.o
 # Certificates and credentials: both programs.
 TLS_OBJS	 = $(S)/tls/init.o $(S)/tls/cred.o $(S)/tls/scan.o \
 		   $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
