@@ -31,7 +31,8 @@ BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libldns-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
-		   systemd man-db pebble lego python3-aiosmtpd valgrind procps
+		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
+		   bind9 bind9-utils bind9-dnsutils
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -58,7 +59,9 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/local.o $(S)/ctl/life.o $(S)/ctl/status.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
-		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/lib/resp.o \
+		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/update.o \
+		   $(S)/ctl/auth.o $(S)/ctl/hook.o $(S)/ctl/publish.o \
+		   $(S)/ctl/replica.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 CTL_LIBS	 = -lbearssl -linih -lldns -ljansson -lz
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl

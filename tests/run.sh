@@ -7,11 +7,11 @@
 # 2 for an unknown suite name.
 #
 # SUITE is one of
-#   unit golden cli man e2e tlsrpt life fetchers check acme install
+#   unit golden cli man e2e tlsrpt life fetchers check publish acme install
 #   valgrind stress fuzz
-#   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, life and
-#              check again on the AddressSanitizer + UndefinedBehavior-
-#              Sanitizer builds (server/san/)
+#   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, life,
+#              check and publish again on the AddressSanitizer +
+#              UndefinedBehaviorSanitizer builds (server/san/)
 #   san:NAME   one of those on the sanitizer builds (san:e2e, san:unit)
 #
 # Each suite runs with MTA_STSD_TEST_RUN set to a token of its own.  A
@@ -22,8 +22,9 @@
 # not counted.
 cd "$(dirname "$0")/.." || exit 1
 
-PLAIN="golden cli man e2e tlsrpt life fetchers check acme install valgrind stress"
-SAN="unit golden cli e2e tlsrpt life check"
+PLAIN="golden cli man e2e tlsrpt life fetchers check publish acme install \
+valgrind stress"
+SAN="unit golden cli e2e tlsrpt life check publish"
 
 usage() {
 	echo "usage: sh tests/run.sh [SUITE...]" >&2

@@ -2,9 +2,10 @@
  * life.c: mta-stsctl's commands for a domain's policy life cycle: init,
  * mode, set, issue.  The order of a change is RFC 8461 section 8's: the
  * new policy is written, the server reloaded and asked over HTTPS until
- * it serves the new body; only then is a new id issued and the TXT
- * record printed.  Each returns 0 done, 1 refused or failed (nothing
- * changed on disk unless it says so), 2 usage.
+ * it serves the new body, then every replica; only then is a new id
+ * issued, and the TXT record published (publish.h) or printed.  Each
+ * returns 0 done, 1 refused or failed (nothing changed on disk unless it
+ * says so), 2 usage, 3 served but not published.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,9 +23,12 @@
 #include "ctl/cmd.h"
 #include "ctl/edit.h"
 #include "ctl/local.h"
+#include "ctl/publish.h"
+#include "ctl/replica.h"
 #include "lib/config.h"
 #include "lib/ids.h"
 #include "lib/policy.h"
+#include "lib/txt.h"
 #include "tls/digest.h"
 #include "tls/tls.h"
 
@@ -40,25 +44,93 @@ days(unsigned long secs, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* Puts the previous policy back after a failed confirmation. */
+static void
+restore(struct local *c, pid_t pid)
+{
+	local_mark_pending(c, NULL);
+	/* Never an id for a policy that is not served everywhere. */
+	if (local_write(c->dirfd, c->file, c->src, c->srclen, 0) == -1)
+		fprintf(stderr, "mta-stsctl: %s: could not restore the previous "
+		    "policy: %s\n", c->domain, strerror(errno));
+	else if (kill(pid, SIGHUP) == -1)
+		fprintf(stderr, "mta-stsctl: %s: the previous policy was "
+		    "restored on disk, but the server could not be told (%s); "
+		    "no new id\n", c->domain, strerror(errno));
+	else
+		fprintf(stderr, "mta-stsctl: %s: the previous policy was "
+		    "restored; no new id\n", c->domain);
+}
+
+/* What follows a new id of a changed policy: publish, or say what to. */
+static int
+announce(struct local *c, const struct policy *np, const char *id,
+    unsigned long old_age, int publish)
+{
+	char	 buf[64];
+	int	 rc = EX_OK;
+
+	printf("%s now serves mode %s (max_age %lu); new id %s.\n", c->host,
+	    policy_mode_name(np->mode), np->max_age, id);
+	if (publish) {
+		if (publish_sts(c, id, policy_mode_name(np->mode)) == -1) {
+			publish_by_hand(c, id);
+			rc = EX_PUBLISH;
+		}
+	} else {
+		printf("Publish this record now, replacing the old one:\n");
+		local_print_txt(c->domain, id);
+	}
+	printf("Senders that cached the previous policy keep it until they "
+	    "see the new id, for at most its max_age (%s).\n",
+	    days(old_age, buf, sizeof(buf)));
+	if (np->mode == POLICY_MODE_NONE) {
+		time_t until = time(NULL) + (time_t)old_age;
+		struct tm tm;
+
+		gmtime_r(&until, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%MZ", &tm);
+		printf("To remove MTA-STS from %s:\n"
+		    "  1. %s\n"
+		    "  2. wait the previous max_age from the moment it is "
+		    "published (not before %s), so that every sender has seen "
+		    "mode none;\n", c->domain, rc == EX_OK && publish ?
+		    "the record above (mode none, new id) is published;" :
+		    "publish the record above (mode none, new id) now;", buf);
+		if (c->cfg.dns_update != CONFIG_UPDATE_OFF)
+			printf("  3. then 'mta-stsctl unpublish %s' removes the "
+			    "_mta-sts.%s TXT record; only then delete %s/%s and "
+			    "the mta-sts.%s address records.\n", c->domain,
+			    c->domain, c->cfg.policy_dir, c->file, c->domain);
+		else
+			printf("  3. then delete the _mta-sts.%s TXT record, and "
+			    "only then %s/%s and the mta-sts.%s address "
+			    "records.\n", c->domain, c->cfg.policy_dir, c->file,
+			    c->domain);
+	}
+	return rc;
+}
+
 /*
  * The change flow shared by mode and set: validate the new source, write
- * it, reload, confirm, then issue the id and print the record.  On a
- * failed confirmation the old source is put back.
+ * it, reload, confirm here and on every replica, then issue the id and
+ * publish or print the record.  On a failed confirmation the old source
+ * is put back.
  */
 static int
-change(struct local *c, char *newsrc)
+change(struct local *c, char *newsrc, int publish)
 {
 	struct policy		 np;
 	struct policy_diags	 d;
 	struct tls_certs	*cs = NULL;
 	struct tls_cred		*cred;
-	char			 id[16], line[600], buf[64];
+	char			 id[16], line[600];
 	/* What senders may have cached: the policy of the recorded id. */
 	unsigned long		 old_age = c->has_rec ? c->rec.max_age :
 				    c->pol.max_age;
 	char			 sha[65];
 	pid_t			 pid = -1;
-	int			 rc = 1;
+	int			 rc = EX_FAIL;
 
 	memset(&d, 0, sizeof(d));
 	memset(&np, 0, sizeof(np));
@@ -84,16 +156,17 @@ change(struct local *c, char *newsrc)
 			    "changed since %s%s: run 'mta-stsctl issue %s'\n",
 			    c->domain, c->has_rec ? "id " : "its last id",
 			    c->has_rec ? c->rec.id : "", c->domain);
-		rc = 0;
+		rc = EX_OK;
 		goto out;
 	}
 	if (c->dry_run) {
 		ids_next(&c->rec, time(NULL), id);
 		printf("%s: would serve:\n", c->domain);
 		fwrite(np.body, 1, np.bodylen, stdout);
-		printf("%s: would then issue id %s:\n", c->domain, id);
+		printf("%s: would then issue id %s%s:\n", c->domain, id,
+		    publish ? " and publish it" : "");
 		local_print_txt(c->domain, id);
-		rc = 0;
+		rc = EX_OK;
 		goto out;
 	}
 	if ((pid = local_server_pid(c)) == -1 ||
@@ -112,21 +185,10 @@ change(struct local *c, char *newsrc)
 		local_mark_pending(c, NULL);
 		goto out;
 	}
-	if (local_reload_until_served(c, pid, cred, np.body, np.bodylen) == -1) {
-		local_mark_pending(c, NULL);
-		/* Put the old policy back: never an id for an unserved one. */
-		if (local_write(c->dirfd, c->file, c->src, c->srclen, 0) == -1)
-			fprintf(stderr, "mta-stsctl: %s: could not restore "
-			    "the previous policy: %s\n", c->domain,
-			    strerror(errno));
-		else if (kill(pid, SIGHUP) == -1)
-			fprintf(stderr, "mta-stsctl: %s: the previous policy "
-			    "was restored on disk, but the server could not be "
-			    "told (%s); no new id\n", c->domain,
-			    strerror(errno));
-		else
-			fprintf(stderr, "mta-stsctl: %s: the previous policy "
-			    "was restored; no new id\n", c->domain);
+	if (local_reload_until_served(c, pid, cred, np.body, np.bodylen) ==
+	    -1 || replica_wait(&c->cfg, c->host, np.body, np.bodylen,
+	    (int)c->cfg.dns_wait) == -1) {
+		restore(c, pid);
 		goto out;
 	}
 	if (local_issue_id(c, &np, id) == -1) {
@@ -135,30 +197,7 @@ change(struct local *c, char *newsrc)
 		    c->domain, c->domain);
 		goto out;
 	}
-	printf("%s now serves mode %s (max_age %lu); new id %s.\n"
-	    "Publish this record now, replacing the old one:\n", c->host,
-	    policy_mode_name(np.mode), np.max_age, id);
-	local_print_txt(c->domain, id);
-	printf("Senders that cached the previous policy keep it until they "
-	    "see the new id, for at most its max_age (%s).\n",
-	    days(old_age, buf, sizeof(buf)));
-	if (np.mode == POLICY_MODE_NONE) {
-		time_t until = time(NULL) + (time_t)old_age;
-		struct tm tm;
-
-		gmtime_r(&until, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%MZ", &tm);
-		printf("To remove MTA-STS from %s:\n"
-		    "  1. publish the record above (mode none, new id) now;\n"
-		    "  2. wait the previous max_age from the moment it is "
-		    "published (not before %s), so that every sender has seen "
-		    "mode none;\n"
-		    "  3. then delete the _mta-sts.%s TXT record, and only "
-		    "then %s/%s and the mta-sts.%s address records.\n",
-		    c->domain, buf, c->domain, c->cfg.policy_dir, c->file,
-		    c->domain);
-	}
-	rc = 0;
+	rc = announce(c, &np, id, old_age, publish);
 out:
 	tls_certs_free(cs);
 	policy_free(&np);
@@ -183,6 +222,7 @@ struct opts {
 	const char	*rua[8];
 	size_t		 nrua;
 	long		 max_age;	/* -1: not given */
+	int		 publish;	/* 1 --publish, 0 --no-publish, -1 */
 	unsigned	 given;		/* G_* of the options given */
 };
 
@@ -199,7 +239,9 @@ enum {
 	OPT_MAX_AGE,
 	OPT_RUA,
 	OPT_DRY_RUN,
-	OPT_JSON
+	OPT_JSON,
+	OPT_PUBLISH,
+	OPT_NO_PUBLISH
 };
 
 static int
@@ -226,6 +268,8 @@ parse_opts(int argc, char **argv, struct opts *o, int *helped)
 		{ "remove-mx", required_argument, NULL, OPT_REMOVE_MX },
 		{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "rua", required_argument, NULL, OPT_RUA },
+		{ "publish", no_argument, NULL, OPT_PUBLISH },
+		{ "no-publish", no_argument, NULL, OPT_NO_PUBLISH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -234,6 +278,7 @@ parse_opts(int argc, char **argv, struct opts *o, int *helped)
 
 	memset(o, 0, sizeof(*o));
 	o->max_age = -1;
+	o->publish = -1;
 	o->config = ctl_config_path();
 	*helped = 0;
 	while ((ch = getopt_long(argc, argv, "f:nh", longopts, NULL)) != -1) {
@@ -280,6 +325,10 @@ parse_opts(int argc, char **argv, struct opts *o, int *helped)
 				return -1;
 			}
 			break;
+		case OPT_PUBLISH:
+		case OPT_NO_PUBLISH:
+			o->publish = ch == OPT_PUBLISH;
+			break;
 		case 'h':
 			*helped = 1;
 			return -1;
@@ -317,48 +366,9 @@ begin(int argc, char **argv, struct opts *o, struct local *c, int nargs,
 	    (read && (local_read_policy(c, 1) == -1 || local_read_record(c) == -1)))
 		return -1;
 	c->dry_run = o->dry_run;
-	return i;
-}
-
-/*
- * The TLS-RPT record for the rua URIs (RFC 8460): "," ";" and "!" inside
- * a URI are percent-encoded.  Returns -1 for a URI that is neither
- * mailto: nor https:.
- */
-static int
-print_tlsrpt(const char *domain, const char *const *rua, size_t n)
-{
-	printf("_smtp._tls.%s. 3600 IN TXT \"v=TLSRPTv1; rua=", domain);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			putchar(',');
-		for (const char *p = rua[i]; *p != '\0'; p++) {
-			if (*p == ',' || *p == ';' || *p == '!')
-				printf("%%%02X", (unsigned char)*p);
-			else
-				putchar(*p);
-		}
-	}
-	printf(";\"\n");
-	return 0;
-}
-
-static int
-check_rua(const char *u)
-{
-	if (strncmp(u, "mailto:", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-		fprintf(stderr, "mta-stsctl: --rua '%s': a mailto: or https: "
-		    "URI is required\n", u);
+	if ((o->publish = publish_wanted(c, o->publish)) == -1)
 		return -1;
-	}
-	for (const char *p = u; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
-		    *p == '"' || *p == '\\') {
-			fprintf(stderr, "mta-stsctl: --rua '%s': white space, "
-			    "quotes and non-ASCII are not allowed\n", u);
-			return -1;
-		}
-	return 0;
+	return i;
 }
 
 /* This host's fully qualified name, or -1 when it has none (no dot). */
@@ -393,8 +403,9 @@ cmd_init(int argc, char **argv)
 	struct policy	 p;
 	struct policy_diags d;
 	char		 src[8192], id[16], line[600], host[256], date[16];
+	char		 rpt[1024];
 	size_t		 n;
-	int		 rc;
+	int		 rc, served = 0;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
@@ -406,8 +417,14 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	for (size_t k = 0; k < o.nrua; k++)
-		if (check_rua(o.rua[k]) == -1)
+		if (ctl_check_rua(o.rua[k]) == -1)
 			goto out;
+	if (o.nrua > 0 && txt_tlsrpt_format(rpt, sizeof(rpt), o.rua,
+	    o.nrua) == -1) {
+		fprintf(stderr, "mta-stsctl: --rua: the TLS-RPT record would be "
+		    "too long\n");
+		goto out;
+	}
 	if (local_read_policy(&c, 0) == -1)
 		goto out;
 	if (c.src != NULL) {
@@ -472,8 +489,11 @@ cmd_init(int argc, char **argv)
 
 		pid = local_server_pid(&c);
 		cred = pid != -1 ? local_expected_cred(&c, &cs) : NULL;
-		if (pid != -1 && cred != NULL && local_reload_until_served(&c, pid,
-		    cred, p.body, p.bodylen) == 0)
+		served = pid != -1 && cred != NULL &&
+		    local_reload_until_served(&c, pid, cred, p.body,
+		    p.bodylen) == 0 && replica_wait(&c.cfg, c.host, p.body,
+		    p.bodylen, (int)c.cfg.dns_wait) == 0;
+		if (served)
 			printf("%s: served now.\n", c.host);
 		else
 			printf("%s: not served yet (%s); the records below "
@@ -483,8 +503,27 @@ cmd_init(int argc, char **argv)
 			    "no certificate" : "see above");
 		tls_certs_free(cs);
 	}
-	printf("Publish these DNS records:\n");
-	local_print_txt(c.domain, id);
+	rc = 0;
+	if (o.publish && !served) {
+		fprintf(stderr, "mta-stsctl: %s: nothing published: the policy "
+		    "is not served everywhere yet ('mta-stsctl publish %s%s%s' "
+		    "publishes once it is)\n", c.domain, c.domain,
+		    o.nrua > 0 ? " --rua " : "", o.nrua > 0 ? o.rua[0] : "");
+		rc = 1;
+	}
+	if (o.publish && served) {
+		if (publish_sts(&c, id, "testing") == -1) {
+			publish_by_hand(&c, id);
+			rc = EX_PUBLISH;
+		}
+		if (o.nrua > 0 && publish_tlsrpt(&c, rpt, "testing") == -1)
+			rc = EX_PUBLISH;
+		printf("mta-stsctl does not publish the policy host's "
+		    "records (guide, step 2):\n");
+	} else {
+		printf("Publish these DNS records:\n");
+		local_print_txt(c.domain, id);
+	}
 	if (fqdn(host, sizeof(host)) == 0)
 		printf("mta-sts.%s. 3600 IN CNAME %s.\n", c.domain, host);
 	else
@@ -492,8 +531,8 @@ cmd_init(int argc, char **argv)
 		    "name>.\n", c.domain);
 	printf("; (or A and AAAA records with this server's addresses; an A "
 	    "record is needed: some senders use IPv4 only)\n");
-	if (o.nrua > 0)
-		print_tlsrpt(c.domain, o.rua, o.nrua);
+	if (o.nrua > 0 && !(o.publish && served))
+		printf("_smtp._tls.%s. 3600 IN TXT \"%s\"\n", c.domain, rpt);
 	/* A report address on this server that nothing would answer. */
 	for (size_t k = 0; k < o.nrua; k++)
 		if (c.cfg.tlsrpt_dir[0] == '\0' &&
@@ -503,7 +542,6 @@ cmd_init(int argc, char **argv)
 			    "set in %s, so mta-stsd will not receive these "
 			    "reports\n", o.rua[k], c.cfgpath);
 	policy_free(&p);
-	rc = 0;
 out:
 	local_close(&c);
 	return rc;
@@ -524,7 +562,7 @@ cmd_mode(int argc, char **argv)
 			fprintf(stderr, "mta-stsctl: mode '%s': testing, "
 			    "enforce or none\n", argv[i + 1]);
 		else if ((newsrc = edit_mode(c.src, c.srclen, m)) != NULL) {
-			rc = change(&c, newsrc);
+			rc = change(&c, newsrc, o.publish);
 			free(newsrc);
 		}
 	}
@@ -597,7 +635,7 @@ cmd_set(int argc, char **argv)
 		s2 = s1;
 		s1 = NULL;
 	}
-	rc = change(&c, s2);
+	rc = change(&c, s2, o.publish);
 out:
 	free(mx);
 	free(s1);
@@ -623,15 +661,30 @@ cmd_issue(int argc, char **argv)
 	rc = 1;
 	tls_sha256_hex(c.pol.body, c.pol.bodylen, sha);
 	if (c.has_rec && strcmp(sha, c.rec.sha256) == 0) {
-		printf("%s: unchanged since id %s was issued; publish:\n",
-		    c.domain, c.rec.id);
-		local_print_txt(c.domain, c.rec.id);
+		if (!o.publish || c.dry_run ||
+		    strcmp(c.rec.published, c.rec.id) == 0) {
+			printf("%s: unchanged since id %s was issued%s\n",
+			    c.domain, c.rec.id, strcmp(c.rec.published,
+			    c.rec.id) == 0 ? ", and published:" : "; publish:");
+			local_print_txt(c.domain, c.rec.id);
+			rc = 0;
+			goto out;
+		}
+		/* Unchanged, not published yet: as 'mta-stsctl publish'. */
+		if (publish_served(&c) == -1)
+			goto out;
 		rc = 0;
+		if (publish_sts(&c, c.rec.id, policy_mode_name(c.pol.mode)) ==
+		    -1) {
+			publish_by_hand(&c, c.rec.id);
+			rc = EX_PUBLISH;
+		}
 		goto out;
 	}
 	if (c.dry_run) {
 		ids_next(&c.rec, time(NULL), id);
-		printf("%s: would issue id %s\n", c.domain, id);
+		printf("%s: would issue id %s%s\n", c.domain, id, o.publish ?
+		    " and publish it" : "");
 		local_print_txt(c.domain, id);
 		rc = 0;
 		goto out;
@@ -642,18 +695,27 @@ cmd_issue(int argc, char **argv)
 		fprintf(stderr, "mta-stsctl: %s: no id issued\n", c.domain);
 		goto out;
 	}
-	if (local_reload_until_served(&c, pid, cred, c.pol.body, c.pol.bodylen) ==
-	    -1) {
+	if (local_reload_until_served(&c, pid, cred, c.pol.body,
+	    c.pol.bodylen) == -1 || replica_wait(&c.cfg, c.host, c.pol.body,
+	    c.pol.bodylen, (int)c.cfg.dns_wait) == -1) {
 		local_mark_pending(&c, NULL);
 		fprintf(stderr, "mta-stsctl: %s: no id issued\n", c.domain);
 		goto out;
 	}
 	if (local_issue_id(&c, &c.pol, id) == -1)
 		goto out;
-	printf("%s serves the policy; new id %s. Publish this record now:\n",
-	    c.host, id);
-	local_print_txt(c.domain, id);
 	rc = 0;
+	if (o.publish) {
+		printf("%s serves the policy; new id %s.\n", c.host, id);
+		if (publish_sts(&c, id, policy_mode_name(c.pol.mode)) == -1) {
+			publish_by_hand(&c, id);
+			rc = EX_PUBLISH;
+		}
+	} else {
+		printf("%s serves the policy; new id %s. Publish this record "
+		    "now:\n", c.host, id);
+		local_print_txt(c.domain, id);
+	}
 out:
 	tls_certs_free(cs);
 	local_close(&c);

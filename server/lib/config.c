@@ -353,24 +353,19 @@ set(struct state *st, const struct key *k, const char *v)
 			return -1;
 		}
 		return 0;
-	case T_ADDRESS:
-		if (*v != '\0' && addr_parse(v, 53, &ss, &sl) == -1) {
-			snprintf(st->why, sizeof(st->why), "'%s' is not an "
-			    "IPv4 or IPv6 address with an optional port "
-			    "(192.0.2.1:53, [2001:db8::1]:53)", v);
-			return -1;
-		}
-		free(*sp);
-		if ((*sp = strdup(v)) == NULL) {
-			snprintf(st->why, sizeof(st->why), "out of memory");
-			return -1;
-		}
-		return 0;
 	case T_STRING:
 	case T_PATH:
 	case T_OPTPATH:
 	case T_DOMAIN:
 	case T_URLPATH:
+	case T_ADDRESS:
+		if (k->type == T_ADDRESS && *v != '\0' &&
+		    addr_parse(v, 53, &ss, &sl) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not an "
+			    "IPv4 or IPv6 address with an optional port "
+			    "(192.0.2.1:53, [2001:db8::1]:53)", v);
+			return -1;
+		}
 		if (k->type == T_STRING && *v == '\0') {
 			snprintf(st->why, sizeof(st->why), "empty value");
 			return -1;

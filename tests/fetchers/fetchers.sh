@@ -170,22 +170,6 @@ chgrp -R nogroup "$tmp/certs" "$tmp/policies"
 chmod 0750 "$tmp/certs" "$tmp/policies"
 chmod 0640 "$tmp/certs"/* "$tmp/policies"/*
 
-cat >"$tmp/daemon.yml" <<EOF
-host: 127.0.0.1
-port: 8461
-reuse_port: true
-shutdown_timeout: 1
-cache_grace: 0
-cache:
-  type: internal
-default_zone:
-  strict_testing: false
-  timeout: 5
-zones:
-  strict:
-    strict_testing: true
-    timeout: 5
-EOF
 
 # What the fetchers trust: the test CA only.  Python's OpenSSL reads
 # SSL_CERT_FILE and SSL_CERT_DIR (an empty one: no system store); node adds
@@ -261,7 +245,7 @@ bg "$tmp/s_server.log" sh -c 'cd "$1" && exec openssl s_server -quiet \
     -accept 127.0.0.2:443 -cert "$2.pem" -key "$2.key" -WWW' sh \
     "$tmp/www" "$tmp/ca/example.com-ec"
 if [ "$use_resolver" = 1 ]; then
-	bg "$tmp/daemon.log" mta-sts-daemon -c "$tmp/daemon.yml" -v debug \
+	bg "$tmp/daemon.log" mta-sts-daemon -c tests/fetchers/daemon.yml -v debug \
 	    --disable-uvloop
 fi
 
