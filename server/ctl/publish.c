@@ -256,9 +256,12 @@ popts_parse(int argc, char **argv, struct popts *o, int unpublish, int *rc)
 			o->dry_run = 1;
 			break;
 		case OPT_RUA:
-			if (unpublish || o->nrua == RUA_MAX ||
-			    ctl_check_rua(optarg) == -1) {
-				*rc = EX_USAGE;
+			if (unpublish || o->nrua == RUA_MAX) {
+				*rc = ctl_usage(argv[0]);
+				return -1;
+			}
+			if (ctl_check_rua(optarg) == -1) {
+				*rc = EX_FAIL;
 				return -1;
 			}
 			o->rua[o->nrua++] = optarg;

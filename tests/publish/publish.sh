@@ -141,10 +141,13 @@ conf bad7 "replicas = 127.0.0.11 bad_name:443"
 dash_n bad7 1 "replicas: 'bad_name:443' is not HOST, HOST:PORT"
 conf bad8 "$rfc" "$srv" "$key" "wait = 0"
 dash_n bad8 1 "wait: '0' is not a whole number from 1 to 3600"
-# The key may be root's only: mta-stsd -n, as the server's user, says so.
+# The key may be root's only: mta-stsd -n, as the server's user, says so
+# (a copy of the program, which that user may run wherever the tree is).
 chmod 0600 "$bk/mta-sts.key"
+cp "$daemon" "$tmp/mta-stsd-n" && chmod 0755 "$tmp/mta-stsd-n"
 if command -v runuser >/dev/null; then
-	runuser -u nobody -- "$daemon" -n -f "$tmp/main.conf" >"$tmp/out" 2>&1
+	runuser -u nobody -- "$tmp/mta-stsd-n" -n -f "$tmp/main.conf" \
+	    >"$tmp/out" 2>&1
 	_rc=$?
 	if grep -q "tsig_key $bk/mta-sts.key is not readable by this user" "$tmp/out"; then
 		ok "mta-stsd -n as nobody: a key readable by root only is noted, not an error"
@@ -635,6 +638,9 @@ stsctl main publish
 expect 2
 stsctl main publish --force new.test
 expect 2
+stsctl main publish --rua ftp://x.test new.test
+expect 1
+err "--rua 'ftp://x.test': a mailto: or https: URI is required"
 
 stop_all
 echo "publish: $(($(date +%s) - start)) s"
