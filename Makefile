@@ -32,7 +32,7 @@ BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
-		   bind9 bind9-utils bind9-dnsutils
+		   bind9 bind9-utils bind9-dnsutils nginx
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -61,7 +61,8 @@ CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
 		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/update.o \
 		   $(S)/ctl/auth.o $(S)/ctl/hook.o $(S)/ctl/publish.o \
-		   $(S)/ctl/replica.o $(S)/lib/resp.o \
+		   $(S)/ctl/replica.o $(S)/ctl/mx.o $(S)/ctl/adopt.o \
+		   $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 CTL_LIBS	 = -lbearssl -linih -lldns -ljansson -lz
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl

@@ -7,10 +7,10 @@
 # 2 for an unknown suite name.
 #
 # SUITE is one of
-#   unit golden cli man e2e tlsrpt life fetchers check publish acme install
-#   valgrind stress fuzz
+#   unit golden cli man e2e tlsrpt life fetchers check publish mxpolicy acme
+#   install valgrind stress fuzz
 #   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, life,
-#              check and publish again on the AddressSanitizer +
+#              check, publish and mxpolicy again on the AddressSanitizer +
 #              UndefinedBehaviorSanitizer builds (server/san/)
 #   san:NAME   one of those on the sanitizer builds (san:e2e, san:unit)
 #
@@ -22,9 +22,9 @@
 # not counted.
 cd "$(dirname "$0")/.." || exit 1
 
-PLAIN="golden cli man e2e tlsrpt life fetchers check publish acme install \
-valgrind stress"
-SAN="unit golden cli e2e tlsrpt life check publish"
+PLAIN="golden cli man e2e tlsrpt life fetchers check publish mxpolicy acme \
+install valgrind stress"
+SAN="unit golden cli e2e tlsrpt life check publish mxpolicy"
 
 usage() {
 	echo "usage: sh tests/run.sh [SUITE...]" >&2

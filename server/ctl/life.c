@@ -19,10 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/check.h"
 #include "ctl/cli.h"
 #include "ctl/cmd.h"
+#include "ctl/dns.h"
 #include "ctl/edit.h"
 #include "ctl/local.h"
+#include "ctl/mx.h"
 #include "ctl/publish.h"
 #include "ctl/replica.h"
 #include "lib/config.h"
@@ -43,6 +46,56 @@ days(unsigned long secs, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%lu s, %.1f hours", secs, secs / 3600.0);
 	return buf;
 }
+
+/*
+ * Options common to every command: -f CONFIG, --dry-run, --help.  Others
+ * are handled by the caller through extra (NULL when none).
+ */
+struct opts {
+	const char	*config;
+	int		 dry_run;
+	int		 json;
+	const char	*mx[MAX_MX];
+	size_t		 nmx;
+	const char	*add[MAX_MX];
+	size_t		 nadd;
+	const char	*del[MAX_MX];
+	size_t		 ndel;
+	const char	*rua[8];
+	size_t		 nrua;
+	long		 max_age;	/* -1: not given */
+	int		 publish;	/* 1 --publish, 0 --no-publish, -1 */
+	int		 force;		/* --force: past a failed pre-flight */
+	int		 no_preflight;
+	struct check_net net;		/* --resolver, --ca-file, --timeout */
+	unsigned	 given;		/* G_* of the options given */
+};
+
+#define G_MX		0x01	/* --mx */
+#define G_ADDDEL	0x02	/* --add-mx, --remove-mx */
+#define G_AGE		0x04	/* --max-age */
+#define G_RUA		0x08	/* --rua */
+#define G_JSON		0x10	/* --json */
+#define G_DNS		0x20	/* --resolver, --timeout */
+#define G_TLS		0x40	/* --ca-file */
+#define G_PRE		0x80	/* --force, --no-preflight */
+
+enum {
+	OPT_MX = 256,
+	OPT_ADD_MX,
+	OPT_REMOVE_MX,
+	OPT_MAX_AGE,
+	OPT_RUA,
+	OPT_DRY_RUN,
+	OPT_JSON,
+	OPT_PUBLISH,
+	OPT_NO_PUBLISH,
+	OPT_RESOLVER,
+	OPT_TIMEOUT,
+	OPT_CA_FILE,
+	OPT_FORCE,
+	OPT_NO_PREFLIGHT
+};
 
 /* Puts the previous policy back after a failed confirmation. */
 static void
@@ -112,13 +165,49 @@ announce(struct local *c, const struct policy *np, const char *id,
 }
 
 /*
+ * Before a policy in mode enforce is served: the MX half of check against
+ * it (check.h).  Returns 0 to go on, or -1 after saying why not: a failed
+ * pre-flight stops the change unless --force, which says what it
+ * overrode; --no-preflight skips it, saying so.
+ */
+static int
+preflight(const struct local *c, const struct policy *np,
+    const struct opts *o)
+{
+	char	 failed[700];
+	int	 rc;
+
+	if (o->no_preflight) {
+		printf("%s: pre-flight skipped (--no-preflight): the MX hosts "
+		    "were not checked against the policy\n", c->domain);
+		return 0;
+	}
+	rc = check_preflight(&o->net, c->domain, np, failed, sizeof(failed));
+	if (rc == 0 || rc == 1)
+		return 0;
+	if (!o->force) {
+		fprintf(stderr, "mta-stsctl: %s: the pre-flight %s; nothing "
+		    "changed (fix what it says, or --force to enforce anyway, "
+		    "or --no-preflight where port 25 cannot be reached)\n",
+		    c->domain, rc == -1 ? "could not run" : "failed (FAIL "
+		    "above)");
+		return -1;
+	}
+	fprintf(stderr, "mta-stsctl: %s: --force: enforcing although the "
+	    "pre-flight %s%s%s\n", c->domain, rc == -1 ? "could not run" :
+	    "failed: ", rc == -1 ? "" : failed, rc == -1 ? "" : " (and any "
+	    "other FAIL above)");
+	return 0;
+}
+
+/*
  * The change flow shared by mode and set: validate the new source, write
  * it, reload, confirm here and on every replica, then issue the id and
  * publish or print the record.  On a failed confirmation the old source
  * is put back.
  */
 static int
-change(struct local *c, char *newsrc, int publish)
+change(struct local *c, char *newsrc, const struct opts *o)
 {
 	struct policy		 np;
 	struct policy_diags	 d;
@@ -159,12 +248,14 @@ change(struct local *c, char *newsrc, int publish)
 		rc = EX_OK;
 		goto out;
 	}
+	if (np.mode == POLICY_MODE_ENFORCE && preflight(c, &np, o) == -1)
+		goto out;
 	if (c->dry_run) {
 		ids_next(&c->rec, time(NULL), id);
 		printf("%s: would serve:\n", c->domain);
 		fwrite(np.body, 1, np.bodylen, stdout);
 		printf("%s: would then issue id %s%s:\n", c->domain, id,
-		    publish ? " and publish it" : "");
+		    o->publish ? " and publish it" : "");
 		local_print_txt(c->domain, id);
 		rc = EX_OK;
 		goto out;
@@ -197,52 +288,13 @@ change(struct local *c, char *newsrc, int publish)
 		    c->domain, c->domain);
 		goto out;
 	}
-	rc = announce(c, &np, id, old_age, publish);
+	rc = announce(c, &np, id, old_age, o->publish);
 out:
 	tls_certs_free(cs);
 	policy_free(&np);
 	policy_diags_free(&d);
 	return rc;
 }
-
-/*
- * Options common to every command: -f CONFIG, --dry-run, --help.  Others
- * are handled by the caller through extra (NULL when none).
- */
-struct opts {
-	const char	*config;
-	int		 dry_run;
-	int		 json;
-	const char	*mx[MAX_MX];
-	size_t		 nmx;
-	const char	*add[MAX_MX];
-	size_t		 nadd;
-	const char	*del[MAX_MX];
-	size_t		 ndel;
-	const char	*rua[8];
-	size_t		 nrua;
-	long		 max_age;	/* -1: not given */
-	int		 publish;	/* 1 --publish, 0 --no-publish, -1 */
-	unsigned	 given;		/* G_* of the options given */
-};
-
-#define G_MX		0x01	/* --mx */
-#define G_ADDDEL	0x02	/* --add-mx, --remove-mx */
-#define G_AGE		0x04	/* --max-age */
-#define G_RUA		0x08	/* --rua */
-#define G_JSON		0x10	/* --json */
-
-enum {
-	OPT_MX = 256,
-	OPT_ADD_MX,
-	OPT_REMOVE_MX,
-	OPT_MAX_AGE,
-	OPT_RUA,
-	OPT_DRY_RUN,
-	OPT_JSON,
-	OPT_PUBLISH,
-	OPT_NO_PUBLISH
-};
 
 static int
 add_opt(const char **v, size_t *n, size_t max, const char *s)
@@ -270,6 +322,11 @@ parse_opts(int argc, char **argv, struct opts *o, int *helped)
 		{ "rua", required_argument, NULL, OPT_RUA },
 		{ "publish", no_argument, NULL, OPT_PUBLISH },
 		{ "no-publish", no_argument, NULL, OPT_NO_PUBLISH },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-preflight", no_argument, NULL, OPT_NO_PREFLIGHT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -279,6 +336,7 @@ parse_opts(int argc, char **argv, struct opts *o, int *helped)
 	memset(o, 0, sizeof(*o));
 	o->max_age = -1;
 	o->publish = -1;
+	o->net.timeout_s = CHECK_TIMEOUT_DEFAULT;
 	o->config = ctl_config_path();
 	*helped = 0;
 	while ((ch = getopt_long(argc, argv, "f:nh", longopts, NULL)) != -1) {
@@ -328,6 +386,28 @@ parse_opts(int argc, char **argv, struct opts *o, int *helped)
 		case OPT_PUBLISH:
 		case OPT_NO_PUBLISH:
 			o->publish = ch == OPT_PUBLISH;
+			break;
+		case OPT_RESOLVER:
+			o->given |= G_DNS;
+			o->net.resolver = optarg;
+			break;
+		case OPT_TIMEOUT:
+			o->given |= G_DNS;
+			if (check_timeout_arg(argv[0], optarg,
+			    &o->net.timeout_s) == -1)
+				return -1;
+			break;
+		case OPT_CA_FILE:
+			o->given |= G_TLS;
+			o->net.ca_file = optarg;
+			break;
+		case OPT_FORCE:
+			o->given |= G_PRE;
+			o->force = 1;
+			break;
+		case OPT_NO_PREFLIGHT:
+			o->given |= G_PRE;
+			o->no_preflight = 1;
 			break;
 		case 'h':
 			*helped = 1;
@@ -394,6 +474,77 @@ fqdn(char *buf, size_t bufsz)
 	return 0;
 }
 
+/*
+ * init without --mx: the mx lines derived from the domain's MX records
+ * (mx.h), printed with the records they come from.  Returns how many, or
+ * -1 after saying why there are none to derive.
+ */
+static int
+derive_mx(const struct local *c, const struct opts *o,
+    char pat[][POLICY_HOST_MAX + 1])
+{
+	struct dns		*d = NULL;
+	struct dns_answer	*a = NULL;
+	struct mx_set		*s = NULL;
+	char			 why[600];
+	int			 n = -1;
+
+	if ((a = malloc(sizeof(*a))) == NULL ||
+	    (s = malloc(sizeof(*s))) == NULL) {
+		fprintf(stderr, "mta-stsctl: out of memory\n");
+		goto out;
+	}
+	if ((d = dns_open(o->net.resolver, 0, o->net.timeout_s * 1000, why,
+	    sizeof(why))) == NULL) {
+		fprintf(stderr, "mta-stsctl init: %s\n", why);
+		goto out;
+	}
+	switch (mx_lookup(d, c->domain, s, a, why, sizeof(why))) {
+	case MX_FAIL:
+		fprintf(stderr, "mta-stsctl: %s: cannot look up its MX records: "
+		    "%s; give --mx\n", c->domain, why);
+		goto out;
+	case MX_NONE:
+		fprintf(stderr, "mta-stsctl: %s: no MX records: its mail goes "
+		    "to its address records, which MTA-STS does not cover; "
+		    "publish MX records first, or give --mx\n", c->domain);
+		goto out;
+	case MX_NXDOMAIN:
+		fprintf(stderr, "mta-stsctl: %s: the name does not exist in the "
+		    "DNS (NXDOMAIN from %s); give --mx\n", c->domain,
+		    dns_name(d));
+		goto out;
+	case MX_NULL:
+		fprintf(stderr, "mta-stsctl: %s: a null MX (RFC 7505): the "
+		    "domain takes no mail, so there is nothing for MTA-STS to "
+		    "protect\n", c->domain);
+		goto out;
+	case MX_FOUND:
+		break;
+	}
+	printf("%s: MX records from %s:", c->domain, dns_name(d));
+	for (size_t i = 0; i < s->n; i++)
+		printf(" %u %s%s", s->v[i].pref, s->v[i].host, i + 1 < s->n ?
+		    "," : "");
+	printf("\n");
+	if ((n = mx_patterns(s, pat, MAX_MX, why, sizeof(why))) == -1) {
+		fprintf(stderr, "mta-stsctl: %s: %s; fix the MX records, or "
+		    "give --mx\n", c->domain, why);
+		goto out;
+	}
+	printf("%s: mx lines derived from them:", c->domain);
+	for (int i = 0; i < n; i++)
+		printf(" %s", pat[i]);
+	printf("%s\n", n == 1 && strcmp(pat[0], MX_EXO_PATTERN) == 0 ?
+	    " (every MX host is Exchange Online's: the pattern Microsoft "
+	    "documents)" : "");
+out:
+	dns_close(d);
+	free(s);
+	free(a);
+	return n;
+}
+
 /* see cmd.h */
 int
 cmd_init(int argc, char **argv)
@@ -403,19 +554,16 @@ cmd_init(int argc, char **argv)
 	struct policy	 p;
 	struct policy_diags d;
 	char		 src[8192], id[16], line[600], host[256], date[16];
-	char		 rpt[1024];
+	char		 rpt[1024], derived[MAX_MX][POLICY_HOST_MAX + 1];
 	size_t		 n;
-	int		 rc, served = 0;
+	int		 rc, served = 0, nmx = 0;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
-	if (begin(argc, argv, &o, &c, 1, G_MX | G_AGE | G_RUA, 0, &rc) == -1)
+	if (begin(argc, argv, &o, &c, 1, G_MX | G_AGE | G_RUA | G_DNS, 0,
+	    &rc) == -1)
 		goto out;
 	rc = 1;
-	if (o.nmx == 0) {
-		rc = ctl_usage(argv[0]);
-		goto out;
-	}
 	for (size_t k = 0; k < o.nrua; k++)
 		if (ctl_check_rua(o.rua[k]) == -1)
 			goto out;
@@ -435,6 +583,12 @@ cmd_init(int argc, char **argv)
 	}
 	if (local_read_record(&c) == -1)
 		goto out;
+	/* Without --mx: the mx lines that match the live MX records. */
+	if (o.nmx == 0 && (nmx = derive_mx(&c, &o, derived)) == -1)
+		goto out;
+	if (o.nmx == 0)
+		for (int k = 0; k < nmx; k++)
+			o.mx[o.nmx++] = derived[k];
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 	n = (size_t)snprintf(src, sizeof(src), "# %s, created by mta-stsctl "
@@ -557,12 +711,13 @@ cmd_mode(int argc, char **argv)
 	char			*newsrc;
 	int			 i, rc;
 
-	if ((i = begin(argc, argv, &o, &c, 2, 0, 1, &rc)) != -1) {
+	if ((i = begin(argc, argv, &o, &c, 2, G_DNS | G_TLS | G_PRE, 1,
+	    &rc)) != -1) {
 		if (policy_mode_parse(argv[i + 1], &m) == -1)
 			fprintf(stderr, "mta-stsctl: mode '%s': testing, "
 			    "enforce or none\n", argv[i + 1]);
 		else if ((newsrc = edit_mode(c.src, c.srclen, m)) != NULL) {
-			rc = change(&c, newsrc, o.publish);
+			rc = change(&c, newsrc, &o);
 			free(newsrc);
 		}
 	}
@@ -580,8 +735,8 @@ cmd_set(int argc, char **argv)
 	size_t		 n = 0;
 	int		 rc, keep;
 
-	if (begin(argc, argv, &o, &c, 1, G_MX | G_ADDDEL | G_AGE, 1, &rc) ==
-	    -1)
+	if (begin(argc, argv, &o, &c, 1, G_MX | G_ADDDEL | G_AGE | G_DNS |
+	    G_TLS | G_PRE, 1, &rc) == -1)
 		goto out;
 	/* Room for every mx the policy has and every one added. */
 	if ((mx = calloc(c.pol.nmx + o.nmx + o.nadd + 1, sizeof(*mx))) ==
@@ -589,7 +744,8 @@ cmd_set(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if ((o.given & G_MX && o.given & G_ADDDEL) || o.given == 0) {
+	if ((o.given & G_MX && o.given & G_ADDDEL) ||
+	    (o.given & (G_MX | G_ADDDEL | G_AGE)) == 0) {
 		rc = ctl_usage(argv[0]);
 		goto out;
 	}
@@ -635,7 +791,7 @@ cmd_set(int argc, char **argv)
 		s2 = s1;
 		s1 = NULL;
 	}
-	rc = change(&c, s2, o.publish);
+	rc = change(&c, s2, &o);
 out:
 	free(mx);
 	free(s1);

@@ -138,7 +138,8 @@ status_one(const struct local *base, const char *domain,
 	struct local	 c;
 	struct tls_cred	*ec, *rsa, *cred;
 	char		 sha[65], next[16], why[512] = "", served_s[600];
-	const char	*drift = NULL;
+	char		 agewhy[128];
+	const char	*drift = NULL, *short_age;
 	long		 left = 0;
 	int		 ok, problems = 0, published = -1;
 
@@ -196,8 +197,10 @@ status_one(const struct local *base, const char *domain,
 			memcpy(served_s, tmp, sizeof(tmp));
 		}
 	}
+	short_age = policy_short_max_age(&c.pol, agewhy, sizeof(agewhy));
 	problems = drift != NULL || cred == NULL || left < 14 ||
-	    strcmp(served_s, "serves this policy") != 0 || published == 0;
+	    strcmp(served_s, "serves this policy") != 0 || published == 0 ||
+	    short_age != NULL;
 	if (json) {
 		printf("%s\n  {\"domain\": ", *printed ? "," : "");
 		(*printed)++;
@@ -212,6 +215,11 @@ status_one(const struct local *base, const char *domain,
 		printf("], \"id\": ");
 		if (c.has_rec)
 			ctl_json_str(c.rec.id);
+		else
+			printf("null");
+		printf(", \"max_age_warning\": ");
+		if (short_age != NULL)
+			ctl_json_str(short_age);
 		else
 			printf("null");
 		printf(", \"published\": %s", published == -1 ? "null" :
@@ -241,6 +249,8 @@ status_one(const struct local *base, const char *domain,
 		    policy_mode_name(c.pol.mode), c.pol.max_age);
 		for (size_t k = 0; k < c.pol.nmx; k++)
 			printf(" %s", c.pol.mx[k]);
+		if (short_age != NULL)
+			printf("\n  warning: %s", short_age);
 		printf("\n  id: %s", c.has_rec ? c.rec.id : "(none)");
 		if (published == 1)
 			printf(" (published %s)", c.rec.published_at);

@@ -154,16 +154,21 @@ ids_format(const struct idrec *r, const char *domain)
 	return s;
 }
 
-/* see ids.h */
-int
-ids_used(const struct idrec *r, const char *id)
+/* Is id among the ids issued before the current one? */
+static int
+in_history(const struct idrec *r, const char *id)
 {
-	if (strcmp(r->id, id) == 0)
-		return 1;
 	for (size_t i = 0; i < r->nhistory; i++)
 		if (strcmp(r->history[i], id) == 0)
 			return 1;
 	return 0;
+}
+
+/* see ids.h */
+int
+ids_used(const struct idrec *r, const char *id)
+{
+	return strcmp(r->id, id) == 0 || in_history(r, id);
 }
 
 static int
@@ -236,7 +241,12 @@ ids_issue(struct idrec *r, const char *id, const char *sha256,
 		if (until > ids_time(r->cached_until))
 			stamp(until, r->cached_until);
 	}
-	if (r->id[0] != '\0' && !ids_used(r, id)) {
+	/*
+	 * The current id joins the history, once: a new id never was used
+	 * (ids_next), but an adopted one may have been.
+	 */
+	if (r->id[0] != '\0' && strcmp(r->id, id) != 0 &&
+	    !in_history(r, r->id)) {
 		if (r->nhistory == IDS_HISTORY_MAX) {
 			memmove(r->history[0], r->history[1],
 			    (IDS_HISTORY_MAX - 1) * sizeof(r->history[0]));

@@ -11,7 +11,6 @@
 #include "lib/policy.h"
 
 #define AGE_DAY		86400UL
-#define AGE_TWO_WEEKS	1209600UL
 #define SHOW_MAX	64	/* characters of a value quoted in a message */
 
 enum field {
@@ -186,6 +185,18 @@ policy_mx_match(const char *pattern, const char *host)
 		if (ascii_lower(host[i]) != pattern[i])
 			return 0;
 	return 1;
+}
+
+/* see policy.h */
+const char *
+policy_short_max_age(const struct policy *p, char *buf, size_t bufsz)
+{
+	if (p->mode != POLICY_MODE_ENFORCE ||
+	    p->max_age >= POLICY_ENFORCE_AGE_MIN)
+		return NULL;
+	snprintf(buf, bufsz, "max_age %lu is under %lu (one week), short for "
+	    "mode enforce", p->max_age, POLICY_ENFORCE_AGE_MIN);
+	return buf;
 }
 
 /* see policy.h */
@@ -521,6 +532,7 @@ policy_parse(const char *src, size_t len, struct policy *p,
 	struct parser	 ps;
 	size_t		 start, end, next;
 	unsigned	 last;
+	char		 why[128];
 	int		 f;
 
 	memset(p, 0, sizeof(*p));
@@ -570,10 +582,8 @@ policy_parse(const char *src, size_t len, struct policy *p,
 		diag(&ps, POLICY_WARNING, ps.seen[F_MAX_AGE], "max_age %lu is "
 		    "under 86400 (one day): senders re-fetch often and some "
 		    "replace it with 86400", p->max_age);
-	else if (p->mode == POLICY_MODE_ENFORCE && p->max_age < AGE_TWO_WEEKS)
-		diag(&ps, POLICY_WARNING, ps.seen[F_MAX_AGE], "max_age %lu is "
-		    "under 1209600 (two weeks), short for mode enforce",
-		    p->max_age);
+	else if (policy_short_max_age(p, why, sizeof(why)) != NULL)
+		diag(&ps, POLICY_WARNING, ps.seen[F_MAX_AGE], "%s", why);
 	if (p->mode == POLICY_MODE_NONE && p->nmx == 0)
 		diag(&ps, POLICY_WARNING, ps.seen[F_MODE], "mode 'none' without "
 		    "mx: one known sender rejects such a policy; keep the "
