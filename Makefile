@@ -262,7 +262,7 @@ bench: bench-deps
 
 fuzz: deps
 	@$(MAKE) --no-print-directory all $(FUZZERS)
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/run.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/fuzz.sh
 
 # Binaries, man pages, the unit, and (only if none is there yet) the
 # example configuration and its directories.  The mta-stsd account is the

@@ -173,17 +173,17 @@ suite_start() {
 	trap 'sigpipes=$((sigpipes + 1))' PIPE
 }
 
-# at_cleanup COMMAND: a shell command for suite_cleanup to run, after the
-# suite's processes are stopped and before its directory goes.
+# at_cleanup COMMAND: a shell command for suite_cleanup to run before the
+# suite's processes are stopped and its directory goes.
 at_cleanup() {
 	on_cleanup="$on_cleanup${on_cleanup:+; }$1"
 }
 
-# suite_cleanup: stops every process tracked, runs the at_cleanup
-# commands, removes $tmp (kept, and named, when KEEP_TMP is set).
+# suite_cleanup: runs the at_cleanup commands, stops every process
+# tracked, removes $tmp (kept, and named, when KEEP_TMP is set).
 suite_cleanup() {
-	stop_all
 	[ -z "$on_cleanup" ] || eval "$on_cleanup"
+	stop_all
 	[ -n "${tmp:-}" ] && [ -d "$tmp" ] || return 0
 	if [ -n "${KEEP_TMP:-}" ]; then
 		echo "# kept $tmp"

@@ -22,6 +22,7 @@
 #include "ctl/cli.h"
 #include "ctl/local.h"
 #include "lib/ascii.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/file.h"
 #include "lib/ids.h"
@@ -332,13 +333,14 @@ local_expected_cred(const struct local *c, struct tls_certs **cs)
  * Asks the server over HTTPS what it serves for the domain.  Returns 1
  * when it is body, 0 when something else (reason in why), -1 on error.
  */
-int
-local_served(const struct local *c, const struct tls_cred *cred, const char *body,
-    size_t len, char *why, size_t whysz)
+/* local_served(), with the fetch bounded by timeout_ms. */
+static int
+served_within(const struct local *c, const struct tls_cred *cred,
+    const char *body, size_t len, int timeout_ms, char *why, size_t whysz)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
-	struct resp	*f;
+	struct resp		*f;
 	int			 rc;
 
 	if (server_addr(c, &ss, &sl) == -1) {
@@ -349,7 +351,7 @@ local_served(const struct local *c, const struct tls_cred *cred, const char *bod
 	if ((f = malloc(sizeof(*f))) == NULL)
 		return -1;
 	if (tls_fetch_policy((struct sockaddr *)&ss, sl, c->host, cred,
-	    FETCH_MS, f, why, whysz) == -1)
+	    timeout_ms, f, why, whysz) == -1)
 		rc = -1;
 	else if (f->status != 200) {
 		snprintf(why, whysz, "status %u", f->status);
@@ -363,23 +365,39 @@ local_served(const struct local *c, const struct tls_cred *cred, const char *bod
 	return rc;
 }
 
-/* SIGHUP, then ask until the body is served or CONFIRM_MS passes. */
+/* see local.h */
+int
+local_served(const struct local *c, const struct tls_cred *cred,
+    const char *body, size_t len, char *why, size_t whysz)
+{
+	return served_within(c, cred, body, len, FETCH_MS, why, whysz);
+}
+
+/*
+ * SIGHUP, then ask until the body is served or CONFIRM_MS passes: the
+ * fetches count, and none outlasts the deadline (a server that accepts
+ * and never answers would otherwise take a fetch's time per turn).
+ */
 int
 local_reload_until_served(const struct local *c, pid_t pid,
     const struct tls_cred *cred, const char *body, size_t len)
 {
-	struct timespec	 ts = { 0, 100 * 1000000L };
+	struct timespec	 ts = { 0, 100 * 1000000L }, deadline;
 	char		 why[512] = "";
-	int		 rc = -1;
+	int		 left;
 
+	clock_deadline(&deadline, CONFIRM_MS);
 	if (kill(pid, SIGHUP) == -1) {
 		fprintf(stderr, "mta-stsctl: cannot signal the server (pid "
 		    "%ld): %s\n", (long)pid, strerror(errno));
 		return -1;
 	}
-	for (int waited = 0; waited < CONFIRM_MS; waited += 100) {
+	for (;;) {
 		nanosleep(&ts, NULL);
-		if ((rc = local_served(c, cred, body, len, why, sizeof(why))) == 1)
+		if ((left = clock_left_ms(&deadline)) == 0)
+			break;
+		if (served_within(c, cred, body, len, left < FETCH_MS ? left :
+		    FETCH_MS, why, sizeof(why)) == 1)
 			return 0;
 	}
 	fprintf(stderr, "mta-stsctl: %s: the server does not serve the new "

@@ -16,6 +16,8 @@
 #   testing.test   mode testing, MX with an expired certificate: WARN
 #   expired.test   the same in enforce: FAIL
 #   uncovered.test an MX the policy's mx patterns do not cover
+#   deep.test      mx *.deep.test: an MX one label below it (covered), one
+#                  two labels below (not covered: a wildcard is one label)
 #   twotxt.test    two v=STSv1 TXT records
 #   stale.test     DNS holds an older id than the one recorded
 #   drift.test     the local policy changed, the server not reloaded
@@ -69,7 +71,7 @@ command -v openssl >/dev/null || missing_end "check: openssl missing"
 # ---- certificates, policies, configuration --------------------------------
 
 mxonly="flood plain wrongmx soon"
-served="good testing expired uncovered twotxt stale drift v6only nomx badrpt hang $mxonly"
+served="good testing expired uncovered deep twotxt stale drift v6only nomx badrpt hang $mxonly"
 names=
 for d in $served; do names="$names mta-sts.$d.test"; done
 mkcert "$tmp/ca" ca
@@ -101,6 +103,7 @@ done
 pol testing.test testing mx.expired.test
 pol expired.test enforce mx.expired.test
 pol uncovered.test enforce mx.other.test
+pol deep.test enforce '*.deep.test'
 pol hang.test enforce mx.hang.test
 for d in $mxonly; do pol $d.test enforce "mx.$d.test"; done
 
@@ -145,6 +148,8 @@ for d in $served $odd; do
 	testing|expired) set -- "$@" "--mx-host=$d.test,mx.expired.test,10" ;;
 	hang|flood|plain|wrongmx|soon)
 		set -- "$@" "--mx-host=$d.test,mx.$d.test,10" ;;
+	deep) set -- "$@" "--mx-host=deep.test,mx.deep.test,10" \
+	    "--mx-host=deep.test,a.b.deep.test,20" ;;
 	*) set -- "$@" "--mx-host=$d.test,mx.good.test,10" ;; esac
 	case $d in testing|badrpt) ;;
 	# shellcheck disable=SC2059
@@ -161,7 +166,9 @@ bg "$tmp/dnsmasq.log" dnsmasq $(dnsmasq_args) "$@" \
     --host-record=mx.plain.test,127.0.0.23 \
     --host-record=mx.soon.test,127.0.0.24 \
     --host-record=mx.flood.test,127.0.0.25 \
-    --host-record=mx.wrongmx.test,127.0.0.20
+    --host-record=mx.wrongmx.test,127.0.0.20 \
+    --host-record=mx.deep.test,127.0.0.20 \
+    --host-record=a.b.deep.test,127.0.0.20
 bg "$tmp/mta-stsd.log" "$daemon" -d -f "$conf"
 bg "$tmp/https.log" "$PY" tests/check/https.py 127.0.0.3 \
     "$tmp/ca/odd.pem" "$tmp/ca/odd.key"
@@ -316,6 +323,13 @@ run 2 uncovered.test
 has '^FAIL mx.policy: mx.good.test matches no mx pattern of the policy' \
     "^     fix: add it to the policy: 'mta-stsctl set uncovered.test --add-mx mx.good.test'" \
     '^OK   mx.tls: mx.good.test'
+
+# A wildcard covers one label: a.b.deep.test is two below *.deep.test.
+run 2 deep.test
+has '^OK   mx.policy: mx.deep.test matches mx \*\.deep\.test$' \
+    '^FAIL mx.policy: a.b.deep.test matches no mx pattern of the policy' \
+    "^     fix: add it to the policy: 'mta-stsctl set deep.test --add-mx a.b.deep.test'"
+hasnt '^OK   mx.policy: a.b.deep.test'
 
 run 2 twotxt.test
 has '^FAIL dns.txt: _mta-sts.twotxt.test: 2 v=STSv1 records: senders require exactly one'

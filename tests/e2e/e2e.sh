@@ -189,10 +189,128 @@ out=$(sclient mta-sts.a.test -cipher ECDHE-RSA-AES256-GCM-SHA384)
 case $out in *"Peer signature type: RSA"*"Cipher    : ECDHE-RSA-AES256-GCM-SHA384"*) ok "RSA certificate for an RSA-only client" ;; *) not_ok "a.test RSA: $out" ;; esac
 out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-CHACHA20-POLY1305)
 case $out in *"Cipher    : ECDHE-ECDSA-CHACHA20-POLY1305"*) ok "ChaCha20-Poly1305" ;; *) not_ok "chacha: $out" ;; esac
-out=$(sclient mta-sts.a.test -cipher ECDHE-ECDSA-AES128-SHA256)
-case $out in *"Cipher is (NONE)"*|*"handshake failure"*|*"no cipher"*) ok "CBC refused" ;; *) not_ok "CBC: $out" ;; esac
-out=$(sclient mta-sts.a.test -tls1_1)
-case $out in *"Cipher is (NONE)"*|*alert*|*"no protocols"*) ok "TLS 1.1 refused" ;; *) not_ok "TLS 1.1: $out" ;; esac
+
+# --- what the server refuses, offered by a client that would take it.
+# OpenSSL 3's client at its default security level refuses TLS 1.0 and
+# 1.1 itself (legacy signature algorithms): at level 0 only the server can
+# refuse.  A control, openssl s_server on another port with the same
+# certificates and every suite, takes the same offers: so each check can
+# fail.  This openssl cannot offer SSL 3 at all (s_client has no -ssl3),
+# so SSL 3 is not tried.
+psk=0123456789abcdef
+cport=$(free_port)
+openssl s_server -quiet -accept "127.0.0.1:$cport" -cert "$c/a-rsa.pem" \
+    -key "$c/a-rsa.key" -dcert "$c/a-ec.pem" -dkey "$c/a-ec.key" \
+    -psk "$psk" -cipher 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' \
+    >"$tmp/control.log" 2>&1 &
+control=$!
+track "$control"
+i=0
+while ! python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' "$cport" 2>/dev/null &&
+    [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+
+# offer PORT ARGS...: what openssl s_client says of its handshake with
+# 127.0.0.1:PORT, server name mta-sts.a.test, offering as ARGS say.
+offer() {
+	_p=$1
+	shift
+	echo Q | timeout 10 openssl s_client -connect "127.0.0.1:$_p" \
+	    -servername mta-sts.a.test "$@" 2>&1
+}
+# took OUT VERSION: the handshake completed, in VERSION.
+took() {
+	case $1 in *"Cipher is (NONE)"*) return 1 ;; esac
+	printf '%s\n' "$1" | grep -qx "    Protocol  : $2"
+}
+# refused_by_server OUT: the handshake failed on the server's answer (an
+# alert, or a record of another version), not by the client's own choice.
+refused_by_server() {
+	case $1 in *"Cipher is (NONE)"*) ;; *) return 1 ;; esac
+	case $1 in
+	*"no protocols available"* | *"no ciphers available"* | \
+	*"legacy sigalg"* | *"no cipher match"* | *"unsupported protocol"*)
+		return 1 ;;
+	*"alert"* | *"wrong version number"*) return 0 ;;
+	esac
+	return 1
+}
+# refuses WHAT VERSION ARGS...: mta-stsd refuses the offer (ARGS), which
+# the control takes in VERSION.
+refuses() {
+	_what=$1 _v=$2
+	shift 2
+	_out=$(offer "$port" "$@")
+	_ctl=$(offer "$cport" "$@")
+	if ! took "$_ctl" "$_v"; then
+		not_ok "$_what: the control server does not take the offer either: $(printf '%s\n' "$_ctl" | grep -a 'Protocol  :\|Cipher is\|routines' | head -3)"
+	elif refused_by_server "$_out"; then
+		ok "$_what refused (the control server takes it in $_v)"
+	else
+		not_ok "$_what: $(printf '%s\n' "$_out" | grep -a 'Protocol  :\|Cipher is\|routines' | head -3)"
+	fi
+}
+refuses "TLS 1.0" TLSv1 -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
+refuses "TLS 1.1" TLSv1.1 -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+refuses "CBC (ECDHE-ECDSA-AES128-SHA256)" TLSv1.2 -tls1_2 \
+    -cipher 'ECDHE-ECDSA-AES128-SHA256:@SECLEVEL=0'
+# PSK suites need a key on both sides (python's ssl offers none): the
+# whole list in one handshake.
+psks=$(openssl ciphers -s -tls1_2 -psk 'PSK:@SECLEVEL=0')
+refuses "$(echo "$psks" | tr ':' '\n' | wc -l) PSK suites in one offer" TLSv1.2 \
+    -tls1_2 -psk "$psk" -cipher "$psks:@SECLEVEL=0"
+
+# Every other suite this OpenSSL knows, one handshake each (offers.py):
+# the server takes the six ECDHE suites with AEAD ciphers, and refuses
+# everything else, with an alert of its own: CBC, NULL, CCM, ARIA,
+# Camellia, RSA key exchange, DHE, anonymous.  The control takes each (but
+# DSS: it has no DSA certificate).
+served_suites="ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384
+ECDHE-ECDSA-CHACHA20-POLY1305 ECDHE-RSA-AES128-GCM-SHA256
+ECDHE-RSA-AES256-GCM-SHA384 ECDHE-RSA-CHACHA20-POLY1305"
+openssl ciphers -v -s -tls1_2 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' >"$tmp/suites"
+all=$(awk '{ print $1 }' "$tmp/suites")
+alerts0=$(grep -c 'closed: sent alert 40' "$tmp/log")
+# shellcheck disable=SC2086
+python3 tests/e2e/offers.py "$port" mta-sts.a.test $all >"$tmp/offers" 2>&1
+alerts=$(($(grep -c 'closed: sent alert 40' "$tmp/log") - alerts0))
+# shellcheck disable=SC2086
+python3 tests/e2e/offers.py "$cport" mta-sts.a.test $all >"$tmp/control" 2>&1
+nsuites=0
+nrefused=0
+for s in $all; do
+	nsuites=$((nsuites + 1))
+	got=$(awk -v s="$s" '$2 == s' "$tmp/offers")
+	ctl=$(awk -v s="$s" '$2 == s { print $1 }' "$tmp/control")
+	info=$(awk -v s="$s" '$1 == s { print $3, $4, $5, $6 }' "$tmp/suites")
+	case " $(echo $served_suites) " in
+	*" $s "*)
+		case $got in
+		"accepted $s TLSv1.2 $s") ok "suite $s ($info) taken, TLS 1.2" ;;
+		*) not_ok "suite $s ($info) not taken: $got" ;;
+		esac
+		continue ;;
+	esac
+	nrefused=$((nrefused + 1))
+	case $info in
+	*Au=DSS*) ctl=accepted ;;
+	esac
+	if [ "$ctl" != accepted ]; then
+		not_ok "suite $s ($info): the control server does not take it either: $(awk -v s="$s" '$2 == s' "$tmp/control")"
+	elif [ "${got%% *}" = refused ]; then
+		ok "suite $s ($info) refused by the server"
+	else
+		not_ok "suite $s ($info): $got"
+	fi
+done
+check "every suite offered ($nsuites): one answer each, from both servers" \
+    test "$(grep -c . "$tmp/offers")" = "$nsuites" -a "$(grep -c . "$tmp/control")" = "$nsuites"
+check "the server sent the alert itself for each suite refused ($alerts of $nrefused)" \
+    test "$alerts" -ge "$nrefused"
+stop_pid "$control"
 out=$(sclient unknown.test)
 case $out in *"unrecognized name"*) ok "unknown server name: alert unrecognized_name" ;; *) not_ok "unknown name: $out" ;; esac
 out=$(sclient mta-sts.d.test)
@@ -341,11 +459,55 @@ check "watch: same process" kill -0 "$pid"
 # --- access log
 check "access log line" grep -q 'access: 127.0.0.1 mta-sts.a.test "GET /.well-known/mta-sts.txt" 200 [0-9]* [0-9]*us' "$tmp/log"
 
+# --- the sandbox: the serving process reads policy_dir and cert_dir (and
+# the directories the links in cert_dir pointed to at start), nothing
+# else.  Put in place while it runs: a policy that is a link to a file
+# outside, a certificate and key linked from outside.  With the sandbox
+# (Landlock) the reads are refused, EACCES in the log, and the domains not
+# served; the control below, sandbox = no, reads and serves the same files.
+mkdir -p "$tmp/outside"
+printf 'version: STSv1\nmode: enforce\nmx: mx.z.test\nmax_age: 1209600\n' >"$tmp/outside/z.test.txt"
+cert "$c" z ec256 90 mta-sts.z.test
+cert "$tmp/outside" zz ec256 90 mta-sts.zz.test
+printf 'version: STSv1\nmode: enforce\nmx: mx.zz.test\nmax_age: 1209600\n' >"$p/zz.test.txt"
+chmod -R a+rX "$tmp/outside" "$p" "$c"
+ln -s "$tmp/outside/z.test.txt" "$p/z.test.txt"
+ln -s "$tmp/outside/zz.pem" "$c/zz.pem"
+ln -s "$tmp/outside/zz.key" "$c/zz.key"
+server_reload
+if grep -q 'sandbox: no Landlock' "$tmp/log"; then
+	not_ok "sandbox: no Landlock in this kernel: reads are not confined"
+else
+	check "sandbox: a policy linked from outside policy_dir: read refused, logged" \
+	    grep -q "policy: $p/z.test.txt: cannot read: Permission denied" "$tmp/log"
+	check "sandbox: a certificate linked from outside cert_dir: read refused, logged" \
+	    grep -q "certs: $c/zz\.\(pem\|key\): Permission denied" "$tmp/log"
+	out=$(sclient mta-sts.z.test)
+	case $out in *"unrecognized name"*) ok "sandbox: the domain of that policy is not served" ;; *) not_ok "sandbox: z.test served: $(echo "$out" | grep 'subject=\|Cipher is')" ;; esac
+	out=$(sclient mta-sts.zz.test)
+	case $out in *"unrecognized name"*) ok "sandbox: the domain of that certificate is not served" ;; *) not_ok "sandbox: zz.test served: $(echo "$out" | grep 'subject=\|Cipher is')" ;; esac
+fi
+
 # --- stop (SIGKILL after 8 s: then the exit status is 137)
 server_stop 8
 rc=$?
 check "SIGTERM: exit 0" test "$rc" = 0
 check "SIGTERM: pid file removed" test ! -e "$tmp/run/mta-stsd.pid"
+
+# The sandbox's control: the same links, sandbox = no: read and served.
+write_conf a.test
+echo "sandbox = no" >>"$conf"
+denied=$(grep -c 'Permission denied' "$tmp/log")
+server_up "$conf"
+case $(fetch z.test) in
+*"mx: mx.z.test"*) ok "sandbox = no (control): the policy linked from outside is read and served" ;;
+*) not_ok "sandbox = no (control): z.test: $(fetch z.test 2>&1)" ;;
+esac
+out=$(sclient mta-sts.zz.test)
+case $out in *"subject=CN = mta-sts.zz.test"*) ok "sandbox = no (control): the certificate linked from outside is read and served" ;; *) not_ok "sandbox = no (control): zz.test: $(echo "$out" | grep 'subject=\|Cipher is\|alert')" ;; esac
+check "sandbox = no (control): no read refused" test "$(grep -c 'Permission denied' "$tmp/log")" = "$denied"
+server_stop
+rm -f "$p/z.test.txt" "$p/zz.test.txt" "$c/z.pem" "$c/z.key" "$c/zz.pem" "$c/zz.key"
 # --- workers: threads, each with its own SO_REUSEPORT listener
 # threads PID: the threads of a process.
 threads() { ls "/proc/$1/task" | wc -l; }

@@ -5,11 +5,13 @@
 # which ids are issued and recorded, and that every refusal changes nothing
 # on disk (checksums of the policy directory, .ids included).
 #
+# Then the changes the server cannot serve (tests/life/unserved.sh).
+#
 # Bounded: every mta-stsctl run has its own timeout, and the whole script
-# runs under one (LIFE_TIMEOUT, 90 s); it normally takes well under 60 s.
+# runs under one (LIFE_TIMEOUT, 150 s); it normally takes well under 90 s.
 cd "$(dirname "$0")/../.." || exit 1
 if [ -z "${LIFE_TIMED:-}" ]; then
-	LIFE_TIMED=1 exec timeout -k 5 "${LIFE_TIMEOUT:-90}" sh tests/life/life.sh "$@"
+	LIFE_TIMED=1 exec timeout -k 5 "${LIFE_TIMEOUT:-150}" sh tests/life/life.sh "$@"
 fi
 . tests/lib.sh
 umask 022
@@ -172,6 +174,10 @@ suite_ca
 cert "$c" a ec256 90 mta-sts.a.test
 cert "$c" rest ec256 90 mta-sts.b.test mta-sts.c.test mta-sts.k.test \
     mta-sts.l.test mta-sts.p.test mta-sts.u.test
+# For tests/life/unserved.sh: ub.test's certificate alone in its files.
+cert "$c" ub ec256 90 mta-sts.ub.test
+cert "$c" un ec256 90 mta-sts.ua.test mta-sts.uc.test mta-sts.ud.test \
+    mta-sts.us.test
 mkdir -p "$p" "$tmp/run"
 chown nobody "$tmp/run"
 
@@ -789,6 +795,9 @@ else
 	not_ok "init u.test after init U.test: a second policy for the same domain: $(ls "$p" | grep -i '^u\.test' | tr '\n' ' ') $(what)"
 fi
 rm -f "$p/U.test.txt" "$p/u.test.txt" "$p/.ids/U.test.id" "$p/.ids/u.test.id"
+
+# --- changes the server cannot serve
+. tests/life/unserved.sh
 
 # --- the server stopped
 server_stop

@@ -12,7 +12,14 @@ list=tests/mutate/list
 secs=${MUTATE_SECONDS:-900}
 
 work=$(mktemp -d /tmp/mta-stsd-mutate.XXXXXX) || exit 1
-trap 'rm -rf "$work"' EXIT
+child=
+# A suite runs in a session of its own: stopping make mutate stops it and
+# everything it started.
+stop_child() {
+	[ -n "$child" ] && kill -TERM -- "-$child" 2>/dev/null
+	child=
+}
+trap 'stop_child; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 # The tree as it is, committed or not, without what the build makes.
@@ -51,17 +58,26 @@ while IFS='	' read -r name suite file sedexp; do
 		echo "broken $name: does not build:"
 		grep -m 3 'error' "$work/build.log"
 		bad=$((bad + 1))
-	elif timeout "$secs" sh tests/run.sh "$suite" >"$work/run.log" 2>&1; then
-		echo "survived $name ($suite): $(tail -1 "$work/run.log")"
-		survived=$((survived + 1))
 	else
-		echo "caught $name ($suite): $(grep -m 1 'FAIL' "$work/run.log" | cut -c1-120)"
-		caught=$((caught + 1))
+		setsid timeout "$secs" sh tests/run.sh "$suite" \
+		    >"$work/run.log" 2>&1 &
+		child=$!
+		wait "$child"
+		rc=$?
+		child=
+		if [ "$rc" -eq 0 ]; then
+			echo "survived $name ($suite): $(tail -1 "$work/run.log")"
+			survived=$((survived + 1))
+		else
+			echo "caught $name ($suite): $(grep -m 1 'FAIL' \
+			    "$work/run.log" | cut -c1-120)"
+			caught=$((caught + 1))
+		fi
 	fi
 	# Back as it was, and newer than its objects: the next build
 	# compiles it again.
 	cp "$work/orig" "$file"
 	touch "$file"
-done <"$top/$list"
+done <"$work/$list"
 echo "mutate: $caught caught, $survived survived, $bad stale or broken"
 [ "$survived" -eq 0 ] && [ "$bad" -eq 0 ]
