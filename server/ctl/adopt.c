@@ -184,90 +184,47 @@ out:
 	return rc;
 }
 
-/* The key of a policy line ("" for none): to compare orders. */
-static size_t
-line_key(const char *p, size_t n, char *key, size_t keysz)
-{
-	size_t	 k = 0;
-
-	while (k < n && p[k] != ':' && k + 1 < keysz) {
-		key[k] = p[k];
-		k++;
-	}
-	key[k < n && p[k] == ':' ? k : 0] = '\0';
-	return k;
-}
-
 /*
  * How the served bytes differ from the canonical body, and whether that
  * matters to senders: the canonical form (CRLF, version, mode, mx,
  * max_age, "key: value") is read the same way by every sender; LF line
- * ends, another order, other spacing and upper-case or repeated mx read
- * the same in all five known senders; blank and comment lines, and a
- * last line without an end, do not.
+ * ends, another order and other spacing read the same in all five known
+ * senders; blank and comment lines, and a last line without an end, do
+ * not (RFC8461 notes: mox and go-mtasts reject them, Stalwart misreads).
  */
 static void
 compare(const char *domain, const struct served *s, const struct policy *p)
 {
-	const char	*q = s->body, *end = s->body + s->len, *eol;
-	const char	*order = "version mode mx max_age";
-	char		 key[16], seen[64] = "", norm[POLICY_SOURCE_MAX];
-	size_t		 n, lf = 0, spacing = 0, lines = 0;
-	int		 matters = 0;
+	static const char	 order[] = "version mode mx max_age";
+	struct policy_shape	 sh;
+	int			 matters;
 
 	if (s->len == p->bodylen && memcmp(s->body, p->body, s->len) == 0) {
 		printf("%s: the served body is already the canonical one: "
 		    "mta-stsd will serve the same bytes\n", domain);
 		return;
 	}
+	policy_served_shape(s->body, s->len, &sh);
 	printf("%s: the served body differs from the canonical body mta-stsd "
 	    "will serve:\n", domain);
-	for (; q < end; q = eol + 1) {
-		lines++;
-		if ((eol = memchr(q, '\n', (size_t)(end - q))) == NULL) {
-			printf("  line %zu has no line end: senders that split "
-			    "on CRLF may drop it\n", lines);
-			matters = 1;
-			eol = end;
-		}
-		n = (size_t)(eol - q);
-		if (eol < end && (n == 0 || q[n - 1] != '\r'))
-			lf++;
-		else if (n > 0 && q[n - 1] == '\r')
-			n--;
-		if (n == 0 || q[0] == '#') {
-			printf("  line %zu: %s: go-mtasts and mox reject the "
-			    "policy, Stalwart may misread it\n", lines, n == 0 ?
-			    "a blank line" : "a comment line");
-			matters = 1;
-			continue;
-		}
-		line_key(q, n, key, sizeof(key));
-		/* The keys in their order, each named once. */
-		if (key[0] != '\0' && strlen(seen) + strlen(key) + 2 <
-		    sizeof(seen) && (strcmp(key, "mx") != 0 ||
-		    strstr(seen, "mx") == NULL))
-			snprintf(seen + strlen(seen), sizeof(seen) -
-			    strlen(seen), "%s%s", seen[0] != '\0' ? " " : "", key);
-		if (key[0] != '\0' && n < sizeof(norm)) {
-			const char *v = q + strlen(key) + 1;
-
-			while (v < q + n && (*v == ' ' || *v == '\t'))
-				v++;
-			snprintf(norm, sizeof(norm), "%s: %.*s", key,
-			    (int)(q + n - v), v);
-			if (strlen(norm) != n || memcmp(norm, q, n) != 0)
-				spacing++;
-		}
-	}
-	if (lf > 0)
+	if (sh.lf > 0)
 		printf("  %zu of %zu lines end with LF, not CRLF (RFC 8461 asks "
-		    "for CRLF; every known sender reads both)\n", lf, lines);
-	if (strcmp(seen, order) != 0)
-		printf("  the keys come in the order '%s', not '%s'\n", seen,
-		    order);
-	if (spacing > 0)
-		printf("  %zu lines are not spaced as 'key: value'\n", spacing);
+		    "for CRLF; every known sender reads both)\n", sh.lf,
+		    sh.lines);
+	if (strcmp(sh.order, order) != 0)
+		printf("  the keys come in the order '%s', not '%s'\n",
+		    sh.order, order);
+	if (sh.spacing > 0)
+		printf("  %zu lines are not spaced as 'key: value'\n",
+		    sh.spacing);
+	if (sh.blank > 0 || sh.comment > 0)
+		printf("  %zu blank and %zu comment lines: go-mtasts and mox "
+		    "reject such a policy, Stalwart may misread it\n", sh.blank,
+		    sh.comment);
+	if (sh.no_final_eol)
+		printf("  the last line has no line end: senders that split on "
+		    "CRLF may drop it\n");
+	matters = sh.blank > 0 || sh.comment > 0 || sh.no_final_eol;
 	if (matters)
 		printf("%s: this matters to some senders: those that rejected "
 		    "or misread the served body will read the canonical one as "

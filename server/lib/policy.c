@@ -660,3 +660,47 @@ policy_served_hazards(const char *body, size_t len,
 	}
 	return n;
 }
+
+/* see policy.h */
+void
+policy_served_shape(const char *body, size_t len, struct policy_shape *s)
+{
+	const char	*q = body, *end = body + len, *eol, *v;
+	size_t		 n, k, ol;
+
+	memset(s, 0, sizeof(*s));
+	while (q < end) {
+		s->lines++;
+		if ((eol = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+			s->no_final_eol = 1;
+			eol = end;
+		}
+		n = (size_t)(eol - q);
+		if (eol < end && (n == 0 || q[n - 1] != '\r'))
+			s->lf++;
+		else if (n > 0 && q[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			s->blank++;
+		else if (q[0] == '#')
+			s->comment++;
+		else if ((v = memchr(q, ':', n)) != NULL) {
+			k = (size_t)(v - q);
+			/* Spaced as "key: value": one space, nothing trailing. */
+			if (k + 2 > n || v[1] != ' ' || (k + 2 < n &&
+			    (v[2] == ' ' || v[2] == '\t')) || q[n - 1] == ' ' ||
+			    q[n - 1] == '\t')
+				s->spacing++;
+			/* The keys in their order, each named once. */
+			ol = strlen(s->order);
+			if (k > 0 && k < 16 && ol + k + 2 < sizeof(s->order) &&
+			    !(k == 2 && memcmp(q, "mx", 2) == 0 &&
+			    strstr(s->order, "mx") != NULL))
+				snprintf(s->order + ol, sizeof(s->order) - ol,
+				    "%s%.*s", ol > 0 ? " " : "", (int)k, q);
+		}
+		if (eol == end)
+			break;
+		q = eol + 1;
+	}
+}

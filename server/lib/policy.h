@@ -129,4 +129,25 @@ int		 policy_mx_match(const char *pattern, const char *host);
 size_t		 policy_served_hazards(const char *body, size_t len,
 		    void (*fn)(void *, unsigned, const char *), void *arg);
 
+/*
+ * How a served policy body (len bytes, valid for the policy module) is
+ * laid out, against the canonical form: its lines, those ending in LF
+ * alone, blank and comment lines, "key: value" lines spaced otherwise,
+ * whether the last line has no end, and the order of its keys (each
+ * named once, space-separated, "version mode mx max_age" when canonical).
+ * Pure.
+ */
+struct policy_shape {
+	size_t		 lines;
+	size_t		 lf;		/* ending in LF, not CRLF */
+	size_t		 blank;
+	size_t		 comment;
+	size_t		 spacing;	/* not "key: value" exactly */
+	int		 no_final_eol;
+	char		 order[64];
+};
+
+void		 policy_served_shape(const char *body, size_t len,
+		    struct policy_shape *s);
+
 #endif /* POLICY_H */

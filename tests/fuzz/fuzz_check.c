@@ -1,7 +1,7 @@
 /*
  * fuzz_check.c: libFuzzer target for what mta-stsctl check reads from the
  * network: DNS responses (TXT, A, AAAA, MX, NS, SOA), SMTP replies, HTTP responses, TLS-RPT records,
- * served policy bodies.
+ * served policy bodies (their hazards and layout).
  *
  * The first byte picks the parser; the rest is its input.  Every parser
  * must stay within its input and say why it refuses one: a DNS answer
@@ -60,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    DNS_T_MX, DNS_T_NS, DNS_T_SOA, DNS_T_TXT,
 				    DNS_T_A };
 	static struct resp	 f;
+	struct policy_shape	 sh;
 	struct smtp_reply	 r;
 	char			 why[256];
 	size_t			 n = 0;
@@ -95,6 +96,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		if (policy_served_hazards((const char *)data + 1, size - 1,
 		    count, &n) != n)
+			abort();
+		policy_served_shape((const char *)data + 1, size - 1, &sh);
+		if (sh.lf > sh.lines || sh.blank + sh.comment + sh.spacing >
+		    sh.lines || strlen(sh.order) >= sizeof(sh.order) ||
+		    (size > 1 && sh.lines == 0))
 			abort();
 		break;
 	}

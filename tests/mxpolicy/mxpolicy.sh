@@ -481,6 +481,17 @@ stsctl adopt adopt2.test --from-file "$tmp/adopt2.txt" --id "$now_id"
 expect 1
 err "adopt2.test.txt exists; adopt never overwrites a policy"
 
+# Blank and comment lines, no final line end: that matters to senders.
+printf 'version: STSv1\n\n# the mail hosts\nmode: testing\nmx:  mx.filed.test\nmax_age: 86400' \
+    >"$tmp/filed.txt"
+stsctl adopt filed.test --from-file "$tmp/filed.txt" --id 20230101000000Z
+expect 0
+out "^  1 blank and 1 comment lines: go-mtasts and mox reject such a policy" \
+    "^  1 lines are not spaced as 'key: value'$" \
+    "^  the last line has no line end" \
+    "^filed.test: this matters to some senders"
+check "adopt --from-file: the id recorded, not as published" \
+    sh -c "grep -qx 'id: 20230101000000Z' '$p/.ids/filed.test.id' && ! grep -q '^published:' '$p/.ids/filed.test.id'"
 stsctl adopt filed.test --from-file "$tmp/adopt2.txt"
 expect 2
 stsctl adopt filed.test --id 20240101000000Z
