@@ -31,8 +31,8 @@ BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libldns-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
-		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
-		   bind9 bind9-utils bind9-dnsutils nginx
+		   systemd man-db pebble lego certbot python3-aiosmtpd valgrind \
+		   procps bind9 bind9-utils bind9-dnsutils nginx
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -59,10 +59,10 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/local.o $(S)/ctl/life.o $(S)/ctl/status.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
-		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/update.o \
-		   $(S)/ctl/auth.o $(S)/ctl/hook.o $(S)/ctl/publish.o \
-		   $(S)/ctl/replica.o $(S)/ctl/mx.o $(S)/ctl/adopt.o \
-		   $(S)/lib/resp.o \
+		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/acme.o \
+		   $(S)/ctl/cert.o $(S)/ctl/update.o $(S)/ctl/auth.o \
+		   $(S)/ctl/hook.o $(S)/ctl/publish.o $(S)/ctl/replica.o \
+		   $(S)/ctl/mx.o $(S)/ctl/adopt.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 CTL_LIBS	 = -lbearssl -linih -lldns -ljansson -lz
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
@@ -72,17 +72,22 @@ HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 CORE_OBJS	 = $(S)/lib/policy.o $(S)/lib/txt.o $(S)/lib/file.o \
 		   $(S)/lib/pem.o
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_pem \
-		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni
+		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni \
+		   $(T)/unit/test_acme
+# test_acme: what the ACME server answered, from mta-stsctl's acme.c.
+ACME_TEST_OBJS	 = $(S)/ctl/acme.o $(S)/lib/config.o $(S)/lib/addr.o \
+		   $(S)/lib/file.o $(S)/lib/log.o $(S)/lib/policy.o
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
 SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem \
-		   $(SAN)/test_sha2ni
+		   $(SAN)/test_sha2ni $(SAN)/test_acme
 
 # Fuzzers: every source they use compiled once into an archive, from
 # which each target takes what it calls.
 FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 FUZZ_OBJ	 = $(T)/fuzz/obj
 FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
-		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c
+		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c \
+		   $(S)/ctl/acme.c
 FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
 FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lldns -ljansson -lz
 FUZZ_CC		 = clang
@@ -172,6 +177,10 @@ $(SAN)/test_sha2ni: $(T)/unit/test_sha2ni.c $(SAN)/tls/sha2ni.o
 	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
 	    -lbearssl -lcmocka
 
+$(SAN)/test_acme: $(T)/unit/test_acme.c $(ACME_TEST_OBJS:$(S)/%=$(SAN)/%)
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
+	    -linih -lcmocka
+
 $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
 	    -lcmocka
@@ -183,6 +192,9 @@ $(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o \
 
 $(T)/unit/test_sha2ni: $(T)/unit/test_sha2ni.c $(S)/tls/sha2ni.o
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lbearssl -lcmocka
+
+$(T)/unit/test_acme: $(T)/unit/test_acme.c $(ACME_TEST_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -linih -lcmocka
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
@@ -264,7 +276,8 @@ fuzz: deps
 	@$(MAKE) --no-print-directory all $(FUZZERS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/fuzz.sh
 
-# Binaries, man pages, the unit, and (only if none is there yet) the
+# Binaries, man pages, the units (the server; the daily certificate
+# renewal, its timer not enabled), and (only if none is there yet) the
 # example configuration and its directories.  The mta-stsd account is the
 # administrator's to create: see README.md, "Host your policy yourself".
 install: all
@@ -276,9 +289,12 @@ install: all
 	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/ctl/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
-	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
-	    systemd/mta-stsd.service.in >$(DESTDIR)$(UNITDIR)/mta-stsd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	for u in mta-stsd.service mta-stsctl-renew.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
+		    systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(INSTALL) -m 0644 systemd/mta-stsctl-renew.timer $(DESTDIR)$(UNITDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf ] || \
 	    $(INSTALL) -m 0644 $(S)/mta-stsd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf
@@ -290,7 +306,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/mta-stsd.conf.5 \
-	    $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	    $(DESTDIR)$(UNITDIR)/mta-stsd.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.timer
 
 clean:
 	rm -f $(S)/*.o $(S)/*/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)

@@ -8,10 +8,10 @@
 #
 # SUITE is one of
 #   unit golden cli man e2e tlsrpt life fetchers check publish mxpolicy acme
-#   install valgrind stress fuzz
+#   cert install valgrind stress fuzz
 #   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, life,
-#              check, publish and mxpolicy again on the AddressSanitizer +
-#              UndefinedBehaviorSanitizer builds (server/san/)
+#              check, publish, mxpolicy and cert again on the AddressSanitizer
+#              + UndefinedBehaviorSanitizer builds (server/san/)
 #   san:NAME   one of those on the sanitizer builds (san:e2e, san:unit)
 #
 # Each suite runs with MTA_STSD_TEST_RUN set to a token of its own.  A
@@ -23,8 +23,8 @@
 cd "$(dirname "$0")/.." || exit 1
 
 PLAIN="golden cli man e2e tlsrpt life fetchers check publish mxpolicy acme \
-install valgrind stress"
-SAN="unit golden cli e2e tlsrpt life check publish mxpolicy"
+cert install valgrind stress"
+SAN="unit golden cli e2e tlsrpt life check publish mxpolicy cert"
 
 usage() {
 	echo "usage: sh tests/run.sh [SUITE...]" >&2

@@ -16,6 +16,8 @@ int	cmd_adopt(int argc, char **argv);
 /* publish.c: the TXT records through [dns] update */
 int	cmd_publish(int argc, char **argv);
 int	cmd_unpublish(int argc, char **argv);
+/* cert.c: a domain's certificate from the [acme] client */
+int	cmd_cert(int argc, char **argv);
 /* status.c */
 int	cmd_status(int argc, char **argv);
 /* reports.c: the TLS-RPT store */

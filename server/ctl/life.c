@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl/check.h"
+#include "ctl/cert.h"
 #include "ctl/cli.h"
 #include "ctl/cmd.h"
 #include "ctl/dns.h"
@@ -545,6 +546,55 @@ out:
 	return n;
 }
 
+/*
+ * init's certificate, with [acme] client set: obtained first when none
+ * in cert_dir covers the policy host, so that a policy is never written
+ * without one.  Returns 1 when one was installed, 0 when none was needed
+ * (or, in a dry run, would be), -1 after saying why (nothing changed).
+ */
+static int
+init_cert(struct local *c, struct cert_done *d)
+{
+	struct tls_certs	*cs;
+	struct tls_cred		*ec, *rsa;
+	char			 why[1536], until[32];
+	struct tm		 tm;
+	pid_t			 pid;
+
+	if (c->cfg.acme_client[0] == '\0')
+		return 0;
+	if ((cs = tls_certs_scan(c->cfg.cert_dir)) == NULL) {
+		fprintf(stderr, "mta-stsctl: %s: %s; nothing created\n",
+		    c->cfg.cert_dir, strerror(errno));
+		return -1;
+	}
+	tls_certs_find(cs, c->host, time(NULL), &ec, &rsa, NULL, 0);
+	tls_certs_free(cs);
+	if (ec != NULL || rsa != NULL)
+		return 0;
+	if (c->dry_run) {
+		printf("%s: would obtain a certificate with %s from %s\n",
+		    c->host, c->cfg.acme_client, c->cfg.acme_directory);
+		return 0;
+	}
+	if ((pid = local_server_pid(c)) == -1) {
+		fprintf(stderr, "mta-stsctl: %s: no certificate covers it, and "
+		    "mta-stsd, whose [acme] listener answers the ACME "
+		    "challenge, is not running; nothing created\n", c->host);
+		return -1;
+	}
+	if (cert_obtain(c, pid, 0, d, why, sizeof(why)) == -1) {
+		fprintf(stderr, "mta-stsctl: %s: no certificate: %s; nothing "
+		    "created\n", c->host, why);
+		return -1;
+	}
+	gmtime_r(&d->not_after, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%d %H:%MZ", &tm);
+	printf("%s: certificate from %s installed in %s; expires %s.\n",
+	    c->host, d->issuer, d->dir, until);
+	return 1;
+}
+
 /* see cmd.h */
 int
 cmd_init(int argc, char **argv)
@@ -553,10 +603,11 @@ cmd_init(int argc, char **argv)
 	struct local	 c;
 	struct policy	 p;
 	struct policy_diags d;
+	struct cert_done cd;
 	char		 src[8192], id[16], line[600], host[256], date[16];
 	char		 rpt[1024], derived[MAX_MX][POLICY_HOST_MAX + 1];
 	size_t		 n;
-	int		 rc, served = 0, nmx = 0;
+	int		 rc, served = 0, nmx = 0, got;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
@@ -617,6 +668,10 @@ cmd_init(int argc, char **argv)
 		fprintf(stderr, "%s\n", policy_diag_format(c.file, &d.v[k],
 		    line, sizeof(line)));
 	policy_diags_free(&d);
+	if ((got = init_cert(&c, &cd)) == -1) {
+		policy_free(&p);
+		goto out;
+	}
 	if (c.dry_run) {
 		printf("%s: would create %s/%s:\n%s", c.domain,
 		    c.cfg.policy_dir, c.file, src);
@@ -627,6 +682,8 @@ cmd_init(int argc, char **argv)
 	if (local_write(c.dirfd, c.file, src, n, 1) == -1) {
 		fprintf(stderr, "mta-stsctl: %s/%s: %s; nothing created\n",
 		    c.cfg.policy_dir, c.file, strerror(errno));
+		if (got == 1 && cd.created)
+			cert_remove(&c);
 		policy_free(&p);
 		goto out;
 	}

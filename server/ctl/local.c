@@ -353,6 +353,8 @@ served_within(const struct local *c, const struct tls_cred *cred,
 	if (tls_fetch_policy((struct sockaddr *)&ss, sl, c->host, cred,
 	    timeout_ms, f, why, whysz) == -1)
 		rc = -1;
+	else if (body == NULL)
+		rc = 1;
 	else if (f->status != 200) {
 		snprintf(why, whysz, "status %u", f->status);
 		rc = 0;
@@ -403,6 +405,59 @@ local_reload_until_served(const struct local *c, pid_t pid,
 	fprintf(stderr, "mta-stsctl: %s: the server does not serve the new "
 	    "policy after %d s: %s\n", c->host, CONFIRM_MS / 1000, why);
 	return -1;
+}
+
+/* see local.h */
+long
+local_domains(const struct local *c, char ***names)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		**v = NULL, **nv;
+	long		 n = 0;
+	int		 fd;
+
+	*names = NULL;
+	if ((fd = dup(c->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		fprintf(stderr, "mta-stsctl: %s: %s\n", c->cfg.policy_dir,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l < 5 ||
+		    strcmp(de->d_name + l - 4, ".txt") != 0)
+			continue;
+		if ((nv = realloc(v, (size_t)(n + 1) * sizeof(*nv))) == NULL ||
+		    (nv[n] = strndup(de->d_name, l - 4)) == NULL) {
+			if (nv != NULL)
+				v = nv;
+			fprintf(stderr, "mta-stsctl: %s\n", strerror(ENOMEM));
+			closedir(d);
+			local_domains_free(v, n);
+			return -1;
+		}
+		v = nv;
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), ctl_strcmp);
+	*names = v;
+	return n;
+}
+
+/* see local.h */
+void
+local_domains_free(char **names, long n)
+{
+	for (long i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 void

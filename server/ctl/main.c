@@ -118,6 +118,19 @@ const struct command ctl_commands[] = {
 	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
 	  "  -n, --dry-run      say what would be removed, change nothing\n"
 	  "      --force        remove it even before then\n" },
+	{ "cert", cmd_cert, "cert [-f CONFIG] [--dry-run] [--force] DOMAIN | "
+	  "--renew",
+	  "Obtain the certificate of mta-sts.DOMAIN with the [acme] client\n"
+	  "(lego or certbot; the challenge answered by mta-stsd's [acme]\n"
+	  "listener), or renew it when it expires within renew_days; install\n"
+	  "it into cert_dir as one rename, wait until mta-stsd serves it and\n"
+	  "print its expiry.  A failure keeps the previous certificate served.\n"
+	  "Only domains with a policy are ever requested.\n"
+	  "  -f, --config FILE  mta-stsd.conf (default " CONFIG_DEFAULT_PATH ")\n"
+	  "  -n, --dry-run      say what would be done, change nothing\n"
+	  "      --force        renew even when not due\n"
+	  "      --renew        every domain whose certificate is due, one at\n"
+	  "                     a time, one line each; exit 1 if any failed\n" },
 	{ "status", cmd_status, "status [-f CONFIG] [--json] [--dns] [DOMAIN]",
 	  "For every domain (or one): mode, mx, max_age, current id, whether the\n"
 	  "policy changed since that id (and, with [dns] update, whether the id\n"

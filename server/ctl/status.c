@@ -2,7 +2,6 @@
  * status.c: mta-stsctl status, what each domain's policy, id,
  * certificate and server are doing now.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl/auth.h"
+#include "ctl/cert.h"
 #include "ctl/cli.h"
 #include "ctl/cmd.h"
 #include "ctl/local.h"
@@ -138,10 +138,12 @@ status_one(const struct local *base, const char *domain,
 	struct local	 c;
 	struct tls_cred	*ec, *rsa, *cred;
 	char		 sha[65], next[16], why[512] = "", served_s[600];
-	char		 agewhy[128];
+	char		 issuer[80] = "", expires[32] = "", agewhy[128];
 	const char	*drift = NULL, *short_age;
-	long		 left = 0;
-	int		 ok, problems = 0, published = -1;
+	long		 left = 0, renew_in = 0;
+	time_t		 now = time(NULL), na;
+	struct tm	 tm;
+	int		 ok, due = 0, problems = 0, published = -1;
 
 	/* The configuration and directories status opened once, shared. */
 	memset(&c, 0, sizeof(c));
@@ -177,8 +179,14 @@ status_one(const struct local *base, const char *domain,
 		published = strcmp(c.rec.published, c.rec.id) == 0;
 	tls_certs_find(cs, c.host, time(NULL), &ec, &rsa, why, sizeof(why));
 	cred = ec != NULL ? ec : rsa;
-	if (cred != NULL)
-		left = (long)((tls_cred_not_after(cred) - time(NULL)) / 86400);
+	if (cred != NULL) {
+		na = tls_cred_not_after(cred);
+		left = (long)((na - now) / 86400);
+		due = cert_due(na, now, cfg->acme_renew_days, &renew_in);
+		tls_cred_issuer(cred, issuer, sizeof(issuer));
+		gmtime_r(&na, &tm);
+		strftime(expires, sizeof(expires), "%Y-%m-%d %H:%MZ", &tm);
+	}
 	if (pid == -1)
 		snprintf(served_s, sizeof(served_s), cfg->pid_file[0] ?
 		    "server not running" : "unknown (no pid_file set)");
@@ -236,7 +244,12 @@ status_one(const struct local *base, const char *domain,
 			ctl_json_str(tls_cred_subject(cred));
 			printf(", \"kind\": ");
 			ctl_json_str(tls_cred_kind(cred));
-			printf(", \"days_left\": %ld}", left);
+			printf(", \"days_left\": %ld, \"issuer\": ", left);
+			ctl_json_str(issuer);
+			printf(", \"expires\": ");
+			ctl_json_str(expires);
+			printf(", \"renewal_due\": %s, \"renew_in_days\": %ld}",
+			    due ? "true" : "false", renew_in);
 		} else
 			printf("null");
 		printf(", \"server\": ");
@@ -261,10 +274,20 @@ status_one(const struct local *base, const char *domain,
 			printf(" -- policy %s: run 'mta-stsctl issue %s' and "
 			    "publish id %s", drift, c.domain, next);
 		printf("\n  certificate: ");
-		if (cred != NULL)
-			printf("%s (%s), %ld days left\n",
-			    tls_cred_subject(cred), tls_cred_kind(cred), left);
-		else
+		if (cred != NULL) {
+			printf("%s (%s), %ld days left, expires %s, issuer "
+			    "%s\n", tls_cred_subject(cred), tls_cred_kind(cred),
+			    left, expires, issuer);
+			if (!due)
+				printf("  renewal: in %ld days (renew_days %u)\n",
+				    renew_in, cfg->acme_renew_days);
+			else
+				printf("  renewal: due (renew_days %u): %s\n",
+				    cfg->acme_renew_days, cfg->acme_client[0] ?
+				    "'mta-stsctl cert --renew' renews it" :
+				    "renew it, or set [acme] client for "
+				    "'mta-stsctl cert --renew'");
+		} else
 			printf("none: %s\n", why);
 		printf("  server: %s\n", served_s);
 		if (dns && status_dns(&c, 0) > 0)
@@ -287,13 +310,12 @@ cmd_status(int argc, char **argv)
 	};
 	struct local		 c;
 	struct tls_certs	*cs;
-	DIR			*d;
-	struct dirent		*de;
 	const char		*config = ctl_config_path();
 	char			**names = NULL;
 	size_t			 n = 0;
+	long			 nl;
 	pid_t			 pid;
-	int			 i, ch, json = 0, dns = 0, rc = 0, fd;
+	int			 i, ch, json = 0, dns = 0, rc = 0;
 	int			 printed = 0;
 
 	while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -347,34 +369,18 @@ cmd_status(int argc, char **argv)
 		names = malloc(sizeof(*names));
 		if (names != NULL && (names[0] = strdup(argv[i])) != NULL)
 			n = 1;
-	} else if ((fd = dup(c.dirfd)) != -1 && (d = fdopendir(fd)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			size_t l = strlen(de->d_name);
-			char **nv;
-
-			if (de->d_name[0] == '.' || l < 5 ||
-			    strcmp(de->d_name + l - 4, ".txt") != 0)
-				continue;
-			if ((nv = realloc(names, (n + 1) * sizeof(*nv))) ==
-			    NULL)
-				break;
-			names = nv;
-			if ((names[n] = strndup(de->d_name, l - 4)) != NULL)
-				n++;
-		}
-		closedir(d);
-	}
-	qsort(names, n, sizeof(*names), ctl_strcmp);
+	} else if ((nl = local_domains(&c, &names)) == -1)
+		rc = 1;
+	else
+		n = (size_t)nl;
 	if (json)
 		printf("[");
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n; k++)
 		if (status_one(&c, names[k], cs, pid, json, dns, &printed) != 0)
 			rc = 1;
-		free(names[k]);
-	}
 	if (json)
 		printf("%s]\n", n > 0 ? "\n" : "");
-	free(names);
+	local_domains_free(names, (long)n);
 	tls_certs_free(cs);
 	local_close(&c);
 	return rc;

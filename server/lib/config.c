@@ -32,8 +32,16 @@ enum type {
 	T_URLPATH,	/* "/" and letters, digits, "-", "_", ".", "/" */
 	T_UPDATE,	/* "", "rfc2136" or "exec" */
 	T_ADDRESS,	/* "IPv4[:PORT]", "IPv6", "[IPv6]:PORT", or empty */
-	T_REPLICAS	/* repeatable, space-separated HOST[:PORT] */
+	T_REPLICAS,	/* repeatable, space-separated HOST[:PORT] */
+	T_CLIENT,	/* an ACME client mta-stsctl runs, or empty */
+	T_KEYTYPE,	/* a key type both clients make */
+	T_URL,		/* an https:// URL */
+	T_EMAIL		/* an address, or empty */
 };
+
+/* The words T_CLIENT and T_KEYTYPE take ("" also for T_CLIENT). */
+static const char *const clients[] = { "lego", "certbot", NULL };
+static const char *const keytypes[] = { "ec256", "rsa2048", NULL };
 
 struct key {
 	const char	*section;
@@ -112,6 +120,18 @@ static const struct key keys[] = {
 	{ "dns", "wait",		T_SECONDS, OFF(dns_wait), "120", 1, 3600,
 	    0 },
 	{ "dns", "ca_file",		T_OPTPATH, OFF(dns_ca_file), "", 0, 0, 0 },
+	/* Read by mta-stsctl cert only: the daemon never runs a client. */
+	{ "acme", "client",		T_CLIENT,  OFF(acme_client), "", 0, 0, 0 },
+	{ "acme", "state_dir",		T_PATH,    OFF(acme_state_dir),
+	    "/var/lib/mta-stsd/acme-client", 0, 0, 0 },
+	{ "acme", "directory",		T_URL,     OFF(acme_directory),
+	    CONFIG_ACME_DIRECTORY, 0, 0, 0 },
+	{ "acme", "email",		T_EMAIL,   OFF(acme_email), "", 0, 0, 0 },
+	{ "acme", "key_type",		T_KEYTYPE, OFF(acme_key_type), "ec256",
+	    0, 0, 0 },
+	{ "acme", "renew_days",		T_COUNT,   OFF(acme_renew_days), "30",
+	    1, 365, 0 },
+	{ "acme", "ca_file",		T_OPTPATH, OFF(acme_ca_file), "", 0, 0, 0 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -320,6 +340,79 @@ add_list(struct state *st, const struct key *k, const char *v)
 	return 0;
 }
 
+/* Is v one of words (or empty, with empty_ok)? */
+static int
+one_of(const char *v, const char *const *words, int empty_ok)
+{
+	if (*v == '\0')
+		return empty_ok;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strcmp(v, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The checks of the [acme] client's keys: their values end up on the
+ * client's command line (never through a shell, but a value starting
+ * with '-' would still be read as an option).  0, or -1 with st->why.
+ */
+static int
+word_check(struct state *st, enum type t, const char *v)
+{
+	const char	*at;
+	size_t		 n = strlen(v);
+
+	switch (t) {
+	case T_CLIENT:
+		if (one_of(v, clients, 1))
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not lego or "
+		    "certbot (or empty: none)", v);
+		return -1;
+	case T_KEYTYPE:
+		if (one_of(v, keytypes, 0))
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not ec256 or "
+		    "rsa2048", v);
+		return -1;
+	case T_URL:
+		if (strncmp(v, "https://", 8) == 0 && n > 8 && n <= 512 &&
+		    v[8] != '/' && strcspn(v, " \t\"'<>\\") == n)
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not an "
+		    "https:// URL", v);
+		return -1;
+	case T_EMAIL:
+		at = strchr(v, '@');
+		if (n == 0 || (n <= 254 && at != NULL && at != v &&
+		    at[1] != '\0' && strchr(at + 1, '@') == NULL && *v != '-' &&
+		    strcspn(v, " \t\"'<>()[]\\,;:") == n))
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not an "
+		    "address such as you@example.com", v);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* see config.h */
+int
+config_path_under(const char *path, const char *dir)
+{
+	size_t	 n = strlen(dir);
+
+	if (n == 0)
+		return 0;
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/');
+}
+
 /* Sets one key; returns 0, or -1 with st->why set. */
 static int
 set(struct state *st, const struct key *k, const char *v)
@@ -358,7 +451,13 @@ set(struct state *st, const struct key *k, const char *v)
 	case T_OPTPATH:
 	case T_DOMAIN:
 	case T_URLPATH:
+	case T_CLIENT:
+	case T_KEYTYPE:
+	case T_URL:
+	case T_EMAIL:
 	case T_ADDRESS:
+		if (word_check(st, k->type, v) == -1)
+			return -1;
 		if (k->type == T_ADDRESS && *v != '\0' &&
 		    addr_parse(v, 53, &ss, &sl) == -1) {
 			snprintf(st->why, sizeof(st->why), "'%s' is not an "
@@ -534,6 +633,28 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 		    "(rfc2136 or exec)", path);
 		goto fail;
 	}
+	if (c->acme_client[0] != '\0' && c->nacme_listen == 0) {
+		snprintf(err, errsz, "%s: [acme] client needs listen and "
+		    "webroot: mta-stsd answers the client's challenges", path);
+		goto fail;
+	}
+	if (strcmp(c->acme_client, "lego") == 0 && c->acme_email[0] == '\0') {
+		snprintf(err, errsz, "%s: [acme] client = lego needs email (lego "
+		    "registers its account with it)", path);
+		goto fail;
+	}
+	/* The client's account key never where mta-stsd reads or serves. */
+	if (c->acme_client[0] != '\0' &&
+	    (config_path_under(c->acme_state_dir, c->cert_dir) ||
+	    config_path_under(c->acme_state_dir, c->policy_dir) ||
+	    config_path_under(c->acme_state_dir, c->acme_webroot) ||
+	    config_path_under(c->cert_dir, c->acme_state_dir) ||
+	    config_path_under(c->acme_webroot, c->acme_state_dir))) {
+		snprintf(err, errsz, "%s: [acme] state_dir %s must be apart "
+		    "from cert_dir, policy_dir and webroot (it holds the "
+		    "client's account key)", path, c->acme_state_dir);
+		goto fail;
+	}
 	return 0;
 fail:
 	config_free(c);
@@ -572,6 +693,10 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	case T_DOMAIN:
 	case T_URLPATH:
 	case T_ADDRESS:
+	case T_CLIENT:
+	case T_KEYTYPE:
+	case T_URL:
+	case T_EMAIL:
 		return strcmp(*(char *const *)(const void *)pa,
 		    *(char *const *)(const void *)pb) == 0;
 	case T_SECONDS:
@@ -665,5 +790,11 @@ config_free(struct config *c)
 	free(c->default_domain);
 	free(c->tlsrpt_dir);
 	free(c->tlsrpt_path);
+	free(c->acme_client);
+	free(c->acme_state_dir);
+	free(c->acme_directory);
+	free(c->acme_email);
+	free(c->acme_key_type);
+	free(c->acme_ca_file);
 	memset(c, 0, sizeof(*c));
 }

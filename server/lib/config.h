@@ -64,7 +64,20 @@ struct config {
 	int		 dns_publish;		/* every change publishes */
 	unsigned	 dns_wait;		/* seconds to wait for agreement */
 	char		*dns_ca_file;		/* replicas' CAs; "": the system's */
+	/* [acme]: for mta-stsctl cert, which runs the client; not the daemon */
+	char		*acme_client;		/* "", "lego" or "certbot" */
+	char		*acme_state_dir;	/* the client's account and state */
+	char		*acme_directory;	/* the ACME directory URL */
+	char		*acme_email;		/* "" for none */
+	char		*acme_key_type;		/* "ec256" or "rsa2048" */
+	unsigned	 acme_renew_days;	/* renew when fewer days are left */
+	char		*acme_ca_file;		/* the directory's CA; "" system */
 };
+
+/* Let's Encrypt's production directory, the default of [acme] directory. */
+#define CONFIG_ACME_DIRECTORY	\
+	"https://acme-v02.api.letsencrypt.org/directory"
+
 
 /*
  * Reads path into *c (defaults first).  Returns 0, or -1 with
@@ -83,6 +96,12 @@ void	config_free(struct config *c);
  */
 size_t	config_keep_restart(struct config *running, struct config *next,
 	    char *names, size_t namesz);
+
+/*
+ * Is path dir itself or below it?  As written: the caller resolves links
+ * first if they matter.
+ */
+int	config_path_under(const char *path, const char *dir);
 
 /*
  * Splits a listen address, "ADDR:PORT", "[IPv6]:PORT" or ":PORT", into

@@ -147,6 +147,28 @@ for c in validate id txt parse-txt; do
 	run "$c" -h
 	[ "$rc" = 0 ] && ok "$c -h" || not_ok "$c -h: rc=$rc"
 done
+# cert: its usage, and a configuration without a client (no server needed
+# to refuse: nothing is asked of anyone).
+run cert --help
+case $so in "usage: mta-stsctl cert [-f CONFIG] [--dry-run] [--force] DOMAIN | --renew"*) ok "cert --help" ;; *) not_ok "cert --help: rc=$rc [$so]" ;; esac
+run cert
+expect "cert needs a domain or --renew" 2 "" "usage: mta-stsctl cert"
+run cert --renew a.test
+expect "cert --renew takes no domain" 2 "" "usage: mta-stsctl cert"
+run cert --renew --force
+expect "cert --renew --force: usage" 2 "" "usage: mta-stsctl cert"
+mkdir -p "$tmp/p" "$tmp/c"
+printf '[server]\npolicy_dir = %s/p\ncert_dir = %s/c\n' "$tmp" "$tmp" >"$tmp/noclient.conf"
+run cert -f "$tmp/noclient.conf" a.test
+expect "cert without [acme] client: refused" 1 "" "$tmp/noclient.conf sets no [acme] client: set client = lego (or certbot)"
+run cert -f "$tmp/noclient.conf" --renew
+expect "cert --renew without [acme] client: refused" 1 "" "sets no [acme] client"
+printf '[acme]\nlisten = :8080\nwebroot = %s/w\nclient = certbot\n' "$tmp" >>"$tmp/noclient.conf"
+run cert -f "$tmp/noclient.conf" --renew --dry-run
+expect "cert --renew with no policy: nothing to do" 0 "cert --renew: 0 renewed, 0 not due, 0 without a certificate, 0 failed" ""
+run cert -f "$tmp/noclient.conf" --dry-run a.test
+expect "cert for a domain without a policy: refused" 1 "" "no certificate is requested for a domain without one"
+
 run frobnicate
 expect "unknown command" 2 "" "unknown command 'frobnicate'"
 run validate --bogus x

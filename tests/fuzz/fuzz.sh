@@ -40,4 +40,5 @@ run_target tls tests/fuzz/corpus/hello
 run_target http
 run_target check
 run_target tlsrpt tests/golden/tlsrpt/in
+run_target acme
 summary

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/install/install.sh: make install into a DESTDIR gives the expected tree,
-# the unit passes systemd-analyze verify and rates 2.0 or better in
+# the units (the server, the daily certificate renewal and its timer) pass
+# systemd-analyze verify, the server's rates 2.0 or better in
 # systemd-analyze security, and make uninstall removes what install put,
 # keeping the configuration.
 cd "$(dirname "$0")/../.." || exit 1
@@ -15,6 +16,8 @@ for f in usr/sbin/mta-stsd usr/sbin/mta-stsctl; do
 done
 for f in usr/share/man/man8/mta-stsd.8 usr/share/man/man8/mta-stsctl.8 \
     usr/share/man/man5/mta-stsd.conf.5 usr/lib/systemd/system/mta-stsd.service \
+    usr/lib/systemd/system/mta-stsctl-renew.service \
+    usr/lib/systemd/system/mta-stsctl-renew.timer \
     etc/mta-stsd/mta-stsd.conf; do
 	check "install: $f" test -f "$dest/$f"
 done
@@ -23,6 +26,13 @@ unit=$dest/usr/lib/systemd/system/mta-stsd.service
 check "unit: ExecStart names the installed binary" grep -qx 'ExecStart=/usr/sbin/mta-stsd -d -f /etc/mta-stsd/mta-stsd.conf' "$unit"
 check "unit: Type=notify" grep -qx 'Type=notify' "$unit"
 check "unit: reload by SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"
+renew=$dest/usr/lib/systemd/system/mta-stsctl-renew.service
+check "renewal unit: ExecStart runs the installed mta-stsctl cert --renew" \
+    grep -qx 'ExecStart=/usr/sbin/mta-stsctl -f /etc/mta-stsd/mta-stsd.conf cert --renew' "$renew"
+check "renewal timer: daily" \
+    grep -qx 'OnCalendar=daily' "$dest/usr/lib/systemd/system/mta-stsctl-renew.timer"
+check "renewal timer: a random delay" \
+    grep -qx 'RandomizedDelaySec=1h' "$dest/usr/lib/systemd/system/mta-stsctl-renew.timer"
 
 # The example configuration loads (its directories exist in the tree).
 sed "s|/etc/mta-stsd|$dest/etc/mta-stsd|" "$dest/etc/mta-stsd/mta-stsd.conf" >"$tmp/conf"
@@ -33,14 +43,20 @@ if command -v systemd-analyze >/dev/null; then
 	# verify checks that ExecStart and the man pages exist: a copy of
 	# the unit made for the tree's paths, and man looking in the tree.
 	mkdir -p "$tmp/unit"
-	sed "s|@SBINDIR@|$dest/usr/sbin|; s|@SYSCONFDIR@|$dest/etc|" \
-	    systemd/mta-stsd.service.in >"$tmp/unit/mta-stsd.service"
-	if out=$(MANPATH=$dest/usr/share/man systemd-analyze verify \
-	    "$tmp/unit/mta-stsd.service" 2>&1) && [ -z "$out" ]; then
-		ok "systemd-analyze verify"
-	else
-		not_ok "systemd-analyze verify: $out"
-	fi
+	for u in mta-stsd.service mta-stsctl-renew.service; do
+		sed "s|@SBINDIR@|$dest/usr/sbin|; s|@SYSCONFDIR@|$dest/etc|" \
+		    "systemd/$u.in" >"$tmp/unit/$u"
+	done
+	cp systemd/mta-stsctl-renew.timer "$tmp/unit/"
+	for u in mta-stsd.service mta-stsctl-renew.service \
+	    mta-stsctl-renew.timer; do
+		if out=$(MANPATH=$dest/usr/share/man systemd-analyze verify \
+		    "$tmp/unit/$u" 2>&1) && [ -z "$out" ]; then
+			ok "systemd-analyze verify $u"
+		else
+			not_ok "systemd-analyze verify $u: $out"
+		fi
+	done
 	score=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null |
 	    sed -n 's/.*Overall exposure level for mta-stsd.service: \([0-9.]*\).*/\1/p')
 	if [ -n "$score" ] && awk "BEGIN { exit !($score <= 2.0) }"; then

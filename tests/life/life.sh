@@ -60,16 +60,7 @@ still_up() {
 	fi
 }
 
-# what: the last run, for failure messages.
-what() {
-	printf 'rc=%s stdout=[%s] stderr=[%s]' "$rc" "$so" "$se"
-}
-
-# has TEXT SUBSTRING
-has() {
-	case $1 in *"$2"*) return 0 ;; esac
-	return 1
-}
+# (what, the last run for failure messages, and has: tests/lib.sh.)
 
 # snap: every name under the policy directory (lock files aside) with the
 # SHA-256 of each file: equal snapshots mean nothing changed on disk.

@@ -32,18 +32,46 @@ if ! make -s progs-test >"$work/build.log" 2>&1; then
 	echo "mutate: the tree itself does not build"
 	exit 1
 fi
-san_built=
+
+# run_suite SUITE: runs it in a session of its own; its status.
+run_suite() {
+	setsid timeout "$secs" sh tests/run.sh "$1" >"$work/run.log" 2>&1 &
+	child=$!
+	wait "$child"
+	_rc=$?
+	child=
+	return $_rc
+}
+
+# Every suite the list names must pass on the tree as it is: a suite
+# that fails anyway would report every mutation caught.
+# wanted NAME: is the mutation NAME among those to plant?
+wanted() {
+	[ -z "$names" ] && return 0
+	case " $names " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+names="$*"
+suites=$(while IFS='	' read -r n s _; do
+	case $n in ''|'#'*) continue ;; esac
+	wanted "$n" && echo "$s"
+done <"$list" | sort -u)
+case $suites in *san*) make -s progs-san >"$work/build.log" 2>&1 ;; esac
+for suite in $suites; do
+	if ! run_suite "$suite"; then
+		grep 'FAIL\|^== ' "$work/run.log" | head -10
+		echo "mutate: $suite fails on the unmutated tree: mend it first"
+		exit 1
+	fi
+	echo "mutate: $suite passes unmutated"
+done
 
 caught=0 survived=0 bad=0
 while IFS='	' read -r name suite file sedexp; do
 	case $name in ''|'#'*) continue ;; esac
 	# Tabs between the first fields; the expression is the rest.
 	sedexp=$(printf '%s' "$sedexp" | sed 's/^	*//')
-	if [ $# -gt 0 ]; then
-		want=
-		for n in "$@"; do [ "$n" = "$name" ] && want=1; done
-		[ -n "$want" ] || continue
-	fi
+	wanted "$name" || continue
 	cp "$file" "$work/orig" || { echo "broken $name: no $file"; bad=$((bad + 1)); continue; }
 	if ! sed -e "$sedexp" "$work/orig" >"$file" 2>"$work/sed.err" ||
 	    cmp -s "$work/orig" "$file"; then
@@ -59,13 +87,7 @@ while IFS='	' read -r name suite file sedexp; do
 		grep -m 3 'error' "$work/build.log"
 		bad=$((bad + 1))
 	else
-		setsid timeout "$secs" sh tests/run.sh "$suite" \
-		    >"$work/run.log" 2>&1 &
-		child=$!
-		wait "$child"
-		rc=$?
-		child=
-		if [ "$rc" -eq 0 ]; then
+		if run_suite "$suite"; then
 			echo "survived $name ($suite): $(tail -1 "$work/run.log")"
 			survived=$((survived + 1))
 		else
