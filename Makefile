@@ -28,11 +28,12 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 # make bench compares with.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
-		   libgmime-3.0-dev ca-certificates
+		   libgmime-3.0-dev libldns-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego certbot python3-aiosmtpd valgrind \
-		   procps procmail maildrop chromium time
+		   procps procmail maildrop chromium time bind9 bind9-utils \
+		   bind9-dnsutils nginx
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -44,7 +45,7 @@ T		 = tests
 LIB_OBJS	 = $(S)/lib/addr.o $(S)/lib/config.o $(S)/lib/der.o \
 		   $(S)/lib/file.o $(S)/lib/ids.o $(S)/lib/log.o $(S)/lib/map.o \
 		   $(S)/lib/pem.o $(S)/lib/policy.o $(S)/lib/tlsrpt.o \
-		   $(S)/lib/txt.o
+		   $(S)/lib/tsig.o $(S)/lib/txt.o
 # Certificates and credentials: both programs.
 TLS_OBJS	 = $(S)/tls/init.o $(S)/tls/cred.o $(S)/tls/scan.o \
 		   $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
@@ -61,13 +62,15 @@ CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
 		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/summary.o \
 		   $(S)/ctl/html.o $(S)/ctl/mail.o $(S)/ctl/acme.o \
-		   $(S)/ctl/cert.o $(S)/lib/resp.o \
+		   $(S)/ctl/cert.o $(S)/ctl/update.o $(S)/ctl/auth.o \
+		   $(S)/ctl/hook.o $(S)/ctl/publish.o $(S)/ctl/replica.o \
+		   $(S)/ctl/mx.o $(S)/ctl/adopt.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 # GMime (MIME, for reports by mail) is only for ctl/mail.c.
 GMIME_CFLAGS	:= $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
 GMIME_LIBS	:= $(shell pkg-config --libs gmime-3.0 2>/dev/null || \
 		   echo -lgmime-3.0)
-CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz $(GMIME_LIBS)
+CTL_LIBS	 = -lbearssl -linih -lldns -ljansson -lz $(GMIME_LIBS)
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 
@@ -78,8 +81,8 @@ UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_pem \
 		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni \
 		   $(T)/unit/test_acme
 # test_acme: what the ACME server answered, from mta-stsctl's acme.c.
-ACME_TEST_OBJS	 = $(S)/ctl/acme.o $(S)/lib/config.o $(S)/lib/file.o \
-		   $(S)/lib/log.o $(S)/lib/policy.o
+ACME_TEST_OBJS	 = $(S)/ctl/acme.o $(S)/lib/config.o $(S)/lib/addr.o \
+		   $(S)/lib/file.o $(S)/lib/log.o $(S)/lib/policy.o
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
 SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem \
 		   $(SAN)/test_sha2ni $(SAN)/test_acme
@@ -92,7 +95,7 @@ FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
 		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c \
 		   $(S)/ctl/acme.c $(S)/ctl/mail.c
 FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
-FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz \
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lldns -ljansson -lz \
 		   $(GMIME_LIBS)
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -I$(S) -g -O1 \

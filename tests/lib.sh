@@ -97,6 +97,79 @@ require() {
 	[ -z "$gone" ]
 }
 
+# mailauth, the npm package: MAILAUTH_VERSION installed with npm into
+# $NODE_PREFIX ($MTA_STSD_TEST_CACHE/node), where reruns find it.
+MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}
+CACHE=${MTA_STSD_TEST_CACHE:-/var/cache/mta-stsd-test}
+NODE_PREFIX=$CACHE/node
+
+# have_mailauth: that version is there, with node to run it.
+have_mailauth() {
+	command -v node >/dev/null &&
+	    [ -f "$NODE_PREFIX/node_modules/mailauth/lib/mta-sts.js" ] &&
+	    [ "$(node -p "require('$NODE_PREFIX/node_modules/mailauth/package.json').version" 2>/dev/null)" = "$MAILAUTH_VERSION" ]
+}
+
+# mailauth_install: installs node and npm (Debian) and mailauth (npm)
+# when missing and possible; what npm said in $tmp/npm.log.
+mailauth_install() {
+	command -v node >/dev/null || apt_install nodejs
+	command -v npm >/dev/null || apt_install npm
+	command -v npm >/dev/null && ! have_mailauth || return 0
+	echo "$suite: installing mailauth $MAILAUTH_VERSION into $NODE_PREFIX"
+	mkdir -p "$NODE_PREFIX"
+	printf '{ "private": true, "dependencies": { "mailauth": "%s" } }\n' \
+	    "$MAILAUTH_VERSION" >"$NODE_PREFIX/package.json"
+	timeout 300 npm install --prefix "$NODE_PREFIX" \
+	    --cache "$CACHE/npm-cache" --prefer-offline --no-audit --no-fund \
+	    --omit=dev --loglevel=error >"$tmp/npm.log" 2>&1 ||
+	    tail -5 "$tmp/npm.log"
+}
+
+# ---- a command's verdict ------------------------------------------------------
+
+# After a command whose standard output is in $tmp/so, its standard error
+# in $tmp/se and its exit status in $rc, described by $last:
+# expect RC: it exited RC; out PATTERN..., err PATTERN...: each PATTERN
+# (grep -E) is a line of its standard output, of its standard error.
+expect() {
+	if [ "$rc" = "$1" ]; then
+		ok "$last: exit $1"
+	else
+		not_ok "$last: exit $rc, expected $1"
+		show "$tmp/so"
+		show "$tmp/se"
+	fi
+}
+
+out() {
+	for _p in "$@"; do
+		if grep -Eq -- "$_p" "$tmp/so"; then
+			ok "$last: '$_p'"
+		else
+			not_ok "$last: no line '$_p' on stdout"
+			show "$tmp/so"
+			show "$tmp/se"
+		fi
+	done
+}
+
+err() {
+	for _p in "$@"; do
+		if grep -Eq -- "$_p" "$tmp/se"; then
+			ok "$last: '$_p' on stderr"
+		else
+			not_ok "$last: no line '$_p' on stderr"
+			show "$tmp/se"
+		fi
+	done
+}
+
+# rec_id DOMAIN: the id recorded for DOMAIN in the policy directory $p.
+rec_id() {
+	sed -n 's/^id: //p' "$p/.ids/$1.id" 2>/dev/null
+}
+
 # ---- the suite: its directory, its processes, its end ----------------------
 
 pids=

@@ -8,12 +8,12 @@
 # 2 for an unknown suite name.
 #
 # SUITE is one of
-#   unit golden cli man e2e tlsrpt mail html life fetchers check acme
-#   cert install valgrind stress fuzz
+#   unit golden cli man e2e tlsrpt mail html life fetchers check publish
+#   mxpolicy acme cert install valgrind stress fuzz
 #   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, mail,
-#              life, check and cert again on the AddressSanitizer +
-#              UndefinedBehaviorSanitizer builds (server/san/; the page of
-#              html is written in golden)
+#              life, check, publish, mxpolicy and cert again on the
+#              AddressSanitizer + UndefinedBehaviorSanitizer builds
+#              (server/san/; the page of html is written in golden)
 #   san:NAME   one of those on the sanitizer builds (san:e2e, san:unit)
 #
 # Each suite runs with MTA_STSD_TEST_RUN set to a token of its own.  A
@@ -24,8 +24,9 @@
 # not counted.
 cd "$(dirname "$0")/.." || exit 1
 
-PLAIN="golden cli man e2e tlsrpt mail html life fetchers check acme cert install valgrind stress"
-SAN="unit golden cli e2e tlsrpt mail life check cert"
+PLAIN="golden cli man e2e tlsrpt mail html life fetchers check publish \
+mxpolicy acme cert install valgrind stress"
+SAN="unit golden cli e2e tlsrpt mail life check publish mxpolicy cert"
 
 usage() {
 	echo "usage: sh tests/run.sh [SUITE...]" >&2

@@ -13,6 +13,7 @@
 
 #include <ini.h>
 
+#include "lib/addr.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/policy.h"
@@ -29,6 +30,9 @@ enum type {
 	T_ACME_LISTEN,	/* the same, for acme_listen; may stay empty */
 	T_DOMAIN,	/* a host name, or empty */
 	T_URLPATH,	/* "/" and letters, digits, "-", "_", ".", "/" */
+	T_UPDATE,	/* "", "rfc2136" or "exec" */
+	T_ADDRESS,	/* "IPv4[:PORT]", "IPv6", "[IPv6]:PORT", or empty */
+	T_REPLICAS,	/* repeatable, space-separated HOST[:PORT] */
 	T_CLIENT,	/* an ACME client mta-stsctl runs, or empty */
 	T_KEYTYPE,	/* a key type both clients make */
 	T_URL,		/* an https:// URL */
@@ -103,6 +107,21 @@ static const struct key keys[] = {
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0, R },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0, R },
+	{ "dns", "update",		T_UPDATE,  OFF(dns_update), "", 0, 0, 0 },
+	{ "dns", "server",		T_ADDRESS, OFF(dns_server), "", 0, 0, 0 },
+	{ "dns", "zone",		T_DOMAIN,  OFF(dns_zone), "", 0, 0, 0 },
+	{ "dns", "tsig_key",		T_OPTPATH, OFF(dns_tsig_key), "", 0, 0, 0 },
+	{ "dns", "ttl",			T_SECONDS, OFF(dns_ttl), "3600", 60,
+	    604800, 0 },
+	{ "dns", "hook",		T_OPTPATH, OFF(dns_hook), "", 0, 0, 0 },
+	{ "dns", "hook_timeout",	T_SECONDS, OFF(dns_hook_timeout), "30",
+	    1, 600, 0 },
+	{ "dns", "replicas",		T_REPLICAS, OFF(replicas), "", 0, 0, 0 },
+	{ "dns", "publish",		T_BOOL,    OFF(dns_publish), "no", 0, 0,
+	    0 },
+	{ "dns", "wait",		T_SECONDS, OFF(dns_wait), "120", 1, 3600,
+	    0 },
+	{ "dns", "ca_file",		T_OPTPATH, OFF(dns_ca_file), "", 0, 0, 0 },
 	/* Read by mta-stsctl cert only: the daemon never runs a client. */
 	{ "acme", "client",		T_CLIENT,  OFF(acme_client), "", 0, 0, 0 },
 	{ "acme", "state_dir",		T_PATH,    OFF(acme_state_dir),
@@ -121,8 +140,7 @@ static const struct key keys[] = {
 struct state {
 	struct config	*c;
 	char		 why[256];	/* the first error, without FILE:LINE */
-	unsigned char	 listen_set;	/* the file replaces the default */
-	unsigned char	 acme_set;
+	unsigned char	 list_set[3];	/* the file replaces the default list */
 	FILE		*fp;
 	int		 line;		/* of the line inih is reading */
 	int		 err_line;	/* of the first error, or 0 */
@@ -214,6 +232,54 @@ config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
 	return 0;
 }
 
+/*
+ * Where the count of a list type's values is (listen, acme listen,
+ * replicas: the key's offset is the array), and the list's index for
+ * state.list_set.
+ */
+static size_t
+list_count(enum type t, int *which)
+{
+	switch (t) {
+	case T_LISTEN:
+		*which = 0;
+		return OFF(nlisten);
+	case T_ACME_LISTEN:
+		*which = 1;
+		return OFF(nacme_listen);
+	default:
+		*which = 2;
+		return OFF(nreplicas);
+	}
+}
+
+static int
+is_list(enum type t)
+{
+	return t == T_LISTEN || t == T_ACME_LISTEN || t == T_REPLICAS;
+}
+
+/* Is the n-byte word at p a replica, HOST[:PORT]? */
+static int
+replica_ok(const char *p, size_t n)
+{
+	char			 spec[300], host[POLICY_HOST_MAX + 1];
+	unsigned		 port;
+	unsigned char		 buf[sizeof(struct in6_addr)];
+
+	if (n >= sizeof(spec))
+		return -1;
+	memcpy(spec, p, n);
+	spec[n] = '\0';
+	if (addr_split(spec, host, sizeof(host), &port, 443) == -1)
+		return -1;
+	if (inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1)
+		return 0;
+	return spec[0] == '[' || policy_check_host(host, strlen(host), 0) !=
+	    NULL ? -1 : 0;
+}
+
 /* Is the n-byte word at p a listen address? */
 static int
 listen_ok(const char *p, size_t n)
@@ -227,17 +293,22 @@ listen_ok(const char *p, size_t n)
 }
 
 static int
-add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
-    const char *v)
+add_list(struct state *st, const struct key *k, const char *v)
 {
 	const char	*p = v;
-	size_t		 n;
+	char		*base = (char *)st->c;
+	enum type	 t = k->type;
+	char		**list = (char **)(void *)(base + k->off);
+	size_t		*nlist, n, max;
+	int		 which;
 
-	if (!*set) {
+	nlist = (size_t *)(void *)(base + list_count(t, &which));
+	max = t == T_REPLICAS ? CONFIG_MAX_REPLICAS : CONFIG_MAX_LISTEN;
+	if (!st->list_set[which]) {
 		for (size_t i = 0; i < *nlist; i++)
 			free(list[i]);
 		*nlist = 0;
-		*set = 1;
+		st->list_set[which] = 1;
 	}
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t')
@@ -245,15 +316,22 @@ add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
 		if (*p == '\0')
 			break;
 		n = strcspn(p, " \t");
-		if (n >= 80 || listen_ok(p, n) == -1) {
+		if (t == T_REPLICAS && replica_ok(p, n) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%.*s' is not "
+			    "HOST, HOST:PORT or [IPv6]:PORT", (int)(n < 80 ?
+			    n : 80), p);
+			return -1;
+		}
+		if (t != T_REPLICAS && (n >= 80 || listen_ok(p, n) == -1)) {
 			snprintf(st->why, sizeof(st->why), "'%.*s' is not "
 			    "ADDRESS:PORT, [IPv6]:PORT or :PORT", (int)(n < 80 ?
 			    n : 80), p);
 			return -1;
 		}
-		if (*nlist == CONFIG_MAX_LISTEN) {
-			snprintf(st->why, sizeof(st->why), "more than %d "
-			    "addresses", CONFIG_MAX_LISTEN);
+		if (*nlist == max) {
+			snprintf(st->why, sizeof(st->why), "more than %zu "
+			    "%s", max, t == T_REPLICAS ? "replicas" :
+			    "addresses");
 			return -1;
 		}
 		if ((list[*nlist] = strndup(p, n)) == NULL)
@@ -347,16 +425,29 @@ set(struct state *st, const struct key *k, const char *v)
 	int		*ip = (int *)(void *)(base + k->off);
 	enum log_level	 lvl;
 	const char	*why;
+	struct sockaddr_storage ss;
+	socklen_t	 sl;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
-		if ((k->type == T_LISTEN ? add_listen(st, st->c->listen,
-		    &st->c->nlisten, &st->listen_set, v) : add_listen(st,
-		    st->c->acme_listen, &st->c->nacme_listen, &st->acme_set,
-		    v)) == -1 && st->why[0] == '\0')
+	case T_REPLICAS:
+		if (add_list(st, k, v) == -1 && st->why[0] == '\0')
 			snprintf(st->why, sizeof(st->why), "out of memory");
 		return st->why[0] ? -1 : 0;
+	case T_UPDATE:
+		if (*v == '\0')
+			*ip = CONFIG_UPDATE_OFF;
+		else if (strcmp(v, "rfc2136") == 0)
+			*ip = CONFIG_UPDATE_RFC2136;
+		else if (strcmp(v, "exec") == 0)
+			*ip = CONFIG_UPDATE_EXEC;
+		else {
+			snprintf(st->why, sizeof(st->why), "'%s' is not "
+			    "rfc2136, exec or empty", v);
+			return -1;
+		}
+		return 0;
 	case T_STRING:
 	case T_PATH:
 	case T_OPTPATH:
@@ -366,8 +457,16 @@ set(struct state *st, const struct key *k, const char *v)
 	case T_KEYTYPE:
 	case T_URL:
 	case T_EMAIL:
+	case T_ADDRESS:
 		if (word_check(st, k->type, v) == -1)
 			return -1;
+		if (k->type == T_ADDRESS && *v != '\0' &&
+		    addr_parse(v, 53, &ss, &sl) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not an "
+			    "IPv4 or IPv6 address with an optional port "
+			    "(192.0.2.1:53, [2001:db8::1]:53)", v);
+			return -1;
+		}
 		if (k->type == T_STRING && *v == '\0') {
 			snprintf(st->why, sizeof(st->why), "empty value");
 			return -1;
@@ -482,7 +581,7 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 			    keys[i].name, st.why);
 			goto fail;
 		}
-	st.listen_set = st.acme_set = 0;
+	memset(st.list_set, 0, sizeof(st.list_set));
 	if ((st.fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -517,6 +616,23 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 	if ((c->nacme_listen > 0) != (c->acme_webroot[0] != '\0')) {
 		snprintf(err, errsz, "%s: [acme] listen and webroot go together",
 		    path);
+		goto fail;
+	}
+	if (c->dns_update == CONFIG_UPDATE_RFC2136 && (c->dns_server[0] ==
+	    '\0' || c->dns_tsig_key[0] == '\0')) {
+		snprintf(err, errsz, "%s: [dns] update = rfc2136 needs server "
+		    "(the primary) and tsig_key (unsigned updates are not "
+		    "sent)", path);
+		goto fail;
+	}
+	if (c->dns_update == CONFIG_UPDATE_EXEC && c->dns_hook[0] == '\0') {
+		snprintf(err, errsz, "%s: [dns] update = exec needs hook",
+		    path);
+		goto fail;
+	}
+	if (c->dns_publish && c->dns_update == CONFIG_UPDATE_OFF) {
+		snprintf(err, errsz, "%s: [dns] publish = yes needs update "
+		    "(rfc2136 or exec)", path);
 		goto fail;
 	}
 	if (c->acme_client[0] != '\0' && c->nacme_listen == 0) {
@@ -555,14 +671,18 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	const char	*pb = (const char *)b + k->off;
 	char *const	*la, *const *lb;
 	size_t		 na, nb;
+	int		 w;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
-		la = k->type == T_LISTEN ? a->listen : a->acme_listen;
-		lb = k->type == T_LISTEN ? b->listen : b->acme_listen;
-		na = k->type == T_LISTEN ? a->nlisten : a->nacme_listen;
-		nb = k->type == T_LISTEN ? b->nlisten : b->nacme_listen;
+	case T_REPLICAS:
+		la = (char *const *)(const void *)pa;
+		lb = (char *const *)(const void *)pb;
+		na = *(const size_t *)(const void *)((const char *)a +
+		    list_count(k->type, &w));
+		nb = *(const size_t *)(const void *)((const char *)b +
+		    list_count(k->type, &w));
 		if (na != nb)
 			return 0;
 		for (size_t i = 0; i < na; i++)
@@ -574,6 +694,7 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	case T_OPTPATH:
 	case T_DOMAIN:
 	case T_URLPATH:
+	case T_ADDRESS:
 	case T_CLIENT:
 	case T_KEYTYPE:
 	case T_URL:
@@ -586,6 +707,7 @@ same(const struct key *k, const struct config *a, const struct config *b)
 		    *(const unsigned *)(const void *)pb;
 	case T_BOOL:
 	case T_LEVEL:
+	case T_UPDATE:
 		return *(const int *)(const void *)pa ==
 		    *(const int *)(const void *)pb;
 	}
@@ -597,34 +719,26 @@ static void
 swap(const struct key *k, struct config *a, struct config *b)
 {
 	char	*pa = (char *)a + k->off, *pb = (char *)b + k->off;
-	char	 tmp[sizeof(a->listen)];
-	size_t	 n, size;
+	char	 tmp[sizeof(a->listen) > sizeof(a->replicas) ?
+		    sizeof(a->listen) : sizeof(a->replicas)];
+	size_t	*na, *nb, n, size;
+	int	 w;
 
-	switch (k->type) {
-	case T_LISTEN:
-	case T_ACME_LISTEN:
-		size = sizeof(a->listen);
-		n = k->type == T_LISTEN ? a->nlisten : a->nacme_listen;
-		if (k->type == T_LISTEN) {
-			a->nlisten = b->nlisten;
-			b->nlisten = n;
-		} else {
-			a->nacme_listen = b->nacme_listen;
-			b->nacme_listen = n;
-		}
-		break;
-	case T_SECONDS:
-	case T_COUNT:
+	if (is_list(k->type)) {
+		na = (size_t *)(void *)((char *)a + list_count(k->type, &w));
+		nb = (size_t *)(void *)((char *)b + list_count(k->type, &w));
+		n = *na;
+		*na = *nb;
+		*nb = n;
+		size = k->type == T_REPLICAS ? sizeof(a->replicas) :
+		    sizeof(a->listen);
+	} else if (k->type == T_SECONDS || k->type == T_COUNT)
 		size = sizeof(unsigned);
-		break;
-	case T_BOOL:
-	case T_LEVEL:
+	else if (k->type == T_BOOL || k->type == T_LEVEL ||
+	    k->type == T_UPDATE)
 		size = sizeof(int);
-		break;
-	default:
+	else
 		size = sizeof(char *);
-		break;
-	}
 	memcpy(tmp, pa, size);
 	memcpy(pa, pb, size);
 	memcpy(pb, tmp, size);
@@ -662,6 +776,13 @@ config_free(struct config *c)
 		free(c->listen[i]);
 	for (size_t i = 0; i < c->nacme_listen; i++)
 		free(c->acme_listen[i]);
+	for (size_t i = 0; i < c->nreplicas; i++)
+		free(c->replicas[i]);
+	free(c->dns_server);
+	free(c->dns_zone);
+	free(c->dns_tsig_key);
+	free(c->dns_hook);
+	free(c->dns_ca_file);
 	free(c->acme_webroot);
 	free(c->policy_dir);
 	free(c->cert_dir);

@@ -131,6 +131,19 @@ ids_parse(const char *src, size_t len, struct idrec *r, char *err,
 				return fail(err, errsz, line, "bad "
 				    "previous-body (an earlier id, its sha256 "
 				    "and mode)");
+		} else if (strcmp(buf, "published") == 0) {
+			if (txt_check_id(v) != NULL)
+				return fail(err, errsz, line, "bad id '%s'", v);
+			snprintf(r->published, sizeof(r->published), "%s", v);
+		} else if (strcmp(buf, "published_at") == 0 ||
+		    strcmp(buf, "cached_until") == 0 ||
+		    strcmp(buf, "unpublished") == 0) {
+			if (txt_parse_time(v, &t) == -1)
+				return fail(err, errsz, line, "bad time '%s'",
+				    v);
+			snprintf(buf[0] == 'p' ? r->published_at : buf[0] ==
+			    'c' ? r->cached_until : r->unpublished,
+			    sizeof(r->issued), "%s", v);
 		} else if (strcmp(buf, "previous") == 0) {
 			if (txt_check_id(v) != NULL)
 				return fail(err, errsz, line, "bad id '%s'", v);
@@ -169,6 +182,15 @@ ids_format(const struct idrec *r, const char *domain)
 	if (r->pending[0] != '\0')
 		n += (size_t)snprintf(s + n, cap - n, "pending: %s\n",
 		    r->pending);
+	if (r->published[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "published: %s\n"
+		    "published_at: %s\n", r->published, r->published_at);
+	if (r->cached_until[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "cached_until: %s\n",
+		    r->cached_until);
+	if (r->unpublished[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "unpublished: %s\n",
+		    r->unpublished);
 	for (size_t i = 0; i < r->nhistory; i++)
 		n += (size_t)snprintf(s + n, cap - n, "previous: %s\n",
 		    r->history[i]);
@@ -181,16 +203,21 @@ ids_format(const struct idrec *r, const char *domain)
 	return s;
 }
 
-/* see ids.h */
-int
-ids_used(const struct idrec *r, const char *id)
+/* Is id among the ids issued before the current one? */
+static int
+in_history(const struct idrec *r, const char *id)
 {
-	if (strcmp(r->id, id) == 0)
-		return 1;
 	for (size_t i = 0; i < r->nhistory; i++)
 		if (strcmp(r->history[i], id) == 0)
 			return 1;
 	return 0;
+}
+
+/* see ids.h */
+int
+ids_used(const struct idrec *r, const char *id)
+{
+	return strcmp(r->id, id) == 0 || in_history(r, id);
 }
 
 static int
@@ -229,14 +256,46 @@ ids_next(const struct idrec *r, time_t now, char out[16])
 	}
 }
 
+/* t as YYYY-MM-DDTHH:MM:SSZ. */
+static void
+stamp(time_t t, char out[21])
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* see ids.h */
+time_t
+ids_time(const char *s)
+{
+	time_t	 t;
+
+	if (s[0] == '\0' || txt_parse_time(s, &t) == -1)
+		return -1;
+	return t;
+}
+
 /* see ids.h */
 void
 ids_issue(struct idrec *r, const char *id, const char *sha256,
     unsigned long max_age, const char *mode, time_t now)
 {
-	struct tm	 tm;
+	time_t		 until;
 
-	if (r->id[0] != '\0' && !ids_used(r, id)) {
+	/* The body id stood for is replaced now: see ids.h. */
+	if (r->id[0] != '\0') {
+		until = now + (time_t)r->max_age;
+		if (until > ids_time(r->cached_until))
+			stamp(until, r->cached_until);
+	}
+	/*
+	 * The current id joins the history, once: a new id never was used
+	 * (ids_next), but an adopted one may have been.
+	 */
+	if (r->id[0] != '\0' && strcmp(r->id, id) != 0 &&
+	    !in_history(r, r->id)) {
 		if (r->nhistory == IDS_HISTORY_MAX) {
 			memmove(r->history[0], r->history[1],
 			    (IDS_HISTORY_MAX - 1) * sizeof(r->history[0]));
@@ -260,8 +319,26 @@ ids_issue(struct idrec *r, const char *id, const char *sha256,
 	    mode : "");
 	r->pending[0] = '\0';
 	r->max_age = max_age;
-	gmtime_r(&now, &tm);
-	strftime(r->issued, sizeof(r->issued), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r->unpublished[0] = '\0';
+	stamp(now, r->issued);
+}
+
+/* see ids.h */
+void
+ids_published(struct idrec *r, const char *id, time_t now)
+{
+	snprintf(r->published, sizeof(r->published), "%s", id);
+	stamp(now, r->published_at);
+	r->unpublished[0] = '\0';
+}
+
+/* see ids.h */
+void
+ids_unpublished(struct idrec *r, time_t now)
+{
+	r->published[0] = '\0';
+	r->published_at[0] = '\0';
+	stamp(now, r->unpublished);
 }
 
 /* see ids.h */

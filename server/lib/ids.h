@@ -38,6 +38,10 @@ struct idrec {
 	char		 mode[8];		/* of that body, or "" */
 	char		 issued[21];		/* YYYY-MM-DDTHH:MM:SSZ */
 	char		 pending[65];		/* body being confirmed, or "" */
+	char		 published[TXT_ID_MAX + 1];	/* see ids_published() */
+	char		 published_at[21];	/* when, or "" */
+	char		 cached_until[21];	/* see ids_issue(), or "" */
+	char		 unpublished[21];	/* see ids_unpublished(), or "" */
 	char		 history[IDS_HISTORY_MAX][TXT_ID_MAX + 1];
 	struct idbody	 hbody[IDS_HISTORY_MAX];	/* of history[i] */
 	size_t		 nhistory;		/* earlier ids, oldest first */
@@ -80,5 +84,24 @@ void	 ids_issue(struct idrec *r, const char *id, const char *sha256,
  */
 int	 ids_find_body(const struct idrec *r, const char *sha256,
 	    const char **id);
+/*
+ * ids_issue() also keeps cached_until: the time until which senders may
+ * still apply a policy that an earlier id stood for.  A body replaced at
+ * time now was fetched at now at the latest, so senders drop it by now +
+ * its max_age, whatever the DNS says; the latest such time is kept.
+ * Removing the TXT record before then would leave those senders with
+ * that policy (RFC 8461 section 8.3 asks to wait it out).
+ */
+
+/*
+ * Records that id was published at now: every authoritative server of
+ * the zone answered it (mta-stsctl publish).  A later id is "not
+ * published" until this is called for it.
+ */
+void	 ids_published(struct idrec *r, const char *id, time_t now);
+/* Records that the _mta-sts record was removed at now (unpublish). */
+void	 ids_unpublished(struct idrec *r, time_t now);
+/* The time of a record's YYYY-MM-DDTHH:MM:SSZ field, or -1 for "". */
+time_t	 ids_time(const char *stamp);
 
 #endif /* IDS_H */

@@ -93,7 +93,7 @@ expect "parse-txt needs a record" 2 "" "usage: mta-stsctl parse-txt"
 
 # validate
 printf 'version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 1209600\n' >"$tmp/good.txt"
-printf 'version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 604800\n' >"$tmp/warn.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 604799\n' >"$tmp/warn.txt"
 printf 'version: STSv1\nmode: Enforce\nmx: mail.example.com\nmax_age: 1209600\n' >"$tmp/bad.txt"
 run validate "$tmp/good.txt"
 expect "validate: a valid file is silent" 0 "" ""
@@ -103,7 +103,7 @@ $(printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmax_age: 12
 EOT
 then ok "validate --print writes the canonical body"; else not_ok "validate --print: $(od -c "$tmp/so" | head -3)"; fi
 run validate "$tmp/warn.txt"
-expect "validate: warnings do not fail" 0 "" "$tmp/warn.txt:4: warning: max_age 604800 is under 1209600"
+expect "validate: warnings do not fail" 0 "" "$tmp/warn.txt:4: warning: max_age 604799 is under 604800 (one week)"
 run validate "$tmp/bad.txt"
 expect "validate: an error fails" 1 "" "$tmp/bad.txt:2: error: mode must be"
 run validate "$tmp/good.txt" "$tmp/bad.txt" "$tmp/warn.txt"

@@ -35,6 +35,7 @@ run_target der
 run_target pem
 run_target hello tests/fuzz/corpus/tls
 run_target ids
+run_target tsig
 run_target tls tests/fuzz/corpus/hello
 run_target http
 run_target check
