@@ -183,8 +183,12 @@ ids_format(const struct idrec *r, const char *domain)
 		n += (size_t)snprintf(s + n, cap - n, "pending: %s\n",
 		    r->pending);
 	if (r->published[0] != '\0')
-		n += (size_t)snprintf(s + n, cap - n, "published: %s\n"
-		    "published_at: %s\n", r->published, r->published_at);
+		n += (size_t)snprintf(s + n, cap - n, "published: %s\n",
+		    r->published);
+	/* A record written by hand may say what, not when. */
+	if (r->published_at[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "published_at: %s\n",
+		    r->published_at);
 	if (r->cached_until[0] != '\0')
 		n += (size_t)snprintf(s + n, cap - n, "cached_until: %s\n",
 		    r->cached_until);
