@@ -28,11 +28,12 @@ ALL_LDFLAGS	 = $(LDHARDENING) $(LDFLAGS)
 # make bench compares with.
 BUILD_DEBS	 = make gcc pkg-config libbearssl-dev libmicrohttpd-dev \
 		   libinih-dev libseccomp-dev zlib1g-dev libjansson-dev \
-		   ca-certificates
+		   libgmime-3.0-dev libldns-dev ca-certificates
 TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
-		   systemd man-db pebble lego python3-aiosmtpd valgrind procps \
-		   prometheus certbot git
+		   systemd man-db pebble lego certbot python3-aiosmtpd valgrind \
+		   procps procmail maildrop chromium time bind9 bind9-utils \
+		   bind9-dnsutils nginx prometheus git
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -44,7 +45,7 @@ T		 = tests
 LIB_OBJS	 = $(S)/lib/addr.o $(S)/lib/config.o $(S)/lib/der.o \
 		   $(S)/lib/file.o $(S)/lib/ids.o $(S)/lib/log.o $(S)/lib/map.o \
 		   $(S)/lib/pem.o $(S)/lib/policy.o $(S)/lib/tlsrpt.o \
-		   $(S)/lib/txt.o
+		   $(S)/lib/tsig.o $(S)/lib/txt.o
 # Certificates and credentials: both programs.
 TLS_OBJS	 = $(S)/tls/init.o $(S)/tls/cred.o $(S)/tls/scan.o \
 		   $(S)/tls/pubkey.o $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
@@ -60,9 +61,17 @@ DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
 		   $(S)/ctl/local.o $(S)/ctl/life.o $(S)/ctl/status.o \
 		   $(S)/ctl/check.o $(S)/ctl/dns.o $(S)/ctl/smtp.o \
-		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/lib/resp.o \
+		   $(S)/ctl/edit.o $(S)/ctl/reports.o $(S)/ctl/summary.o \
+		   $(S)/ctl/html.o $(S)/ctl/mail.o $(S)/ctl/acme.o \
+		   $(S)/ctl/cert.o $(S)/ctl/update.o $(S)/ctl/auth.o \
+		   $(S)/ctl/hook.o $(S)/ctl/publish.o $(S)/ctl/replica.o \
+		   $(S)/ctl/mx.o $(S)/ctl/adopt.o $(S)/lib/resp.o \
 		   $(TLS_CLIENT_OBJS) $(TLS_OBJS) $(LIB_OBJS)
-CTL_LIBS	 = -lbearssl -linih -lresolv -ljansson -lz
+# GMime (MIME, for reports by mail) is only for ctl/mail.c.
+GMIME_CFLAGS	:= $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
+GMIME_LIBS	:= $(shell pkg-config --libs gmime-3.0 2>/dev/null || \
+		   echo -lgmime-3.0)
+CTL_LIBS	 = -lbearssl -linih -lldns -ljansson -lz $(GMIME_LIBS)
 PROGS		 = $(S)/mta-stsd $(S)/mta-stsctl
 HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 
@@ -70,19 +79,25 @@ HEADERS		 = $(wildcard $(S)/*.h $(S)/*/*.h)
 CORE_OBJS	 = $(S)/lib/policy.o $(S)/lib/txt.o $(S)/lib/file.o \
 		   $(S)/lib/pem.o
 UNIT_TESTS	 = $(T)/unit/test_policy $(T)/unit/test_txt $(T)/unit/test_pem \
-		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni
+		   $(T)/unit/test_sandbox $(T)/unit/test_sha2ni \
+		   $(T)/unit/test_acme
+# test_acme: what the ACME server answered, from mta-stsctl's acme.c.
+ACME_TEST_OBJS	 = $(S)/ctl/acme.o $(S)/lib/config.o $(S)/lib/addr.o \
+		   $(S)/lib/file.o $(S)/lib/log.o $(S)/lib/policy.o
 # The sanitizer pass leaves out the sandbox test: seccomp is off there.
 SAN_UNIT_TESTS	 = $(SAN)/test_policy $(SAN)/test_txt $(SAN)/test_pem \
-		   $(SAN)/test_sha2ni
+		   $(SAN)/test_sha2ni $(SAN)/test_acme
 
 # Fuzzers: every source they use compiled once into an archive, from
 # which each target takes what it calls.
 FUZZERS		 = $(patsubst %.c,%,$(wildcard $(T)/fuzz/fuzz_*.c))
 FUZZ_OBJ	 = $(T)/fuzz/obj
 FUZZ_SRCS	 = $(wildcard $(S)/lib/*.c) $(wildcard $(S)/tls/*.c) \
-		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c
+		   $(S)/http.c $(S)/ctl/dns.c $(S)/ctl/smtp.c $(S)/ctl/edit.c \
+		   $(S)/ctl/acme.c $(S)/ctl/mail.c
 FUZZ_OBJS	 = $(patsubst $(S)/%.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS))
-FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lresolv -ljansson -lz
+FUZZ_LIBS	 = -lbearssl -lmicrohttpd -linih -lldns -ljansson -lz \
+		   $(GMIME_LIBS)
 FUZZ_CC		 = clang
 FUZZ_CFLAGS	 = -std=c17 -D_GNU_SOURCE -I$(S) -g -O1 \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -121,6 +136,8 @@ RUN_PORT	?= 8443
 all: $(PROGS)
 
 # Installs what is missing with apt-get when root; otherwise says how.
+# Server packages the tests run (bind9, nginx) are not started on this
+# host as they are installed (policy-rc.d): the tests start their own.
 deps:
 	@$(MAKE) --no-print-directory install-debs \
 	    DEBS="$(BUILD_DEBS) $(TEST_DEBS)"
@@ -139,9 +156,16 @@ install-debs:
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "deps: installing$$missing"; \
+			rcd=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+				printf '#!/bin/sh\nexit 101\n' \
+				    >/usr/sbin/policy-rc.d && \
+				chmod 0755 /usr/sbin/policy-rc.d && rcd=1; \
+			fi; \
 			apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			    --no-install-recommends $$missing; \
+			    --no-install-recommends $$missing; rc=$$?; \
+			[ -z "$$rcd" ] || rm -f /usr/sbin/policy-rc.d; \
+			exit $$rc; \
 		else \
 			echo "deps: missing packages; run:"; \
 			echo "  sudo apt-get install$$missing"; exit 1; \
@@ -150,6 +174,10 @@ install-debs:
 
 $(S)/%.o: $(S)/%.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(S)/ctl/mail.o: ALL_CFLAGS += $(GMIME_CFLAGS)
+$(SAN)/ctl/mail.o: SAN_CFLAGS += $(GMIME_CFLAGS)
+$(FUZZ_OBJ)/ctl/mail.o: FUZZ_CFLAGS += $(GMIME_CFLAGS)
 
 $(S)/mta-stsd: $(DAEMON_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(DAEMON_LIBS)
@@ -171,6 +199,10 @@ $(SAN)/test_sha2ni: $(T)/unit/test_sha2ni.c $(SAN)/tls/sha2ni.o
 	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
 	    -lbearssl -lcmocka
 
+$(SAN)/test_acme: $(T)/unit/test_acme.c $(ACME_TEST_OBJS:$(S)/%=$(SAN)/%)
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
+	    -linih -lcmocka
+
 $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=address,undefined -o $@ $^ \
 	    -lcmocka
@@ -182,6 +214,9 @@ $(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o \
 
 $(T)/unit/test_sha2ni: $(T)/unit/test_sha2ni.c $(S)/tls/sha2ni.o
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lbearssl -lcmocka
+
+$(T)/unit/test_acme: $(T)/unit/test_acme.c $(ACME_TEST_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -linih -lcmocka
 
 $(T)/unit/test_%: $(T)/unit/test_%.c $(CORE_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lcmocka
@@ -263,7 +298,9 @@ fuzz: deps
 	@$(MAKE) --no-print-directory all $(FUZZERS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh $(T)/fuzz/fuzz.sh
 
-# Binaries, man pages, the unit, and (only if none is there yet) the
+# Binaries, man pages, the units (the server; the daily certificate
+# renewal and the reports check, their timers not enabled), and (only if
+# none is there yet) the
 # example configuration and its directories.  The mta-stsd account is the
 # administrator's to create: see README.md, "Host your policy yourself".
 install: all
@@ -277,9 +314,13 @@ install: all
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
 	$(INSTALL) -d $(DESTDIR)$(SHAREDIR)
 	$(INSTALL) -m 0644 $(S)/mta-stsd.rules.yml $(DESTDIR)$(SHAREDIR)
-	sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
-	    systemd/mta-stsd.service.in >$(DESTDIR)$(UNITDIR)/mta-stsd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/mta-stsd.service
+	for u in mta-stsd mta-stsctl-renew mta-stsctl-reports; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
+		    systemd/$$u.service.in >$(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+	$(INSTALL) -m 0644 systemd/mta-stsctl-renew.timer \
+	    systemd/mta-stsctl-reports.timer $(DESTDIR)$(UNITDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf ] || \
 	    $(INSTALL) -m 0644 $(S)/mta-stsd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/mta-stsd/mta-stsd.conf
@@ -292,6 +333,10 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/mta-stsd.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/mta-stsd.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.timer \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.service \
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.timer \
 	    $(DESTDIR)$(SHAREDIR)/mta-stsd.rules.yml
 	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
 

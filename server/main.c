@@ -22,6 +22,7 @@
 
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/tsig.h"
 #include "sandbox.h"
 #include "server.h"
 #include "store.h"
@@ -68,6 +69,55 @@ print_domain(const struct domain *d)
 	}
 }
 
+/*
+ * -n: the [dns] section, which mta-stsctl reads and the server ignores:
+ * the key file (unless only root may read it) and the hook.  Returns 0,
+ * or -1 after saying what is wrong.
+ */
+static int
+check_dns(const struct config *c)
+{
+	struct tsig_key	 k;
+	char		 err[600];
+
+	switch (c->dns_update) {
+	case CONFIG_UPDATE_RFC2136:
+		if (tsig_read(c->dns_tsig_key, &k, err, sizeof(err)) == -1) {
+			if (errno != EACCES) {
+				fprintf(stderr, "mta-stsd: [dns] tsig_key %s\n",
+				    err);
+				return -1;
+			}
+			printf("dns: update rfc2136 to %s; tsig_key %s is not "
+			    "readable by this user (mta-stsctl reads it as "
+			    "root)\n", c->dns_server, c->dns_tsig_key);
+			break;
+		}
+		printf("dns: update rfc2136 to %s%s%s, key %s (%s)\n",
+		    c->dns_server, c->dns_zone[0] != '\0' ? ", zone " : "",
+		    c->dns_zone, k.name, k.algorithm);
+		tsig_clear(&k);
+		break;
+	case CONFIG_UPDATE_EXEC:
+		if (access(c->dns_hook, X_OK) == -1) {
+			fprintf(stderr, "mta-stsd: [dns] hook %s: %s\n",
+			    c->dns_hook, strerror(errno));
+			return -1;
+		}
+		printf("dns: update exec %s\n", c->dns_hook);
+		break;
+	default:
+		return 0;
+	}
+	if (c->nreplicas > 0) {
+		printf("dns: %zu replicas:", c->nreplicas);
+		for (size_t i = 0; i < c->nreplicas; i++)
+			printf(" %s", c->replicas[i]);
+		printf("\n");
+	}
+	return 0;
+}
+
 /* -n: load everything as the server would, say what would be served. */
 static int
 check(const struct config *c)
@@ -76,6 +126,8 @@ check(const struct config *c)
 	struct store	*s;
 	size_t		 served, failed;
 
+	if (check_dns(c) == -1)
+		return 1;
 	tls_init();
 	memset(&opts, 0, sizeof(opts));
 	opts.threads = (int)server_cpus();

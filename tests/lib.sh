@@ -38,6 +38,18 @@ summary() {
 	[ "$FAIL" -eq 0 ]
 }
 
+# has TEXT SUBSTRING: TEXT contains SUBSTRING.
+has() {
+	case $1 in *"$2"*) return 0 ;; esac
+	return 1
+}
+
+# what: the last command's exit status and output, from $rc, $so (its
+# standard output) and $se (its standard error), for a failure.
+what() {
+	printf 'rc=%s stdout=[%s] stderr=[%s]' "$rc" "$so" "$se"
+}
+
 # show FILE [LINES]: the first LINES (default $show_lines, else 20) lines
 # of FILE as comments.
 show() {
@@ -66,6 +78,96 @@ apt_install() {
 	    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq \
 	    --no-install-recommends "$@" >>"$tmp/apt.log" 2>&1; } ||
 	    { tail -5 "$tmp/apt.log"; return 1; }
+}
+
+# require COMMAND:PACKAGE...: installs (as root, apt_install) the Debian
+# PACKAGE of each COMMAND that is missing; returns 1 unless every COMMAND
+# is there then, the missing ones in $gone.
+require() {
+	_debs=
+	for _cp in "$@"; do
+		command -v "${_cp%%:*}" >/dev/null || _debs="$_debs ${_cp#*:}"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$_debs" ] || apt_install $_debs
+	gone=
+	for _cp in "$@"; do
+		command -v "${_cp%%:*}" >/dev/null || gone="$gone ${_cp%%:*}"
+	done
+	[ -z "$gone" ]
+}
+
+# mailauth, the npm package: MAILAUTH_VERSION installed with npm into
+# $NODE_PREFIX ($MTA_STSD_TEST_CACHE/node), where reruns find it.
+MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}
+CACHE=${MTA_STSD_TEST_CACHE:-/var/cache/mta-stsd-test}
+NODE_PREFIX=$CACHE/node
+
+# have_mailauth: that version is there, with node to run it.
+have_mailauth() {
+	command -v node >/dev/null &&
+	    [ -f "$NODE_PREFIX/node_modules/mailauth/lib/mta-sts.js" ] &&
+	    [ "$(node -p "require('$NODE_PREFIX/node_modules/mailauth/package.json').version" 2>/dev/null)" = "$MAILAUTH_VERSION" ]
+}
+
+# mailauth_install: installs node and npm (Debian) and mailauth (npm)
+# when missing and possible; what npm said in $tmp/npm.log.
+mailauth_install() {
+	command -v node >/dev/null || apt_install nodejs
+	command -v npm >/dev/null || apt_install npm
+	command -v npm >/dev/null && ! have_mailauth || return 0
+	echo "$suite: installing mailauth $MAILAUTH_VERSION into $NODE_PREFIX"
+	mkdir -p "$NODE_PREFIX"
+	printf '{ "private": true, "dependencies": { "mailauth": "%s" } }\n' \
+	    "$MAILAUTH_VERSION" >"$NODE_PREFIX/package.json"
+	timeout 300 npm install --prefix "$NODE_PREFIX" \
+	    --cache "$CACHE/npm-cache" --prefer-offline --no-audit --no-fund \
+	    --omit=dev --loglevel=error >"$tmp/npm.log" 2>&1 ||
+	    tail -5 "$tmp/npm.log"
+}
+
+# ---- a command's verdict ------------------------------------------------------
+
+# After a command whose standard output is in $tmp/so, its standard error
+# in $tmp/se and its exit status in $rc, described by $last:
+# expect RC: it exited RC; out PATTERN..., err PATTERN...: each PATTERN
+# (grep -E) is a line of its standard output, of its standard error.
+expect() {
+	if [ "$rc" = "$1" ]; then
+		ok "$last: exit $1"
+	else
+		not_ok "$last: exit $rc, expected $1"
+		show "$tmp/so"
+		show "$tmp/se"
+	fi
+}
+
+out() {
+	for _p in "$@"; do
+		if grep -Eq -- "$_p" "$tmp/so"; then
+			ok "$last: '$_p'"
+		else
+			not_ok "$last: no line '$_p' on stdout"
+			show "$tmp/so"
+			show "$tmp/se"
+		fi
+	done
+}
+
+err() {
+	for _p in "$@"; do
+		if grep -Eq -- "$_p" "$tmp/se"; then
+			ok "$last: '$_p' on stderr"
+		else
+			not_ok "$last: no line '$_p' on stderr"
+			show "$tmp/se"
+		fi
+	done
+}
+
+# rec_id DOMAIN: the id recorded for DOMAIN in the policy directory $p.
+rec_id() {
+	sed -n 's/^id: //p' "$p/.ids/$1.id" 2>/dev/null
 }
 
 # ---- the suite: its directory, its processes, its end ----------------------
@@ -185,6 +287,35 @@ stop_all() {
 	# shellcheck disable=SC2086
 	wait $pids 2>/dev/null
 	pids=
+}
+
+# after SECONDS COMMAND...: runs COMMAND in SECONDS unless $after_pid is
+# killed first (its sleep goes with it: nothing is left behind); tracked,
+# so stopped at the end.
+after() {
+	_s=$1
+	shift
+	(
+		trap 'kill "$_sl" 2>/dev/null; exit 0' TERM
+		sleep "$_s" &
+		_sl=$!
+		wait "$_sl" && "$@" 2>/dev/null
+	) >/dev/null 2>&1 &
+	after_pid=$!
+	track "$after_pid"
+}
+
+# time_limit SECONDS: the whole suite is bounded: after SECONDS it stops
+# with a failure "SUITE: stopped after SECONDS s (time limit)" and its
+# summary (every command of the suite should have a shorter timeout of
+# its own, so that the TERM trap runs promptly).
+time_limit() {
+	limit=$1
+	# The trap may run inside a redirected command: it writes to fd 3,
+	# the suite's standard output.
+	exec 3>&1
+	trap '{ not_ok "$suite: stopped after ${limit} s (time limit)"; summary; } >&3 2>&1; exit 1' TERM
+	after "$limit" kill -TERM $$
 }
 
 # ---- certificates ----------------------------------------------------------

@@ -25,18 +25,17 @@
 #include <unistd.h>
 
 #include "lib/ascii.h"
+#include "ctl/check.h"
 #include "ctl/cli.h"
 #include "ctl/cmd.h"
 #include "ctl/dns.h"
 #include "ctl/local.h"
+#include "ctl/mx.h"
 #include "lib/policy.h"
 #include "ctl/smtp.h"
 #include "tls/client.h"
 #include "lib/txt.h"
 
-#define CA_FILE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
-#define TIMEOUT_DEFAULT	10	/* seconds, each network step */
-#define TIMEOUT_MAX	600
 #define FETCH_CAP_MS	60000	/* what senders allow a policy fetch */
 #define FETCH_SLOW_MS	4000	/* one sender allows 4 s in all */
 #define EXPIRY_WARN	14	/* days of certificate left */
@@ -76,6 +75,8 @@ struct run {
 	struct item		*items;
 	size_t			 nitems, capitems;
 	enum sev		 worst;
+	int			 preflight;	/* every MX problem a FAIL */
+	char			 first_fail[ITEM_MSG_MAX + 40];
 };
 
 /* One check's verdict: printed now, or kept for the JSON object. */
@@ -110,6 +111,9 @@ report(struct run *r, enum sev sev, const char *check, const char *fix,
 			*c = '?';
 	if (sev > r->worst)
 		r->worst = sev;
+	if (sev == SEV_FAIL && r->first_fail[0] == '\0')
+		snprintf(r->first_fail, sizeof(r->first_fail), "%s: %s",
+		    it->check, it->msg);
 	if (r->json)
 		return;
 	printf("%-4s %s: %s\n", sev_names[sev], it->check, it->msg);
@@ -475,21 +479,6 @@ check_local(struct run *r)
 /* ------------------------------------------------------------------ */
 /* MX hosts                                                            */
 
-struct mx {
-	unsigned	 pref;
-	char		 host[DNS_DATA_MAX + 1];
-};
-
-static int
-mx_cmp(const void *a, const void *b)
-{
-	const struct mx *x = a, *y = b;
-
-	if (x->pref != y->pref)
-		return x->pref < y->pref ? -1 : 1;
-	return strcmp(x->host, y->host);
-}
-
 static void
 check_mx_cover(struct run *r, const char *host)
 {
@@ -551,63 +540,65 @@ check_mx_tls(struct run *r, const char *host, const char *helo)
 		    host, err);
 		return;
 	}
-	report_cert(r, "mx.tls", host, &peer, SEV_WARN);
+	/* About to enforce: a certificate that expires soon fails too. */
+	report_cert(r, "mx.tls", host, &peer, r->preflight ? SEV_FAIL :
+	    SEV_WARN);
 }
 
 static void
 check_mx(struct run *r)
 {
-	struct mx	*mx;
-	char		 helo[256], list[400] = "";
+	struct mx_set	*mx;
+	char		 helo[256], list[400] = "", why[200];
 	size_t		 n;
 
-	if (ask(r, "dns.mx", r->domain, DNS_T_MX, "MX") == -1) {
-		if (r->ans->status != DNS_FAIL)
-			report(r, SEV_FAIL, "dns.mx", "publish MX records: "
-			    "MTA-STS protects MX hosts only", "%s: no MX "
-			    "records", r->domain);
-		return;
-	}
-	n = r->ans->n;
-	if ((mx = calloc(n, sizeof(*mx))) == NULL) {
+	if ((mx = malloc(sizeof(*mx))) == NULL) {
 		report(r, SEV_FAIL, "dns.mx", NULL, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		mx[i].pref = r->ans->rr[i].pref;
-		memcpy(mx[i].host, r->ans->rr[i].data, r->ans->rr[i].len + 1);
-	}
-	qsort(mx, n, sizeof(*mx), mx_cmp);
-	if (n == 1 && mx[0].host[0] == '\0') {
+	switch (mx_lookup(r->dns, r->domain, mx, r->ans, why, sizeof(why))) {
+	case MX_FAIL:
+		report(r, SEV_FAIL, "dns.mx", "check the DNS server (or give "
+		    "--resolver, --timeout)", "%s MX: %s", r->domain, why);
+		goto out;
+	case MX_NONE:
+	case MX_NXDOMAIN:
+		report(r, SEV_FAIL, "dns.mx", "publish MX records: MTA-STS "
+		    "protects MX hosts only", "%s: no MX records", r->domain);
+		goto out;
+	case MX_NULL:
 		report(r, SEV_FAIL, "dns.mx", "remove the MTA-STS records of a "
 		    "domain that takes no mail", "%s: null MX (RFC 7505): the "
 		    "domain takes no mail", r->domain);
-		free(mx);
-		return;
+		goto out;
+	case MX_FOUND:
+		break;
 	}
+	n = mx->n;
 	for (size_t i = 0, len = 0; i < n && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s "
-		    "(%u)", i > 0 ? ", " : "", mx[i].host, mx[i].pref);
+		    "(%u)", i > 0 ? ", " : "", mx->v[i].host, mx->v[i].pref);
 	report(r, SEV_OK, "dns.mx", NULL, "%s: %zu MX: %s", r->domain,
-	    n + r->ans->more, list);
-	if (n + r->ans->more > MX_MAX)
+	    n + mx->more, list);
+	if (n + mx->more > MX_MAX)
 		report(r, SEV_WARN, "dns.mx", "check the others by hand",
 		    "only the first %d MX hosts are checked", MX_MAX);
 	if (gethostname(helo, sizeof(helo)) == -1 || strchr(helo, '.') ==
 	    NULL || policy_check_host(helo, strlen(helo), 0) != NULL)
 		snprintf(helo, sizeof(helo), "mta-stsctl.invalid");
 	for (size_t i = 0; i < n && i < MX_MAX; i++) {
-		if (policy_check_host(mx[i].host, strlen(mx[i].host), 0) !=
-		    NULL) {
+		if (policy_check_host(mx->v[i].host, strlen(mx->v[i].host),
+		    0) != NULL) {
 			report(r, SEV_FAIL, "dns.mx", "point MX records at "
 			    "host names", "MX '%s' is not a host name",
-			    mx[i].host);
+			    mx->v[i].host);
 			continue;
 		}
 		if (r->have_pol)
-			check_mx_cover(r, mx[i].host);
-		check_mx_tls(r, mx[i].host, helo);
+			check_mx_cover(r, mx->v[i].host);
+		check_mx_tls(r, mx->v[i].host, helo);
 	}
+out:
 	free(mx);
 }
 
@@ -630,17 +621,20 @@ check_tlsrpt_dns(struct run *r)
 		    "record: nobody reports failures to you", name);
 		return;
 	}
+	/* Reports are lost, but MTA-STS itself still protects mail. */
 	if (n > 1) {
-		report(r, SEV_FAIL, "dns.tlsrpt", "publish exactly one "
+		report(r, SEV_WARN, "dns.tlsrpt", "publish exactly one "
 		    "v=TLSRPTv1 record", "%s: %ld v=TLSRPTv1 records: senders "
-		    "report only with exactly one", name, n);
+		    "report only with exactly one (reports are lost; MTA-STS "
+		    "still protects mail)", name, n);
 		return;
 	}
 	if (one->nul || one->len > DNS_DATA_MAX || txt_parse_tlsrpt(one->data,
 	    one->len, err, sizeof(err)) == -1) {
-		report(r, SEV_FAIL, "dns.tlsrpt", "publish v=TLSRPTv1; "
+		report(r, SEV_WARN, "dns.tlsrpt", "publish v=TLSRPTv1; "
 		    "rua=mailto:ADDRESS (RFC 8460 section 3)", "%s: invalid "
-		    "record: %s", name, one->nul ? "NUL byte" : one->len >
+		    "record: %s (reports are lost; MTA-STS still protects "
+		    "mail)", name, one->nul ? "NUL byte" : one->len >
 		    DNS_DATA_MAX ? "too long" : err);
 		return;
 	}
@@ -684,6 +678,70 @@ print_json(const struct run *r)
 	printf("\n]}\n");
 }
 
+/* see check.h */
+int
+check_timeout_arg(const char *cmd, const char *arg, int *out)
+{
+	unsigned long	 t;
+	char		*end;
+
+	errno = 0;
+	t = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 ||
+	    t == 0 || t > CHECK_TIMEOUT_MAX) {
+		fprintf(stderr, "mta-stsctl %s: invalid timeout '%s': 1 to %d "
+		    "seconds\n", cmd, arg, CHECK_TIMEOUT_MAX);
+		return -1;
+	}
+	*out = (int)t;
+	return 0;
+}
+
+/* see check.h */
+int
+check_preflight(const struct check_net *net, const char *domain,
+    const struct policy *p, char *failed, size_t failedsz)
+{
+	struct run	 r;
+	char		 err[600];
+	int		 rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.domain, sizeof(r.domain), "%s", domain);
+	r.timeout_s = net->timeout_s;
+	r.preflight = 1;
+	/* The policy about to be served, borrowed: never freed here. */
+	r.pol = *p;
+	r.have_pol = 1;
+	failed[0] = '\0';
+	if ((r.ta = tls_anchors_load(net->ca_file != NULL ? net->ca_file :
+	    TLS_CA_FILE_DEFAULT, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mta-stsctl: pre-flight: trust store: %s\n",
+		    err);
+		goto out;
+	}
+	if ((r.dns = dns_open(net->resolver, 0, r.timeout_s * 1000, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "mta-stsctl: pre-flight: %s\n", err);
+		goto out;
+	}
+	if ((r.ans = malloc(sizeof(*r.ans))) == NULL) {
+		fprintf(stderr, "mta-stsctl: pre-flight: out of memory\n");
+		goto out;
+	}
+	printf("%s: pre-flight of the policy about to be served (the MX "
+	    "checks of 'mta-stsctl check'):\n", domain);
+	check_mx(&r);
+	rc = (int)r.worst;
+	snprintf(failed, failedsz, "%s", r.first_fail);
+out:
+	free(r.items);
+	free(r.ans);
+	dns_close(r.dns);
+	tls_anchors_free(r.ta);
+	return rc;
+}
+
 /* see cmd.h */
 int
 cmd_check(int argc, char **argv)
@@ -701,14 +759,13 @@ cmd_check(int argc, char **argv)
 	struct run		 r;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = 0;
-	const char		*resolver = NULL, *ca = CA_FILE_DEFAULT, *why;
-	char			 err[600], *end;
-	unsigned long		 t;
+	const char		*resolver = NULL, *ca = TLS_CA_FILE_DEFAULT, *why;
+	char			 err[600];
 	int			 ch, rc = 2;
 
 	memset(&r, 0, sizeof(r));
 	r.config = ctl_config_path();
-	r.timeout_s = TIMEOUT_DEFAULT;
+	r.timeout_s = CHECK_TIMEOUT_DEFAULT;
 	while ((ch = getopt_long(argc, argv, "f:jr:t:c:e:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -722,16 +779,9 @@ cmd_check(int argc, char **argv)
 			resolver = optarg;
 			break;
 		case 't':
-			errno = 0;
-			t = strtoul(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
-			    errno != 0 || t == 0 || t > TIMEOUT_MAX) {
-				fprintf(stderr, "mta-stsctl check: invalid "
-				    "timeout '%s': 1 to %d seconds\n", optarg,
-				    TIMEOUT_MAX);
+			if (check_timeout_arg("check", optarg,
+			    &r.timeout_s) == -1)
 				return 2;
-			}
-			r.timeout_s = (int)t;
 			break;
 		case 'c':
 			ca = optarg;
@@ -759,8 +809,8 @@ cmd_check(int argc, char **argv)
 		fprintf(stderr, "mta-stsctl check: trust store: %s\n", err);
 		goto out;
 	}
-	if ((r.dns = dns_open(resolver, r.timeout_s, err, sizeof(err))) ==
-	    NULL) {
+	if ((r.dns = dns_open(resolver, 0, r.timeout_s * 1000, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "mta-stsctl check: %s\n", err);
 		goto out;
 	}

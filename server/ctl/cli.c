@@ -107,3 +107,22 @@ ctl_json_str(const char *s)
 	}
 	putchar('"');
 }
+
+/* see cli.h */
+int
+ctl_check_rua(const char *u)
+{
+	if (strncmp(u, "mailto:", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+		fprintf(stderr, "mta-stsctl: --rua '%s': a mailto: or https: "
+		    "URI is required\n", u);
+		return -1;
+	}
+	for (const char *p = u; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    *p == '"' || *p == '\\') {
+			fprintf(stderr, "mta-stsctl: --rua '%s': white space, "
+			    "quotes and non-ASCII are not allowed\n", u);
+			return -1;
+		}
+	return 0;
+}

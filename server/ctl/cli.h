@@ -9,6 +9,7 @@
 #define EX_OK		0
 #define EX_FAIL		1
 #define EX_USAGE	2
+#define EX_PUBLISH	3	/* served, but publishing the record failed */
 
 /* One sub-command: its function takes its own argc/argv. */
 struct command {
@@ -41,6 +42,12 @@ void		 ctl_set_config_path(const char *path);
  * "mta-stsctl CMD: invalid domain 'ARG': why" (cmd NULL: no CMD).
  */
 int		 ctl_domain_arg(const char *cmd, const char *arg, char *out);
+/*
+ * A TLS-RPT report address given with --rua: a mailto: or https: URI
+ * without white space, quotes or non-ASCII.  Returns 0, or -1 after
+ * saying why.
+ */
+int		 ctl_check_rua(const char *uri);
 /* strcmp() for qsort() over an array of strings. */
 int		 ctl_strcmp(const void *a, const void *b);
 /* Writes s on stdout as a JSON string, quotes and escapes included. */

@@ -11,6 +11,13 @@ int	cmd_init(int argc, char **argv);
 int	cmd_mode(int argc, char **argv);
 int	cmd_set(int argc, char **argv);
 int	cmd_issue(int argc, char **argv);
+/* adopt.c: a policy another host serves, taken over with its id */
+int	cmd_adopt(int argc, char **argv);
+/* publish.c: the TXT records through [dns] update */
+int	cmd_publish(int argc, char **argv);
+int	cmd_unpublish(int argc, char **argv);
+/* cert.c: a domain's certificate from the [acme] client */
+int	cmd_cert(int argc, char **argv);
 /* status.c */
 int	cmd_status(int argc, char **argv);
 /* reports.c: the TLS-RPT store */

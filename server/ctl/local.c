@@ -353,6 +353,8 @@ served_within(const struct local *c, const struct tls_cred *cred,
 	if (tls_fetch_policy((struct sockaddr *)&ss, sl, c->host, cred,
 	    timeout_ms, f, why, whysz) == -1)
 		rc = -1;
+	else if (body == NULL)
+		rc = 1;
 	else if (f->status != 200) {
 		snprintf(why, whysz, "status %u", f->status);
 		rc = 0;
@@ -383,8 +385,8 @@ local_reload_until_served(const struct local *c, pid_t pid,
     const struct tls_cred *cred, const char *body, size_t len)
 {
 	struct timespec	 ts = { 0, 100 * 1000000L }, deadline;
-	char		 why[512] = "";
-	int		 left;
+	char		 why[512] = "", last[512];
+	int		 left, rc;
 
 	clock_deadline(&deadline, CONFIRM_MS);
 	if (kill(pid, SIGHUP) == -1) {
@@ -396,13 +398,73 @@ local_reload_until_served(const struct local *c, pid_t pid,
 		nanosleep(&ts, NULL);
 		if ((left = clock_left_ms(&deadline)) == 0)
 			break;
-		if (served_within(c, cred, body, len, left < FETCH_MS ? left :
-		    FETCH_MS, why, sizeof(why)) == 1)
+		rc = served_within(c, cred, body, len, left < FETCH_MS ? left :
+		    FETCH_MS, last, sizeof(last));
+		if (rc == 1)
 			return 0;
+		/*
+		 * What the server answered says why; a fetch the deadline cut
+		 * short says only that time ran out.
+		 */
+		if (rc == 0 || left >= FETCH_MS || why[0] == '\0')
+			memcpy(why, last, sizeof(why));
 	}
 	fprintf(stderr, "mta-stsctl: %s: the server does not serve the new "
 	    "policy after %d s: %s\n", c->host, CONFIRM_MS / 1000, why);
 	return -1;
+}
+
+/* see local.h */
+long
+local_domains(const struct local *c, char ***names)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		**v = NULL, **nv;
+	long		 n = 0;
+	int		 fd;
+
+	*names = NULL;
+	if ((fd = dup(c->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		fprintf(stderr, "mta-stsctl: %s: %s\n", c->cfg.policy_dir,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l < 5 ||
+		    strcmp(de->d_name + l - 4, ".txt") != 0)
+			continue;
+		if ((nv = realloc(v, (size_t)(n + 1) * sizeof(*nv))) == NULL ||
+		    (nv[n] = strndup(de->d_name, l - 4)) == NULL) {
+			if (nv != NULL)
+				v = nv;
+			fprintf(stderr, "mta-stsctl: %s\n", strerror(ENOMEM));
+			closedir(d);
+			local_domains_free(v, n);
+			return -1;
+		}
+		v = nv;
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), ctl_strcmp);
+	*names = v;
+	return n;
+}
+
+/* see local.h */
+void
+local_domains_free(char **names, long n)
+{
+	for (long i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 void
@@ -469,7 +531,7 @@ local_issue_id(struct local *c, const struct policy *p, char id[16])
 		return -1;
 	if (c->dry_run)
 		return 0;
-	ids_issue(&c->rec, id, sha, p->max_age, now);
+	ids_issue(&c->rec, id, sha, p->max_age, policy_mode_name(p->mode), now);
 	c->has_rec = 1;
 	return local_write_record(c);
 }

@@ -84,8 +84,11 @@ struct tls_cred *local_expected_cred(const struct local *c,
 	    struct tls_certs **cs);
 /*
  * Asks the server over HTTPS (its first listen address) what it serves
- * for the domain.  Returns 1 when it is the len bytes of body, 0 when
- * something else (why says what), -1 when it cannot be asked (why).
+ * for the domain, taking only the very certificate of cred (its leaf,
+ * byte for byte, and a handshake proving its key).  Returns 1 when it is
+ * the len bytes of body (body NULL: whatever it serves), 0 when something
+ * else (why says what), -1 when it cannot be asked or presents another
+ * certificate (why).
  */
 int	local_served(const struct local *c, const struct tls_cred *cred,
 	    const char *body, size_t len, char *why, size_t whysz);
@@ -95,6 +98,13 @@ int	local_served(const struct local *c, const struct tls_cred *cred,
  */
 int	local_reload_until_served(const struct local *c, pid_t pid,
 	    const struct tls_cred *cred, const char *body, size_t len);
+/*
+ * The domains of the policy directory (DOMAIN of each DOMAIN.txt, hidden
+ * files left out), sorted, in *names (free each and the array).
+ * Returns how many, or -1 after saying why.
+ */
+long	local_domains(const struct local *c, char ***names);
+void	local_domains_free(char **names, long n);
 /* Prints the _mta-sts TXT record for domain and id. */
 void	local_print_txt(const char *domain, const char *id);
 

@@ -1,213 +1,34 @@
 /*
- * reports.c: mta-stsctl reports.  See reports.h.
+ * reports.c: mta-stsctl reports: the TLS-RPT store summed per domain, day
+ * and organisation (the rows), its decisions (summary.h), the page
+ * (html.h), and reports brought in from files or mail (mail.h).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
-#include "lib/ascii.h"
-#include "lib/config.h"
 #include "ctl/cli.h"
 #include "ctl/cmd.h"
+#include "ctl/html.h"
+#include "ctl/mail.h"
+#include "ctl/summary.h"
+#include "lib/config.h"
 #include "lib/file.h"
 #include "lib/policy.h"
 #include "lib/tlsrpt.h"
-
-#define EX_OK		0
-#define EX_FAIL		1
-
-/*
- * The sums, as nested JSON objects: domain -> day -> organisation ->
- * { reports, successful, failed, failures: type -> { sessions, mx: {host:
- * sessions}, ips: {ip: sessions} } }.
- */
-
-/* The member key of o, made an empty object if missing. */
-static json_t *
-child(json_t *o, const char *key)
-{
-	json_t	*c = json_object_get(o, key);
-
-	if (c == NULL) {
-		c = json_object();
-		json_object_set_new(o, key, c);
-	}
-	return c;
-}
-
-/* Adds n to the whole number at o.key (0 if missing). */
-static void
-add(json_t *o, const char *key, json_int_t n)
-{
-	json_t	*v = json_object_get(o, key);
-
-	json_object_set_new(o, key, json_integer((v != NULL ?
-	    json_integer_value(v) : 0) + n));
-}
-
-/* A member's whole number, or 0. */
-static json_int_t
-count(json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	return json_is_integer(v) ? json_integer_value(v) : 0;
-}
-
-/* A member's string, or NULL. */
-static const char *
-string(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static void
-sum_report(json_t *sums, const char *domain, json_t *r)
-{
-	json_t		*org, *pol, *f, *t;
-	const char	*s;
-	char		 day[11];
-	size_t		 i, j;
-
-	snprintf(day, sizeof(day), "%s", string(json_object_get(r,
-	    "date-range"), "start-datetime"));
-	org = child(child(child(sums, domain), day), string(r,
-	    "organization-name"));
-	add(org, "reports", 1);
-	json_array_foreach(json_object_get(r, "policies"), i, pol) {
-		add(org, "successful", count(json_object_get(pol, "summary"),
-		    "total-successful-session-count"));
-		add(org, "failed", count(json_object_get(pol, "summary"),
-		    "total-failure-session-count"));
-		json_array_foreach(json_object_get(pol, "failure-details"), j,
-		    f) {
-			t = child(child(org, "failures"), string(f,
-			    "result-type"));
-			add(t, "sessions", count(f, "failed-session-count"));
-			if ((s = string(f, "receiving-mx-hostname")) != NULL ||
-			    (s = string(f, "receiving-ip")) != NULL)
-				add(child(t, "mx"), s, count(f,
-				    "failed-session-count"));
-			if ((s = string(f, "sending-mta-ip")) != NULL)
-				add(child(t, "ips"), s, count(f,
-				    "failed-session-count"));
-		}
-	}
-}
-
-/*
- * Reads one stored report; a file that is not one is named on stderr
- * and skipped.  Returns 0, or -1 for such a file.
- */
-static int
-read_report(int dfd, const char *dir, const char *name, size_t max,
-    const char *domain, const char *since, json_t *sums)
-{
-	struct tlsrpt_meta	 m;
-	const char		*why;
-	char			*buf;
-	size_t			 len;
-	json_t			*r;
-
-	if (file_read(dfd, name, max, FILE_NOFOLLOW, &buf, &len) == -1) {
-		fprintf(stderr, "mta-stsctl reports: %s/%s: %s\n", dir, name,
-		    strerror(errno));
-		return -1;
-	}
-	if ((why = tlsrpt_check(buf, len, &m)) != NULL) {
-		fprintf(stderr, "mta-stsctl reports: %s/%s: %s\n", dir, name,
-		    why);
-		free(buf);
-		return -1;
-	}
-	if (since == NULL || strcmp(m.day, since) >= 0) {
-		r = json_loadb(buf, len, 0, NULL);
-		sum_report(sums, domain, r);
-		json_decref(r);
-	}
-	free(buf);
-	return 0;
-}
-
-/* Sums the reports of one domain directory. */
-static int
-read_domain(int top, const char *topname, const char *domain, size_t max,
-    const char *since, json_t *sums)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 dir[4096];
-	size_t		 n;
-	int		 dfd, rc = 0;
-
-	snprintf(dir, sizeof(dir), "%s/%s", topname, domain);
-	if ((dfd = openat(top, domain, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 0;	/* no report yet */
-		fprintf(stderr, "mta-stsctl reports: %s: %s\n", dir,
-		    strerror(errno));
-		return -1;
-	}
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (de->d_name[0] == '.' || n <= strlen(TLSRPT_SUFFIX) ||
-		    strcmp(de->d_name + n - strlen(TLSRPT_SUFFIX),
-		    TLSRPT_SUFFIX) != 0)
-			continue;
-		if (read_report(dfd, dir, de->d_name, max, domain, since,
-		    sums) == -1)
-			rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-/* The keys of object o, sorted; NULL-terminated, caller frees. */
-static const char **
-sorted_keys(json_t *o)
-{
-	const char	**v, *k;
-	json_t		 *x;
-	size_t		  n = 0;
-
-	if ((v = calloc(json_object_size(o) + 1, sizeof(*v))) == NULL)
-		return NULL;
-	json_object_foreach(o, k, x)
-		v[n++] = k;
-	qsort(v, n, sizeof(*v), ctl_strcmp);
-	return v;
-}
-
-/* The keys of o as a JSON array, in order. */
-static json_t *
-key_array(json_t *o)
-{
-	const char	**k = sorted_keys(o);
-	json_t		 *a = json_array();
-
-	for (size_t i = 0; k != NULL && k[i] != NULL; i++)
-		json_array_append_new(a, json_string(k[i]));
-	free(k);
-	return a;
-}
 
 /* Prints "label: a, b, c" for the keys of o. */
 static void
 print_keys(const char *label, json_t *o)
 {
-	const char	**k = sorted_keys(o);
+	const char	**k = summary_keys(o);
 
 	if (k == NULL || k[0] == NULL) {
 		free(k);
@@ -225,19 +46,21 @@ static json_t *
 row(const char *domain, const char *day, const char *orgname, json_t *org)
 {
 	json_t		 *r, *fl, *t, *ft = json_object_get(org, "failures");
-	const char	**types = sorted_keys(ft);
+	const char	**types = summary_keys(ft);
 
 	r = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "domain", domain,
-	    "date", day, "organization", orgname, "reports", count(org,
-	    "reports"), "successful", count(org, "successful"), "failed",
-	    count(org, "failed"));
+	    "date", day, "organization", orgname, "reports",
+	    summary_count(org, "reports"), "successful",
+	    summary_count(org, "successful"), "failed",
+	    summary_count(org, "failed"));
 	fl = json_array();
 	for (size_t i = 0; types != NULL && types[i] != NULL; i++) {
 		t = json_object_get(ft, types[i]);
 		json_array_append_new(fl, json_pack("{s:s, s:I, s:o, s:o, s:s}",
-		    "result-type", types[i], "sessions", count(t, "sessions"),
-		    "mx-hosts", key_array(json_object_get(t, "mx")),
-		    "sending-ips", key_array(json_object_get(t, "ips")),
+		    "result-type", types[i], "sessions",
+		    summary_count(t, "sessions"),
+		    "mx-hosts", summary_key_array(json_object_get(t, "mx")),
+		    "sending-ips", summary_key_array(json_object_get(t, "ips")),
 		    "hint", tlsrpt_hint(types[i])));
 	}
 	json_object_set_new(r, "failures", fl);
@@ -252,47 +75,49 @@ print_row(json_t *r)
 	size_t	 i;
 
 	printf("  %s %s: %lld report%s, %lld sessions successful, %lld "
-	    "failed\n", string(r, "date"), string(r, "organization"),
-	    (long long)count(r, "reports"), count(r, "reports") == 1 ? "" :
-	    "s", (long long)count(r, "successful"),
-	    (long long)count(r, "failed"));
+	    "failed\n", summary_str(r, "date"), summary_str(r, "organization"),
+	    (long long)summary_count(r, "reports"),
+	    summary_count(r, "reports") == 1 ? "" : "s",
+	    (long long)summary_count(r, "successful"),
+	    (long long)summary_count(r, "failed"));
 	json_array_foreach(json_object_get(r, "failures"), i, f) {
 		json_t	*mx = json_object(), *ips = json_object(), *v;
 		size_t	 j;
 
-		printf("    %s: %lld session%s\n", string(f, "result-type"),
-		    (long long)count(f, "sessions"), count(f, "sessions") ==
-		    1 ? "" : "s");
+		printf("    %s: %lld session%s\n",
+		    summary_str(f, "result-type"),
+		    (long long)summary_count(f, "sessions"),
+		    summary_count(f, "sessions") == 1 ? "" : "s");
 		json_array_foreach(json_object_get(f, "mx-hosts"), j, v)
 			json_object_set(mx, json_string_value(v), v);
 		json_array_foreach(json_object_get(f, "sending-ips"), j, v)
 			json_object_set(ips, json_string_value(v), v);
 		print_keys("MX hosts", mx);
 		print_keys("sending IPs", ips);
-		printf("      hint: %s\n", string(f, "hint"));
+		printf("      hint: %s\n", summary_str(f, "hint"));
 		json_decref(mx);
 		json_decref(ips);
 	}
 }
 
-/* Prints the sums, as text or as one JSON array. */
+/* Prints the rows, as text or as one JSON array. */
 static void
-print_sums(json_t *sums, int as_json)
+print_rows(json_t *sums, int as_json)
 {
-	const char	**doms = sorted_keys(sums), **days, **orgs;
-	json_t		 *all = json_array(), *r, *dj;
+	const char	**doms = summary_keys(sums), **days, **orgs;
+	json_t		 *all = json_array(), *r, *dj, *oj;
 	const char	 *last = NULL;
 
 	for (size_t i = 0; doms != NULL && doms[i] != NULL; i++) {
-		dj = json_object_get(sums, doms[i]);
-		days = sorted_keys(dj);
+		dj = json_object_get(json_object_get(sums, doms[i]), "days");
+		days = summary_keys(dj);
 		for (size_t j = 0; days != NULL && days[j] != NULL; j++) {
-			orgs = sorted_keys(json_object_get(dj, days[j]));
+			oj = json_object_get(dj, days[j]);
+			orgs = summary_keys(oj);
 			for (size_t k = 0; orgs != NULL && orgs[k] != NULL;
 			    k++) {
 				r = row(doms[i], days[j], orgs[k],
-				    json_object_get(json_object_get(dj,
-				    days[j]), orgs[k]));
+				    json_object_get(oj, orgs[k]));
 				if (!as_json) {
 					if (last != doms[i])
 						printf("%s\n", doms[i]);
@@ -368,17 +193,91 @@ out:
 	return rc;
 }
 
-/* YYYY-MM-DD. */
+/*
+ * --import-mail: each PATH, or standard input.  The exit status is what
+ * an MTA pipe understands: 0 when every message was dealt with (a
+ * message without a report, or a hostile one, is logged and dropped:
+ * bouncing it would only mail a report sender's no-reply address), 75
+ * when the MTA should try again (nothing of that message is stored),
+ * 66 for a PATH that cannot be read.
+ */
+static int
+import_mail(int top, const struct config *c, int n, char **paths)
+{
+	struct mail_intake	 mi;
+	char			*stdin_only[] = { "-" };
+
+	memset(&mi, 0, sizeof(mi));
+	mi.dirfd = top;
+	mi.dir = c->tlsrpt_dir;
+	mi.caps.max_size = c->tlsrpt_max_size;
+	mi.caps.max_json = c->tlsrpt_max_json;
+	mi.caps.max_ratio = c->tlsrpt_max_ratio;
+	mi.max_mail = c->tlsrpt_max_mail;
+	mi.dir_max = (int64_t)c->tlsrpt_dir_max * 1024 * 1024;
+	if (n == 0) {
+		n = 1;
+		paths = stdin_only;
+	}
+	for (int i = 0; i < n; i++)
+		if (strcmp(paths[i], "-") == 0)
+			mi.use_syslog = 1;	/* an MTA keeps no output */
+	if (mail_begin(&mi) == -1) {
+		fprintf(stderr, "mta-stsctl reports: %s: %s\n", c->tlsrpt_dir,
+		    strerror(errno));
+		return MAIL_EX_TEMPFAIL;
+	}
+	for (int i = 0; i < n; i++)
+		(void)mail_import(&mi, paths[i]);
+	mail_end(&mi);
+	if (mi.tempfail > 0)
+		return MAIL_EX_TEMPFAIL;
+	return mi.noinput > 0 ? MAIL_EX_NOINPUT : EX_OK;
+}
+
+/* YYYY-MM-DD, a day that exists. */
 static int
 day_ok(const char *s)
 {
-	if (strlen(s) != 10)
+	long long	 t;
+	time_t		 tt;
+	struct tm	 tm;
+	char		 back[11];
+
+	if (strlen(s) != 10 || tlsrpt_time(s, &t) != 1)
 		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? s[i] != '-' : s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
+	tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(back, sizeof(back), "%Y-%m-%d", &tm);
+	return strcmp(back, s) == 0;
 }
+
+static int
+bad_day(const char *opt, const char *arg)
+{
+	fprintf(stderr, "mta-stsctl reports: --%s '%s': expected YYYY-MM-DD\n",
+	    opt, arg);
+	return EX_FAIL;
+}
+
+/* A whole number of days, or a percentage: 0 or more. */
+static int
+number_arg(const char *opt, const char *arg, double max, double *v)
+{
+	char	*end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(*v >= 0) ||
+	    *v > max) {
+		fprintf(stderr, "mta-stsctl reports: --%s '%s': expected a "
+		    "number from 0 to %g\n", opt, arg, max);
+		return -1;
+	}
+	return 0;
+}
+
+enum what { ROWS, SUMMARY, IMPORT, IMPORT_MAIL, HTML };
 
 /* see cmd.h */
 int
@@ -389,37 +288,78 @@ cmd_reports(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "import", no_argument, NULL, 'i' },
+		{ "import-mail", no_argument, NULL, 'm' },
+		{ "summary", no_argument, NULL, 'S' },
+		{ "fail-rate", required_argument, NULL, 'r' },
+		{ "stale", required_argument, NULL, 'a' },
+		{ "today", required_argument, NULL, 't' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct config	 c;
-	const char	*path = ctl_config_path(), *since = NULL;
-	const char	*domain = NULL;
-	char		 err[512], dom[POLICY_HOST_MAX + 1];
-	json_t		*sums = NULL;
-	DIR		*d = NULL;
-	struct dirent	*de;
-	int		 ch, as_json = 0, import = 0, top = -1, rc = EX_OK;
+	struct summary_opts	 o;
+	struct config		 c;
+	enum what		 what = ROWS;
+	const char		*path = ctl_config_path(), *domain = NULL;
+	const char		*html = NULL;
+	char			 err[512], dom[POLICY_HOST_MAX + 1];
+	char			 today[11], rate_since[11];
+	json_t			*sums = NULL, *dec = NULL;
+	time_t			 now = time(NULL);
+	double			 v;
+	int			 ch, as_json = 0, top = -1, rc = EX_OK, bad;
+	int			 fail = EX_FAIL, modes = 0;
 
-	while ((ch = getopt_long(argc, argv, "f:s:jih", longopts, NULL)) !=
-	    -1) {
+	memset(&o, 0, sizeof(o));
+	o.fail_rate = -1;
+	o.stale = -1;
+	strftime(today, sizeof(today), "%Y-%m-%d", gmtime(&now));
+	o.today = today;
+	while ((ch = getopt_long(argc, argv, "f:s:jimSr:a:t:H:h", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			path = optarg;
 			break;
 		case 's':
-			if (!day_ok(optarg)) {
-				fprintf(stderr, "mta-stsctl reports: --since "
-				    "'%s': expected YYYY-MM-DD\n", optarg);
-				return EX_FAIL;
-			}
-			since = optarg;
+			if (!day_ok(optarg))
+				return bad_day("since", optarg);
+			o.since = optarg;
+			break;
+		case 't':
+			if (!day_ok(optarg))
+				return bad_day("today", optarg);
+			o.today = optarg;
 			break;
 		case 'j':
 			as_json = 1;
 			break;
 		case 'i':
-			import = 1;
+			what = IMPORT;
+			modes++;
+			break;
+		case 'm':
+			what = IMPORT_MAIL;
+			modes++;
+			break;
+		case 'H':
+			what = HTML;
+			html = optarg;
+			modes++;
+			break;
+		case 'S':
+			if (what == ROWS)
+				what = SUMMARY;
+			break;
+		case 'r':
+			if (number_arg("fail-rate", optarg, 100, &o.fail_rate)
+			    == -1)
+				return EX_USAGE;
+			break;
+		case 'a':
+			if (number_arg("stale", optarg, 3650, &v) == -1)
+				return EX_USAGE;
+			o.stale = (long)v;
 			break;
 		case 'h':
 			return ctl_help(argv[0]);
@@ -427,10 +367,19 @@ cmd_reports(int argc, char **argv)
 			return ctl_usage(argv[0]);
 		}
 	}
-	if (import ? optind == argc || since != NULL || as_json :
-	    argc - optind > 1)
+	if (what == ROWS && (o.fail_rate >= 0 || o.stale >= 0))
+		what = SUMMARY;
+	/* One mode; the imports take paths and nothing else. */
+	if (modes > 1 || (what == IMPORT && optind == argc) ||
+	    ((what == IMPORT || what == IMPORT_MAIL) && (o.since != NULL ||
+	    as_json || o.fail_rate >= 0 || o.stale >= 0 || o.today != today)) ||
+	    (what == HTML && as_json) ||
+	    (what != IMPORT && what != IMPORT_MAIL && argc - optind > 1))
 		return ctl_usage(argv[0]);
-	if (!import && optind < argc) {
+	/* An MTA pipe: whatever keeps the report from being stored is 75. */
+	if (what == IMPORT_MAIL)
+		fail = MAIL_EX_TEMPFAIL;
+	if (what != IMPORT && what != IMPORT_MAIL && optind < argc) {
 		if (ctl_domain_arg("reports", argv[optind], dom) == -1)
 			return EX_FAIL;
 		domain = dom;
@@ -438,53 +387,69 @@ cmd_reports(int argc, char **argv)
 	if (config_load(path != NULL ? path : CONFIG_DEFAULT_PATH, &c, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "mta-stsctl: %s\n", err);
-		return EX_FAIL;
+		return fail;
 	}
 	if (c.tlsrpt_dir[0] == '\0') {
 		fprintf(stderr, "mta-stsctl reports: tlsrpt_dir is not set in "
 		    "%s\n", path != NULL ? path : CONFIG_DEFAULT_PATH);
-		rc = EX_FAIL;
+		rc = fail;
 		goto out;
 	}
 	if ((top = open(c.tlsrpt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		fprintf(stderr, "mta-stsctl reports: %s: %s\n", c.tlsrpt_dir,
 		    strerror(errno));
-		rc = EX_FAIL;
+		rc = fail;
 		goto out;
 	}
-	if (import) {
+	if (what == IMPORT) {
 		for (int i = optind; i < argc; i++)
 			if (import_one(top, argv[i], &c) == -1)
 				rc = EX_FAIL;
 		goto out;
 	}
-	sums = json_object();
-	if (domain != NULL) {
-		if (read_domain(top, c.tlsrpt_dir, domain, c.tlsrpt_max_json,
-		    since, sums) == -1)
-			rc = EX_FAIL;
-	} else {
-		if ((d = fdopendir(dup(top))) == NULL) {
-			fprintf(stderr, "mta-stsctl reports: %s: %s\n",
-			    c.tlsrpt_dir, strerror(errno));
-			rc = EX_FAIL;
-			goto out;
-		}
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && (de->d_type == DT_DIR ||
-			    de->d_type == DT_UNKNOWN) &&
-			    read_domain(top, c.tlsrpt_dir, de->d_name,
-			    c.tlsrpt_max_json, since, sums) == -1)
-				rc = EX_FAIL;
+	if (what == IMPORT_MAIL) {
+		rc = import_mail(top, &c, argc - optind, argv + optind);
+		goto out;
 	}
-	print_sums(sums, as_json);
+	/* The summary's hints look before --since too. */
+	sums = summary_read(top, c.tlsrpt_dir, domain, c.tlsrpt_max_json,
+	    what == ROWS ? o.since : NULL, &bad);
+	if (bad)
+		rc = EX_FAIL;
+	if (what == ROWS) {
+		print_rows(sums, as_json);
+		goto out;
+	}
+	/* The failure rate over the days asked, else the last week. */
+	if (o.since == NULL) {
+		time_t	 t = now;
+		long long tt;
+
+		if (tlsrpt_time(o.today, &tt) != -1)
+			t = (time_t)tt;
+		t -= 6 * 86400;
+		strftime(rate_since, sizeof(rate_since), "%Y-%m-%d",
+		    gmtime(&t));
+		o.rate_since = rate_since;
+	} else
+		o.rate_since = o.since;
+	dec = summary_decide(sums, &c, domain, &o);
+	if (what == HTML) {
+		if (html_write(html, dec) == -1) {
+			fprintf(stderr, "mta-stsctl reports: %s: %s\n", html,
+			    strerror(errno));
+			rc = EX_FAIL;
+		}
+	} else
+		summary_print(dec, as_json);
+	if (summary_count(dec, "alerts") > 0)
+		rc = EX_FAIL;
 out:
-	if (d != NULL)
-		closedir(d);
 	if (top != -1)
 		close(top);
 	json_decref(sums);
+	json_decref(dec);
 	config_free(&c);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include <ini.h>
 
+#include "lib/addr.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/policy.h"
@@ -32,8 +33,19 @@ enum type {
 	T_AUTO,		/* yes, no or auto */
 	T_LOG_FORMAT,	/* text or json */
 	T_DOMAIN,	/* a host name, or empty */
-	T_URLPATH	/* "/" and letters, digits, "-", "_", ".", "/" */
+	T_URLPATH,	/* "/" and letters, digits, "-", "_", ".", "/" */
+	T_UPDATE,	/* "", "rfc2136" or "exec" */
+	T_ADDRESS,	/* "IPv4[:PORT]", "IPv6", "[IPv6]:PORT", or empty */
+	T_REPLICAS,	/* repeatable, space-separated HOST[:PORT] */
+	T_CLIENT,	/* an ACME client mta-stsctl runs, or empty */
+	T_KEYTYPE,	/* a key type both clients make */
+	T_URL,		/* an https:// URL */
+	T_EMAIL		/* an address, or empty */
 };
+
+/* The words T_CLIENT and T_KEYTYPE take ("" also for T_CLIENT). */
+static const char *const clients[] = { "lego", "certbot", NULL };
+static const char *const keytypes[] = { "ec256", "rsa2048", NULL };
 
 struct key {
 	const char	*section;
@@ -100,20 +112,47 @@ static const struct key keys[] = {
 	    1, 1048576, 0 },
 	{ "server", "tlsrpt_rate",	T_COUNT,   OFF(tlsrpt_rate), "60", 1,
 	    100000, 0 },
+	{ "server", "tlsrpt_max_mail",	T_COUNT,   OFF(tlsrpt_max_mail),
+	    "4194304", 65536, 268435456, 0 },
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0, R },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0, R },
 	{ "metrics", "listen",		T_METRICS_LISTEN, OFF(metrics_listen),
 	    "", 0, 0, R },
+	{ "dns", "update",		T_UPDATE,  OFF(dns_update), "", 0, 0, 0 },
+	{ "dns", "server",		T_ADDRESS, OFF(dns_server), "", 0, 0, 0 },
+	{ "dns", "zone",		T_DOMAIN,  OFF(dns_zone), "", 0, 0, 0 },
+	{ "dns", "tsig_key",		T_OPTPATH, OFF(dns_tsig_key), "", 0, 0, 0 },
+	{ "dns", "ttl",			T_SECONDS, OFF(dns_ttl), "3600", 60,
+	    604800, 0 },
+	{ "dns", "hook",		T_OPTPATH, OFF(dns_hook), "", 0, 0, 0 },
+	{ "dns", "hook_timeout",	T_SECONDS, OFF(dns_hook_timeout), "30",
+	    1, 600, 0 },
+	{ "dns", "replicas",		T_REPLICAS, OFF(replicas), "", 0, 0, 0 },
+	{ "dns", "publish",		T_BOOL,    OFF(dns_publish), "no", 0, 0,
+	    0 },
+	{ "dns", "wait",		T_SECONDS, OFF(dns_wait), "120", 1, 3600,
+	    0 },
+	{ "dns", "ca_file",		T_OPTPATH, OFF(dns_ca_file), "", 0, 0, 0 },
+	/* Read by mta-stsctl cert only: the daemon never runs a client. */
+	{ "acme", "client",		T_CLIENT,  OFF(acme_client), "", 0, 0, 0 },
+	{ "acme", "state_dir",		T_PATH,    OFF(acme_state_dir),
+	    "/var/lib/mta-stsd/acme-client", 0, 0, 0 },
+	{ "acme", "directory",		T_URL,     OFF(acme_directory),
+	    CONFIG_ACME_DIRECTORY, 0, 0, 0 },
+	{ "acme", "email",		T_EMAIL,   OFF(acme_email), "", 0, 0, 0 },
+	{ "acme", "key_type",		T_KEYTYPE, OFF(acme_key_type), "ec256",
+	    0, 0, 0 },
+	{ "acme", "renew_days",		T_COUNT,   OFF(acme_renew_days), "30",
+	    1, 365, 0 },
+	{ "acme", "ca_file",		T_OPTPATH, OFF(acme_ca_file), "", 0, 0, 0 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 struct state {
 	struct config	*c;
 	char		 why[256];	/* the first error, without FILE:LINE */
-	unsigned char	 listen_set;	/* the file replaces the default */
-	unsigned char	 acme_set;
-	unsigned char	 metrics_set;
+	unsigned char	 list_set[4];	/* the file replaces the default list */
 	FILE		*fp;
 	int		 line;		/* of the line inih is reading */
 	int		 err_line;	/* of the first error, or 0 */
@@ -205,6 +244,58 @@ config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
 	return 0;
 }
 
+/*
+ * Where the count of a list type's values is (listen, acme listen,
+ * metrics listen, replicas: the key's offset is the array), and the list's index for
+ * state.list_set.
+ */
+static size_t
+list_count(enum type t, int *which)
+{
+	switch (t) {
+	case T_LISTEN:
+		*which = 0;
+		return OFF(nlisten);
+	case T_ACME_LISTEN:
+		*which = 1;
+		return OFF(nacme_listen);
+	case T_METRICS_LISTEN:
+		*which = 2;
+		return OFF(nmetrics_listen);
+	default:
+		*which = 3;
+		return OFF(nreplicas);
+	}
+}
+
+static int
+is_list(enum type t)
+{
+	return t == T_LISTEN || t == T_ACME_LISTEN || t == T_METRICS_LISTEN ||
+	    t == T_REPLICAS;
+}
+
+/* Is the n-byte word at p a replica, HOST[:PORT]? */
+static int
+replica_ok(const char *p, size_t n)
+{
+	char			 spec[300], host[POLICY_HOST_MAX + 1];
+	unsigned		 port;
+	unsigned char		 buf[sizeof(struct in6_addr)];
+
+	if (n >= sizeof(spec))
+		return -1;
+	memcpy(spec, p, n);
+	spec[n] = '\0';
+	if (addr_split(spec, host, sizeof(host), &port, 443) == -1)
+		return -1;
+	if (inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1)
+		return 0;
+	return spec[0] == '[' || policy_check_host(host, strlen(host), 0) !=
+	    NULL ? -1 : 0;
+}
+
 /* Is the n-byte word at p a listen address? */
 static int
 listen_ok(const char *p, size_t n)
@@ -217,35 +308,23 @@ listen_ok(const char *p, size_t n)
 	    sizeof(port));
 }
 
-/* The list a listen key fills, and its count in *np. */
-static char **
-listen_list(const struct key *k, struct config *c, size_t **np)
-{
-	switch (k->type) {
-	case T_ACME_LISTEN:
-		*np = &c->nacme_listen;
-		return c->acme_listen;
-	case T_METRICS_LISTEN:
-		*np = &c->nmetrics_listen;
-		return c->metrics_listen;
-	default:
-		*np = &c->nlisten;
-		return c->listen;
-	}
-}
-
 static int
-add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
-    const char *v)
+add_list(struct state *st, const struct key *k, const char *v)
 {
 	const char	*p = v;
-	size_t		 n;
+	char		*base = (char *)st->c;
+	enum type	 t = k->type;
+	char		**list = (char **)(void *)(base + k->off);
+	size_t		*nlist, n, max;
+	int		 which;
 
-	if (!*set) {
+	nlist = (size_t *)(void *)(base + list_count(t, &which));
+	max = t == T_REPLICAS ? CONFIG_MAX_REPLICAS : CONFIG_MAX_LISTEN;
+	if (!st->list_set[which]) {
 		for (size_t i = 0; i < *nlist; i++)
 			free(list[i]);
 		*nlist = 0;
-		*set = 1;
+		st->list_set[which] = 1;
 	}
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t')
@@ -253,15 +332,22 @@ add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
 		if (*p == '\0')
 			break;
 		n = strcspn(p, " \t");
-		if (n >= 80 || listen_ok(p, n) == -1) {
+		if (t == T_REPLICAS && replica_ok(p, n) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%.*s' is not "
+			    "HOST, HOST:PORT or [IPv6]:PORT", (int)(n < 80 ?
+			    n : 80), p);
+			return -1;
+		}
+		if (t != T_REPLICAS && (n >= 80 || listen_ok(p, n) == -1)) {
 			snprintf(st->why, sizeof(st->why), "'%.*s' is not "
 			    "ADDRESS:PORT, [IPv6]:PORT or :PORT", (int)(n < 80 ?
 			    n : 80), p);
 			return -1;
 		}
-		if (*nlist == CONFIG_MAX_LISTEN) {
-			snprintf(st->why, sizeof(st->why), "more than %d "
-			    "addresses", CONFIG_MAX_LISTEN);
+		if (*nlist == max) {
+			snprintf(st->why, sizeof(st->why), "more than %zu "
+			    "%s", max, t == T_REPLICAS ? "replicas" :
+			    "addresses");
 			return -1;
 		}
 		if ((list[*nlist] = strndup(p, n)) == NULL)
@@ -270,6 +356,79 @@ add_listen(struct state *st, char **list, size_t *nlist, unsigned char *set,
 		p += n;
 	}
 	return 0;
+}
+
+/* Is v one of words (or empty, with empty_ok)? */
+static int
+one_of(const char *v, const char *const *words, int empty_ok)
+{
+	if (*v == '\0')
+		return empty_ok;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strcmp(v, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The checks of the [acme] client's keys: their values end up on the
+ * client's command line (never through a shell, but a value starting
+ * with '-' would still be read as an option).  0, or -1 with st->why.
+ */
+static int
+word_check(struct state *st, enum type t, const char *v)
+{
+	const char	*at;
+	size_t		 n = strlen(v);
+
+	switch (t) {
+	case T_CLIENT:
+		if (one_of(v, clients, 1))
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not lego or "
+		    "certbot (or empty: none)", v);
+		return -1;
+	case T_KEYTYPE:
+		if (one_of(v, keytypes, 0))
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not ec256 or "
+		    "rsa2048", v);
+		return -1;
+	case T_URL:
+		if (strncmp(v, "https://", 8) == 0 && n > 8 && n <= 512 &&
+		    v[8] != '/' && strcspn(v, " \t\"'<>\\") == n)
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not an "
+		    "https:// URL", v);
+		return -1;
+	case T_EMAIL:
+		at = strchr(v, '@');
+		if (n == 0 || (n <= 254 && at != NULL && at != v &&
+		    at[1] != '\0' && strchr(at + 1, '@') == NULL && *v != '-' &&
+		    strcspn(v, " \t\"'<>()[]\\,;:") == n))
+			return 0;
+		snprintf(st->why, sizeof(st->why), "'%.100s' is not an "
+		    "address such as you@example.com", v);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* see config.h */
+int
+config_path_under(const char *path, const char *dir)
+{
+	size_t	 n = strlen(dir);
+
+	if (n == 0)
+		return 0;
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/');
 }
 
 /* Sets one key; returns 0, or -1 with st->why set. */
@@ -282,25 +441,49 @@ set(struct state *st, const struct key *k, const char *v)
 	int		*ip = (int *)(void *)(base + k->off);
 	enum log_level	 lvl;
 	const char	*why;
-	char		**list;
-	size_t		*np;
+	struct sockaddr_storage ss;
+	socklen_t	 sl;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
 	case T_METRICS_LISTEN:
-		list = listen_list(k, st->c, &np);
-		if (add_listen(st, list, np, k->type == T_LISTEN ?
-		    &st->listen_set : k->type == T_ACME_LISTEN ?
-		    &st->acme_set : &st->metrics_set, v) == -1 &&
-		    st->why[0] == '\0')
+	case T_REPLICAS:
+		if (add_list(st, k, v) == -1 && st->why[0] == '\0')
 			snprintf(st->why, sizeof(st->why), "out of memory");
 		return st->why[0] ? -1 : 0;
+	case T_UPDATE:
+		if (*v == '\0')
+			*ip = CONFIG_UPDATE_OFF;
+		else if (strcmp(v, "rfc2136") == 0)
+			*ip = CONFIG_UPDATE_RFC2136;
+		else if (strcmp(v, "exec") == 0)
+			*ip = CONFIG_UPDATE_EXEC;
+		else {
+			snprintf(st->why, sizeof(st->why), "'%s' is not "
+			    "rfc2136, exec or empty", v);
+			return -1;
+		}
+		return 0;
 	case T_STRING:
 	case T_PATH:
 	case T_OPTPATH:
 	case T_DOMAIN:
 	case T_URLPATH:
+	case T_CLIENT:
+	case T_KEYTYPE:
+	case T_URL:
+	case T_EMAIL:
+	case T_ADDRESS:
+		if (word_check(st, k->type, v) == -1)
+			return -1;
+		if (k->type == T_ADDRESS && *v != '\0' &&
+		    addr_parse(v, 53, &ss, &sl) == -1) {
+			snprintf(st->why, sizeof(st->why), "'%s' is not an "
+			    "IPv4 or IPv6 address with an optional port "
+			    "(192.0.2.1:53, [2001:db8::1]:53)", v);
+			return -1;
+		}
 		if (k->type == T_STRING && *v == '\0') {
 			snprintf(st->why, sizeof(st->why), "empty value");
 			return -1;
@@ -429,7 +612,7 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 			    keys[i].name, st.why);
 			goto fail;
 		}
-	st.listen_set = st.acme_set = st.metrics_set = 0;
+	memset(st.list_set, 0, sizeof(st.list_set));
 	if ((st.fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -466,6 +649,45 @@ config_load(const char *path, struct config *c, char *err, size_t errsz)
 		    path);
 		goto fail;
 	}
+	if (c->dns_update == CONFIG_UPDATE_RFC2136 && (c->dns_server[0] ==
+	    '\0' || c->dns_tsig_key[0] == '\0')) {
+		snprintf(err, errsz, "%s: [dns] update = rfc2136 needs server "
+		    "(the primary) and tsig_key (unsigned updates are not "
+		    "sent)", path);
+		goto fail;
+	}
+	if (c->dns_update == CONFIG_UPDATE_EXEC && c->dns_hook[0] == '\0') {
+		snprintf(err, errsz, "%s: [dns] update = exec needs hook",
+		    path);
+		goto fail;
+	}
+	if (c->dns_publish && c->dns_update == CONFIG_UPDATE_OFF) {
+		snprintf(err, errsz, "%s: [dns] publish = yes needs update "
+		    "(rfc2136 or exec)", path);
+		goto fail;
+	}
+	if (c->acme_client[0] != '\0' && c->nacme_listen == 0) {
+		snprintf(err, errsz, "%s: [acme] client needs listen and "
+		    "webroot: mta-stsd answers the client's challenges", path);
+		goto fail;
+	}
+	if (strcmp(c->acme_client, "lego") == 0 && c->acme_email[0] == '\0') {
+		snprintf(err, errsz, "%s: [acme] client = lego needs email (lego "
+		    "registers its account with it)", path);
+		goto fail;
+	}
+	/* The client's account key never where mta-stsd reads or serves. */
+	if (c->acme_client[0] != '\0' &&
+	    (config_path_under(c->acme_state_dir, c->cert_dir) ||
+	    config_path_under(c->acme_state_dir, c->policy_dir) ||
+	    config_path_under(c->acme_state_dir, c->acme_webroot) ||
+	    config_path_under(c->cert_dir, c->acme_state_dir) ||
+	    config_path_under(c->acme_webroot, c->acme_state_dir))) {
+		snprintf(err, errsz, "%s: [acme] state_dir %s must be apart "
+		    "from cert_dir, policy_dir and webroot (it holds the "
+		    "client's account key)", path, c->acme_state_dir);
+		goto fail;
+	}
 	return 0;
 fail:
 	config_free(c);
@@ -479,16 +701,20 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	const char	*pa = (const char *)a + k->off;
 	const char	*pb = (const char *)b + k->off;
 	char *const	*la, *const *lb;
-	size_t		 na, nb, *np;
+	size_t		 na, nb;
+	int		 w;
 
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
 	case T_METRICS_LISTEN:
-		la = listen_list(k, (struct config *)(uintptr_t)a, &np);
-		na = *np;
-		lb = listen_list(k, (struct config *)(uintptr_t)b, &np);
-		nb = *np;
+	case T_REPLICAS:
+		la = (char *const *)(const void *)pa;
+		lb = (char *const *)(const void *)pb;
+		na = *(const size_t *)(const void *)((const char *)a +
+		    list_count(k->type, &w));
+		nb = *(const size_t *)(const void *)((const char *)b +
+		    list_count(k->type, &w));
 		if (na != nb)
 			return 0;
 		for (size_t i = 0; i < na; i++)
@@ -500,6 +726,11 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	case T_OPTPATH:
 	case T_DOMAIN:
 	case T_URLPATH:
+	case T_ADDRESS:
+	case T_CLIENT:
+	case T_KEYTYPE:
+	case T_URL:
+	case T_EMAIL:
 		return strcmp(*(char *const *)(const void *)pa,
 		    *(char *const *)(const void *)pb) == 0;
 	case T_SECONDS:
@@ -508,6 +739,7 @@ same(const struct key *k, const struct config *a, const struct config *b)
 		    *(const unsigned *)(const void *)pb;
 	case T_BOOL:
 	case T_LEVEL:
+	case T_UPDATE:
 	case T_AUTO:
 	case T_LOG_FORMAT:
 		return *(const int *)(const void *)pa ==
@@ -521,34 +753,27 @@ static void
 swap(const struct key *k, struct config *a, struct config *b)
 {
 	char	*pa = (char *)a + k->off, *pb = (char *)b + k->off;
-	char	 tmp[sizeof(a->listen)];
-	size_t	 n, size, *na, *nb;
+	char	 tmp[sizeof(a->listen) > sizeof(a->replicas) ?
+		    sizeof(a->listen) : sizeof(a->replicas)];
+	size_t	*na, *nb, n, size;
+	int	 w;
 
-	switch (k->type) {
-	case T_LISTEN:
-	case T_ACME_LISTEN:
-	case T_METRICS_LISTEN:
-		size = sizeof(a->listen);
-		listen_list(k, a, &na);
-		listen_list(k, b, &nb);
+	if (is_list(k->type)) {
+		na = (size_t *)(void *)((char *)a + list_count(k->type, &w));
+		nb = (size_t *)(void *)((char *)b + list_count(k->type, &w));
 		n = *na;
 		*na = *nb;
 		*nb = n;
-		break;
-	case T_SECONDS:
-	case T_COUNT:
+		size = k->type == T_REPLICAS ? sizeof(a->replicas) :
+		    sizeof(a->listen);
+	} else if (k->type == T_SECONDS || k->type == T_COUNT)
 		size = sizeof(unsigned);
-		break;
-	case T_BOOL:
-	case T_LEVEL:
-	case T_AUTO:
-	case T_LOG_FORMAT:
+	else if (k->type == T_BOOL || k->type == T_LEVEL ||
+	    k->type == T_UPDATE || k->type == T_AUTO ||
+	    k->type == T_LOG_FORMAT)
 		size = sizeof(int);
-		break;
-	default:
+	else
 		size = sizeof(char *);
-		break;
-	}
 	memcpy(tmp, pa, size);
 	memcpy(pa, pb, size);
 	memcpy(pb, tmp, size);
@@ -588,6 +813,13 @@ config_free(struct config *c)
 		free(c->acme_listen[i]);
 	for (size_t i = 0; i < c->nmetrics_listen; i++)
 		free(c->metrics_listen[i]);
+	for (size_t i = 0; i < c->nreplicas; i++)
+		free(c->replicas[i]);
+	free(c->dns_server);
+	free(c->dns_zone);
+	free(c->dns_tsig_key);
+	free(c->dns_hook);
+	free(c->dns_ca_file);
 	free(c->acme_webroot);
 	free(c->policy_dir);
 	free(c->cert_dir);
@@ -597,5 +829,11 @@ config_free(struct config *c)
 	free(c->default_domain);
 	free(c->tlsrpt_dir);
 	free(c->tlsrpt_path);
+	free(c->acme_client);
+	free(c->acme_state_dir);
+	free(c->acme_directory);
+	free(c->acme_email);
+	free(c->acme_key_type);
+	free(c->acme_ca_file);
 	memset(c, 0, sizeof(*c));
 }

@@ -11,6 +11,14 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/mta-stsd/mta-stsd.conf"
 #define CONFIG_MAX_LISTEN	16
+#define CONFIG_MAX_REPLICAS	16
+
+/* [dns] update: how mta-stsctl publishes TXT records. */
+enum config_update {
+	CONFIG_UPDATE_OFF,	/* it prints them, the administrator publishes */
+	CONFIG_UPDATE_RFC2136,	/* a TSIG-signed dynamic update to server */
+	CONFIG_UPDATE_EXEC	/* hook, run for each change */
+};
 
 /* metrics_per_domain: no, yes, or yes up to CONFIG_PER_DOMAIN_AUTO. */
 #define CONFIG_NO		0
@@ -54,7 +62,35 @@ struct config {
 	unsigned	 tlsrpt_max_ratio;	/* decompressed / compressed */
 	unsigned	 tlsrpt_dir_max;	/* MiB in tlsrpt_dir, all told */
 	unsigned	 tlsrpt_rate;		/* reports per client an hour */
+	/* [dns]: mta-stsctl's; mta-stsd -n checks it, mta-stsd ignores it. */
+	int		 dns_update;		/* enum config_update */
+	char		*dns_server;		/* "ADDRESS[:PORT]", or "" */
+	char		*dns_zone;		/* "": found through the SOA */
+	char		*dns_tsig_key;		/* key file, or "" */
+	unsigned	 dns_ttl;		/* of a new TXT record set */
+	char		*dns_hook;		/* program, or "" */
+	unsigned	 dns_hook_timeout;	/* seconds a hook may take */
+	char		*replicas[CONFIG_MAX_REPLICAS];	/* "HOST[:PORT]" */
+	size_t		 nreplicas;
+	int		 dns_publish;		/* every change publishes */
+	unsigned	 dns_wait;		/* seconds to wait for agreement */
+	char		*dns_ca_file;		/* replicas' CAs; "": the system's */
+	/* [acme]: for mta-stsctl cert, which runs the client; not the daemon */
+	char		*acme_client;		/* "", "lego" or "certbot" */
+	char		*acme_state_dir;	/* the client's account and state */
+	char		*acme_directory;	/* the ACME directory URL */
+	char		*acme_email;		/* "" for none */
+	char		*acme_key_type;		/* "ec256" or "rsa2048" */
+	unsigned	 acme_renew_days;	/* renew when fewer days are left */
+	char		*acme_ca_file;		/* the directory's CA; "" system */
+	unsigned	 tlsrpt_max_mail;	/* bytes of one message read by
+						   mta-stsctl --import-mail */
 };
+
+/* Let's Encrypt's production directory, the default of [acme] directory. */
+#define CONFIG_ACME_DIRECTORY	\
+	"https://acme-v02.api.letsencrypt.org/directory"
+
 
 /*
  * Reads path into *c (defaults first).  Returns 0, or -1 with
@@ -73,6 +109,12 @@ void	config_free(struct config *c);
  */
 size_t	config_keep_restart(struct config *running, struct config *next,
 	    char *names, size_t namesz);
+
+/*
+ * Is path dir itself or below it?  As written: the caller resolves links
+ * first if they matter.
+ */
+int	config_path_under(const char *path, const char *dir);
 
 /*
  * Splits a listen address, "ADDR:PORT", "[IPv6]:PORT" or ":PORT", into

@@ -151,7 +151,7 @@ int
 der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 {
 	const uint8_t	*p = der, *end = der + len, *t, *te;
-	struct tlv	 cert, tbs, el, validity, nb, na, subject, exts;
+	struct tlv	 cert, tbs, el, issuer, validity, nb, na, subject, exts;
 	struct tlv	 ext, oid, val;
 
 	memset(c, 0, sizeof(*c));
@@ -170,7 +170,7 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 	if (el.tag != 0x02)				/* serialNumber */
 		return -1;
 	if (expect(&t, te, 0x30, &el) == -1 ||		/* signature */
-	    expect(&t, te, 0x30, &el) == -1 ||		/* issuer */
+	    expect(&t, te, 0x30, &issuer) == -1 ||
 	    expect(&t, te, 0x30, &validity) == -1 ||
 	    expect(&t, te, 0x30, &subject) == -1 ||
 	    expect(&t, te, 0x30, &el) == -1)		/* subjectPublicKeyInfo */
@@ -184,6 +184,7 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 	    timeval(&na, &c->not_after) == -1)
 		return -1;
 	common_name(&subject, c->cn);
+	common_name(&issuer, c->issuer_cn);
 
 	while (t < te) {
 		if (next(&t, te, &el) == -1)

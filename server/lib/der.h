@@ -1,8 +1,9 @@
 /*
  * der.h: the few fields of an X.509 certificate that BearSSL's decoder
- * does not expose: validity dates, subject common name, and every
- * subjectAltName dNSName; and the public key in an EC private key.  Pure code over hostile bytes: every length is
- * checked against the enclosing element.
+ * does not expose: validity dates, subject and issuer common names, and
+ * every subjectAltName dNSName; and the public key in an EC private key.
+ * Pure code over hostile bytes: every length is checked against the
+ * enclosing element.
  */
 #ifndef DER_H
 #define DER_H
@@ -17,6 +18,7 @@ struct der_cert {
 	time_t		 not_before;
 	time_t		 not_after;
 	char		 cn[DER_CN_MAX + 1];	/* printable, may be "" */
+	char		 issuer_cn[DER_CN_MAX + 1];	/* the same, of the issuer */
 	const uint8_t	*san;			/* GeneralNames content, or NULL */
 	size_t		 sanlen;
 	const uint8_t	*spki;			/* subjectPublicKeyInfo content */

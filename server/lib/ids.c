@@ -37,6 +37,38 @@ is_hex64(const char *s)
 	return 1;
 }
 
+static int
+mode_ok(const char *s)
+{
+	return strcmp(s, "testing") == 0 || strcmp(s, "enforce") == 0 ||
+	    strcmp(s, "none") == 0;
+}
+
+/* "ID SHA256 MODE" for an id already among the previous ones. */
+static int
+parse_body(struct idrec *r, char *v)
+{
+	char	*sha, *mode;
+	size_t	 i;
+
+	if ((sha = strchr(v, ' ')) == NULL)
+		return -1;
+	*sha++ = '\0';
+	if ((mode = strchr(sha, ' ')) == NULL)
+		return -1;
+	*mode++ = '\0';
+	if (!is_hex64(sha) || !mode_ok(mode))
+		return -1;
+	for (i = 0; i < r->nhistory; i++)
+		if (strcmp(r->history[i], v) == 0)
+			break;
+	if (i == r->nhistory)
+		return -1;
+	memcpy(r->hbody[i].sha256, sha, 65);
+	snprintf(r->hbody[i].mode, sizeof(r->hbody[i].mode), "%s", mode);
+	return 0;
+}
+
 /* see ids.h */
 int
 ids_parse(const char *src, size_t len, struct idrec *r, char *err,
@@ -90,6 +122,28 @@ ids_parse(const char *src, size_t len, struct idrec *r, char *err,
 				return fail(err, errsz, line, "bad time '%s'",
 				    v);
 			snprintf(r->issued, sizeof(r->issued), "%s", v);
+		} else if (strcmp(buf, "mode") == 0) {
+			if (!mode_ok(v))
+				return fail(err, errsz, line, "bad mode");
+			snprintf(r->mode, sizeof(r->mode), "%s", v);
+		} else if (strcmp(buf, "previous-body") == 0) {
+			if (parse_body(r, v) == -1)
+				return fail(err, errsz, line, "bad "
+				    "previous-body (an earlier id, its sha256 "
+				    "and mode)");
+		} else if (strcmp(buf, "published") == 0) {
+			if (txt_check_id(v) != NULL)
+				return fail(err, errsz, line, "bad id '%s'", v);
+			snprintf(r->published, sizeof(r->published), "%s", v);
+		} else if (strcmp(buf, "published_at") == 0 ||
+		    strcmp(buf, "cached_until") == 0 ||
+		    strcmp(buf, "unpublished") == 0) {
+			if (txt_parse_time(v, &t) == -1)
+				return fail(err, errsz, line, "bad time '%s'",
+				    v);
+			snprintf(buf[0] == 'p' ? r->published_at : buf[0] ==
+			    'c' ? r->cached_until : r->unpublished,
+			    sizeof(r->issued), "%s", v);
 		} else if (strcmp(buf, "previous") == 0) {
 			if (txt_check_id(v) != NULL)
 				return fail(err, errsz, line, "bad id '%s'", v);
@@ -111,7 +165,7 @@ ids_parse(const char *src, size_t len, struct idrec *r, char *err,
 char *
 ids_format(const struct idrec *r, const char *domain)
 {
-	size_t	 cap = 512 + r->nhistory * (TXT_ID_MAX + 16), n;
+	size_t	 cap = 512 + r->nhistory * (2 * TXT_ID_MAX + 110), n;
 	char	*s;
 
 	if ((s = malloc(cap)) == NULL)
@@ -120,28 +174,54 @@ ids_format(const struct idrec *r, const char *domain)
 	    "%s.  Do not edit: an id\n# must never repeat for another "
 	    "policy.\nid: %s\nsha256: %s\nmax_age: %lu\n", domain, r->id,
 	    r->sha256, r->max_age);
+	if (r->mode[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "mode: %s\n", r->mode);
 	if (r->issued[0] != '\0')
 		n += (size_t)snprintf(s + n, cap - n, "issued: %s\n",
 		    r->issued);
 	if (r->pending[0] != '\0')
 		n += (size_t)snprintf(s + n, cap - n, "pending: %s\n",
 		    r->pending);
+	if (r->published[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "published: %s\n",
+		    r->published);
+	/* A record written by hand may say what, not when. */
+	if (r->published_at[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "published_at: %s\n",
+		    r->published_at);
+	if (r->cached_until[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "cached_until: %s\n",
+		    r->cached_until);
+	if (r->unpublished[0] != '\0')
+		n += (size_t)snprintf(s + n, cap - n, "unpublished: %s\n",
+		    r->unpublished);
 	for (size_t i = 0; i < r->nhistory; i++)
 		n += (size_t)snprintf(s + n, cap - n, "previous: %s\n",
 		    r->history[i]);
+	for (size_t i = 0; i < r->nhistory; i++)
+		if (r->hbody[i].sha256[0] != '\0')
+			n += (size_t)snprintf(s + n, cap - n, "previous-body: "
+			    "%s %s %s\n", r->history[i], r->hbody[i].sha256,
+			    r->hbody[i].mode[0] != '\0' ? r->hbody[i].mode :
+			    "none");
 	return s;
+}
+
+/* Is id among the ids issued before the current one? */
+static int
+in_history(const struct idrec *r, const char *id)
+{
+	for (size_t i = 0; i < r->nhistory; i++)
+		if (strcmp(r->history[i], id) == 0)
+			return 1;
+	return 0;
 }
 
 /* see ids.h */
 int
 ids_used(const struct idrec *r, const char *id)
 {
-	if (strcmp(r->id, id) == 0)
-		return 1;
-	for (size_t i = 0; i < r->nhistory; i++)
-		if (strcmp(r->history[i], id) == 0)
-			return 1;
-	return 0;
+	return strcmp(r->id, id) == 0 || in_history(r, id);
 }
 
 static int
@@ -180,25 +260,105 @@ ids_next(const struct idrec *r, time_t now, char out[16])
 	}
 }
 
-/* see ids.h */
-void
-ids_issue(struct idrec *r, const char *id, const char *sha256,
-    unsigned long max_age, time_t now)
+/* t as YYYY-MM-DDTHH:MM:SSZ. */
+static void
+stamp(time_t t, char out[21])
 {
 	struct tm	 tm;
 
-	if (r->id[0] != '\0' && !ids_used(r, id)) {
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* see ids.h */
+time_t
+ids_time(const char *s)
+{
+	time_t	 t;
+
+	if (s[0] == '\0' || txt_parse_time(s, &t) == -1)
+		return -1;
+	return t;
+}
+
+/* see ids.h */
+void
+ids_issue(struct idrec *r, const char *id, const char *sha256,
+    unsigned long max_age, const char *mode, time_t now)
+{
+	time_t		 until;
+
+	/* The body id stood for is replaced now: see ids.h. */
+	if (r->id[0] != '\0') {
+		until = now + (time_t)r->max_age;
+		if (until > ids_time(r->cached_until))
+			stamp(until, r->cached_until);
+	}
+	/*
+	 * The current id joins the history, once: a new id never was used
+	 * (ids_next), but an adopted one may have been.
+	 */
+	if (r->id[0] != '\0' && strcmp(r->id, id) != 0 &&
+	    !in_history(r, r->id)) {
 		if (r->nhistory == IDS_HISTORY_MAX) {
 			memmove(r->history[0], r->history[1],
 			    (IDS_HISTORY_MAX - 1) * sizeof(r->history[0]));
+			memmove(&r->hbody[0], &r->hbody[1],
+			    (IDS_HISTORY_MAX - 1) * sizeof(r->hbody[0]));
 			r->nhistory--;
 		}
-		memcpy(r->history[r->nhistory++], r->id, sizeof(r->id));
+		memcpy(r->history[r->nhistory], r->id, sizeof(r->id));
+		/* Without a mode the body is not known well enough. */
+		memset(&r->hbody[r->nhistory], 0, sizeof(r->hbody[0]));
+		if (r->mode[0] != '\0') {
+			memcpy(r->hbody[r->nhistory].sha256, r->sha256, 65);
+			memcpy(r->hbody[r->nhistory].mode, r->mode,
+			    sizeof(r->mode));
+		}
+		r->nhistory++;
 	}
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	memcpy(r->sha256, sha256, 65);
+	snprintf(r->mode, sizeof(r->mode), "%s", mode != NULL && mode_ok(mode) ?
+	    mode : "");
 	r->pending[0] = '\0';
 	r->max_age = max_age;
-	gmtime_r(&now, &tm);
-	strftime(r->issued, sizeof(r->issued), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r->unpublished[0] = '\0';
+	stamp(now, r->issued);
+}
+
+/* see ids.h */
+void
+ids_published(struct idrec *r, const char *id, time_t now)
+{
+	snprintf(r->published, sizeof(r->published), "%s", id);
+	stamp(now, r->published_at);
+	r->unpublished[0] = '\0';
+}
+
+/* see ids.h */
+void
+ids_unpublished(struct idrec *r, time_t now)
+{
+	r->published[0] = '\0';
+	r->published_at[0] = '\0';
+	stamp(now, r->unpublished);
+}
+
+/* see ids.h */
+int
+ids_find_body(const struct idrec *r, const char *sha256, const char **id)
+{
+	*id = NULL;
+	if (r->id[0] != '\0' && strcmp(r->sha256, sha256) == 0) {
+		*id = r->id;
+		return 0;
+	}
+	/* The latest first: a body served twice has its latest id. */
+	for (size_t i = r->nhistory; i-- > 0;)
+		if (strcmp(r->hbody[i].sha256, sha256) == 0) {
+			*id = r->history[i];
+			return (int)(r->nhistory - i);
+		}
+	return -1;
 }

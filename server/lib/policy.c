@@ -11,7 +11,6 @@
 #include "lib/policy.h"
 
 #define AGE_DAY		86400UL
-#define AGE_TWO_WEEKS	1209600UL
 #define SHOW_MAX	64	/* characters of a value quoted in a message */
 
 enum field {
@@ -186,6 +185,18 @@ policy_mx_match(const char *pattern, const char *host)
 		if (ascii_lower(host[i]) != pattern[i])
 			return 0;
 	return 1;
+}
+
+/* see policy.h */
+const char *
+policy_short_max_age(const struct policy *p, char *buf, size_t bufsz)
+{
+	if (p->mode != POLICY_MODE_ENFORCE ||
+	    p->max_age >= POLICY_ENFORCE_AGE_MIN)
+		return NULL;
+	snprintf(buf, bufsz, "max_age %lu is under %lu (one week), short for "
+	    "mode enforce", p->max_age, POLICY_ENFORCE_AGE_MIN);
+	return buf;
 }
 
 /* see policy.h */
@@ -521,6 +532,7 @@ policy_parse(const char *src, size_t len, struct policy *p,
 	struct parser	 ps;
 	size_t		 start, end, next;
 	unsigned	 last;
+	char		 why[128];
 	int		 f;
 
 	memset(p, 0, sizeof(*p));
@@ -570,10 +582,8 @@ policy_parse(const char *src, size_t len, struct policy *p,
 		diag(&ps, POLICY_WARNING, ps.seen[F_MAX_AGE], "max_age %lu is "
 		    "under 86400 (one day): senders re-fetch often and some "
 		    "replace it with 86400", p->max_age);
-	else if (p->mode == POLICY_MODE_ENFORCE && p->max_age < AGE_TWO_WEEKS)
-		diag(&ps, POLICY_WARNING, ps.seen[F_MAX_AGE], "max_age %lu is "
-		    "under 1209600 (two weeks), short for mode enforce",
-		    p->max_age);
+	else if (policy_short_max_age(p, why, sizeof(why)) != NULL)
+		diag(&ps, POLICY_WARNING, ps.seen[F_MAX_AGE], "%s", why);
 	if (p->mode == POLICY_MODE_NONE && p->nmx == 0)
 		diag(&ps, POLICY_WARNING, ps.seen[F_MODE], "mode 'none' without "
 		    "mx: one known sender rejects such a policy; keep the "
@@ -649,4 +659,48 @@ policy_served_hazards(const char *body, size_t len,
 		p = eol + 1;
 	}
 	return n;
+}
+
+/* see policy.h */
+void
+policy_served_shape(const char *body, size_t len, struct policy_shape *s)
+{
+	const char	*q = body, *end = body + len, *eol, *v;
+	size_t		 n, k, ol;
+
+	memset(s, 0, sizeof(*s));
+	while (q < end) {
+		s->lines++;
+		if ((eol = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+			s->no_final_eol = 1;
+			eol = end;
+		}
+		n = (size_t)(eol - q);
+		if (eol < end && (n == 0 || q[n - 1] != '\r'))
+			s->lf++;
+		else if (n > 0 && q[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			s->blank++;
+		else if (q[0] == '#')
+			s->comment++;
+		else if ((v = memchr(q, ':', n)) != NULL) {
+			k = (size_t)(v - q);
+			/* Spaced as "key: value": one space, nothing trailing. */
+			if (k + 2 > n || v[1] != ' ' || (k + 2 < n &&
+			    (v[2] == ' ' || v[2] == '\t')) || q[n - 1] == ' ' ||
+			    q[n - 1] == '\t')
+				s->spacing++;
+			/* The keys in their order, each named once. */
+			ol = strlen(s->order);
+			if (k > 0 && k < 16 && ol + k + 2 < sizeof(s->order) &&
+			    !(k == 2 && memcmp(q, "mx", 2) == 0 &&
+			    strstr(s->order, "mx") != NULL))
+				snprintf(s->order + ol, sizeof(s->order) - ol,
+				    "%s%.*s", ol > 0 ? " " : "", (int)k, q);
+		}
+		if (eol == end)
+			break;
+		q = eol + 1;
+	}
 }

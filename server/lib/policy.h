@@ -21,6 +21,14 @@
 #define POLICY_SOURCE_MAX	65536		/* bytes of a source file */
 #define POLICY_MAX_AGE_MAX	31557600UL	/* RFC 8461: about one year */
 #define POLICY_BODY_WARN	4096		/* canonical body size warning */
+/*
+ * The shortest max_age that is not a warning in mode enforce: one week.
+ * RFC 8461 section 3.2 expects "weeks or greater"; one week is what
+ * Microsoft documents for Exchange Online and uses itself.  validate,
+ * mta-stsd at load, status and check all warn below it, through
+ * policy_short_max_age().
+ */
+#define POLICY_ENFORCE_AGE_MIN	604800UL
 #define POLICY_HOST_MAX		253		/* characters of a host name */
 #define POLICY_LABEL_MAX	63		/* characters of one label */
 
@@ -81,6 +89,15 @@ void		 policy_diags_free(struct policy_diags *d);
 const char	*policy_diag_format(const char *name,
 		    const struct policy_diag *dg, char *buf, size_t bufsz);
 
+/*
+ * The warning for a policy in mode enforce whose max_age is under
+ * POLICY_ENFORCE_AGE_MIN, written into buf ("max_age 86400 is under
+ * 604800 (one week), short for mode enforce"), or NULL when there is
+ * none.
+ */
+const char	*policy_short_max_age(const struct policy *p, char *buf,
+		    size_t bufsz);
+
 /* "enforce", "testing" or "none". */
 const char	*policy_mode_name(enum policy_mode mode);
 /* Returns 0 and sets *mode, or -1 for anything but the three exact names. */
@@ -111,5 +128,26 @@ int		 policy_mx_match(const char *pattern, const char *host);
  */
 size_t		 policy_served_hazards(const char *body, size_t len,
 		    void (*fn)(void *, unsigned, const char *), void *arg);
+
+/*
+ * How a served policy body (len bytes, valid for the policy module) is
+ * laid out, against the canonical form: its lines, those ending in LF
+ * alone, blank and comment lines, "key: value" lines spaced otherwise,
+ * whether the last line has no end, and the order of its keys (each
+ * named once, space-separated, "version mode mx max_age" when canonical).
+ * Pure.
+ */
+struct policy_shape {
+	size_t		 lines;
+	size_t		 lf;		/* ending in LF, not CRLF */
+	size_t		 blank;
+	size_t		 comment;
+	size_t		 spacing;	/* not "key: value" exactly */
+	int		 no_final_eol;
+	char		 order[64];
+};
+
+void		 policy_served_shape(const char *body, size_t len,
+		    struct policy_shape *s);
 
 #endif /* POLICY_H */

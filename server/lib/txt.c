@@ -231,6 +231,31 @@ txt_format(char *buf, size_t bufsz, const char *domain, unsigned long ttl,
 	    "\"v=STSv1; id=%s;\"", domain, ttl, id);
 }
 
+/* see txt.h */
+int
+txt_tlsrpt_format(char *buf, size_t bufsz, const char *const *rua, size_t n)
+{
+	size_t	 len;
+
+	len = (size_t)snprintf(buf, bufsz, "v=TLSRPTv1; rua=");
+	for (size_t i = 0; i < n && len < bufsz; i++) {
+		if (i > 0 && len + 1 < bufsz)
+			buf[len++] = ',';
+		for (const char *p = rua[i]; *p != '\0' && len < bufsz; p++) {
+			if (*p == ',' || *p == ';' || *p == '!')
+				len += (size_t)snprintf(buf + len, bufsz - len,
+				    "%%%02X", (unsigned char)*p);
+			else
+				buf[len++] = *p;
+		}
+	}
+	if (len + 2 > bufsz)
+		return -1;
+	buf[len++] = ';';
+	buf[len] = '\0';
+	return (int)len;
+}
+
 /* A TLS-RPT URI: mailto: or https:, no space, ',' ';' '!' encoded. */
 static const char *
 tlsrpt_uri(const char *s, size_t len)

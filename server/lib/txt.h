@@ -52,6 +52,15 @@ int		 txt_format(char *buf, size_t bufsz, const char *domain,
 		    unsigned long ttl, const char *id);
 
 /*
+ * Writes the text of the TLS-RPT record for the n report URIs of rua,
+ * "v=TLSRPTv1; rua=URI,URI;", with ',', ';' and '!' in a URI
+ * percent-encoded (RFC 8460 section 3).  Returns the length, or -1 when
+ * it does not fit in bufsz.
+ */
+int		 txt_tlsrpt_format(char *buf, size_t bufsz,
+		    const char *const *rua, size_t n);
+
+/*
  * Checks a TLS-RPT record (RFC 8460 section 3), "v=TLSRPTv1; rua=...":
  * the version first, exactly one rua of mailto: or https: URIs,
  * extensions per the grammar.  Returns 0, or -1 with why in err.  Pure.

@@ -56,9 +56,12 @@ struct fetch_io {
 #define LEAF_MAX	16384	/* bytes of a leaf certificate kept */
 
 /*
- * An X.509 engine in front of the minimal one: keeps the server's leaf
+ * An X.509 engine in front of another: keeps the server's leaf
  * certificate, so that a check can report its names and dates whatever
- * the verdict.
+ * the verdict (in front of the minimal engine), and so that a fetch from
+ * the local server takes only the very certificate expected, not another
+ * one for the same key (in front of the known-key engine: a renewal that
+ * kept its key must not pass for served before it is).
  */
 struct x509_rec {
 	const br_x509_class	*vtable;	/* first */
@@ -67,6 +70,9 @@ struct x509_rec {
 	size_t			 leaflen;
 	unsigned		 depth;		/* certificates seen */
 	int			 cut;		/* the leaf did not fit */
+	const unsigned char	*want;		/* the leaf expected, or NULL */
+	size_t			 wantlen;
+	int			 mismatch;	/* the leaf was not want */
 };
 
 /* Everything one fetch needs, allocated once: too big for the stack. */
@@ -166,7 +172,7 @@ fetch_why(const struct fetch *f, const char *host,
 		return;
 	}
 	/* What needs the host or the expected key; then the table. */
-	if (err == BR_ERR_BAD_SIGNATURE && expect != NULL)
+	if ((err == BR_ERR_BAD_SIGNATURE || f->rec.mismatch) && expect != NULL)
 		/* The known-key engine: the server signed with another key. */
 		snprintf(why, whysz, "server presented another certificate, "
 		    "not the %s one in %s", cred_kind(expect), expect->path);
@@ -337,7 +343,12 @@ fetch_out_clear(struct resp *out)
 	out->bodylen = 0;
 }
 
-/* Sets up f's engine to take only expect's key; -1 with why. */
+static const br_x509_class rec_vtable;
+
+/*
+ * Sets up f's engine to take only expect's key and leaf certificate; -1
+ * with why.
+ */
 static int
 knownkey_setup(struct fetch *f, const struct tls_cred *expect, char *why,
     size_t whysz)
@@ -373,7 +384,11 @@ knownkey_setup(struct fetch *f, const struct tls_cred *expect, char *why,
 	br_ssl_client_init_full(&f->cc, &f->xc, NULL, 0);
 	br_ssl_engine_set_versions(&f->cc.eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(&f->cc.eng, ss, nss);
-	br_ssl_engine_set_x509(&f->cc.eng, &f->kk.vtable);
+	f->rec.vtable = &rec_vtable;
+	f->rec.inner = &f->kk.vtable;
+	f->rec.want = expect->chain[0].data;
+	f->rec.wantlen = expect->chain[0].data_len;
+	br_ssl_engine_set_x509(&f->cc.eng, &f->rec.vtable);
 	return 0;
 }
 
@@ -503,8 +518,15 @@ static unsigned
 rec_end_chain(const br_x509_class **ctx)
 {
 	struct x509_rec *r = (struct x509_rec *)(void *)ctx;
+	unsigned	 err = (*r->inner)->end_chain(r->inner);
 
-	return (*r->inner)->end_chain(r->inner);
+	if (err == 0 && r->want != NULL && (r->depth == 0 || r->cut ||
+	    r->leaflen != r->wantlen ||
+	    memcmp(r->leaf, r->want, r->wantlen) != 0)) {
+		r->mismatch = 1;
+		return BR_ERR_X509_NOT_TRUSTED;
+	}
+	return err;
 }
 
 static const br_x509_pkey *

@@ -36,6 +36,9 @@ int		 tls_fetch_policy(const struct sockaddr *addr, socklen_t addrlen,
 		    int timeout_ms, struct resp *out, char *err,
 		    size_t errsz);
 
+/* The system's trust store (Debian's ca-certificates). */
+#define TLS_CA_FILE_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
+
 /* Trust anchors: the CA certificates of one PEM file. */
 struct tls_anchors;
 

@@ -221,6 +221,31 @@ tls_cred_not_after(const struct tls_cred *c)
 	return c->not_after;
 }
 
+/* see tls.h */
+const char *
+tls_cred_issuer(const struct tls_cred *c, char *buf, size_t bufsz)
+{
+	struct der_cert	 dc;
+
+	if (c->nchain == 0 || der_cert_parse(c->chain[0].data,
+	    c->chain[0].data_len, &dc) == -1 || dc.issuer_cn[0] == '\0')
+		snprintf(buf, bufsz, "?");
+	else
+		snprintf(buf, bufsz, "%s", dc.issuer_cn);
+	return buf;
+}
+
+/* see tls.h */
+int
+tls_cred_same_leaf(const struct tls_cred *a, const struct tls_cred *b)
+{
+	return a->nchain > 0 && b->nchain > 0 &&
+	    a->chain[0].data_len == b->chain[0].data_len &&
+	    memcmp(a->chain[0].data, b->chain[0].data,
+	    a->chain[0].data_len) == 0;
+}
+
+/* see internal.h */
 /*
  * see internal.h: the names and their strings in one block (100,000
  * credentials, one name each): made anew for each name added.

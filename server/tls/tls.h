@@ -76,6 +76,16 @@ const char	*tls_cred_subject(const struct tls_cred *c);	/* CN */
 const char	*tls_cred_path(const struct tls_cred *c);	/* the file */
 const char	*tls_cred_kind(const struct tls_cred *c);	/* "ECDSA P-256" */
 time_t		 tls_cred_not_after(const struct tls_cred *c);
+/*
+ * The common name of the leaf certificate's issuer, made printable, in
+ * buf (DER_CN_MAX + 1 bytes are enough); "?" when it has none.  Parsed
+ * at each call: only mta-stsctl asks.  Returns buf.
+ */
+const char	*tls_cred_issuer(const struct tls_cred *c, char *buf,
+		    size_t bufsz);
+/* Do a and b hold the same leaf certificate, byte for byte? */
+int		 tls_cred_same_leaf(const struct tls_cred *a,
+		    const struct tls_cred *b);
 
 /*
  * Chooses the credentials for a connection from the SNI server name ("" when

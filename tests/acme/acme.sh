@@ -30,12 +30,10 @@
 #
 # Everything runs in a network namespace of its own, on its loopback
 # addresses only; the host's network and resolv.conf are not touched.
-# pebble runs without PEBBLE_VA_NOSLEEP and PEBBLE_VA_ALWAYS_VALID: real
-# validation, after pebble's own random wait (up to 15 s by default).
-# PEBBLE_WFE_NONCEREJECT=0 only stops pebble from refusing 5% of good
-# nonces at random (a client-robustness test that is not ours);
-# PEBBLE_AUTHZREUSE=0 makes the renewal validate again (through mta-stsd,
-# now serving the domain over HTTPS) instead of reusing half the time.
+# pebble (tests/pebble.sh) runs without PEBBLE_VA_NOSLEEP and
+# PEBBLE_VA_ALWAYS_VALID: real validation, after pebble's own random wait
+# (up to 15 s by default); the renewal validates again, through mta-stsd
+# now serving the domain over HTTPS.
 #
 # Needs root (namespace, port 80 and 443).  Installs what is missing: the
 # Debian packages pebble, lego, dnsmasq-base (and iproute2, openssl, curl).
@@ -49,11 +47,6 @@ ns=mta-stsd-acme-$$
 dom=acme.example
 host=mta-sts.$dom
 addr=127.0.0.2			# mta-stsd: 443 and the ACME listener on 80
-pebble_host=pebble.$dom		# pebble's API, on 127.0.0.1
-dir_url=https://$pebble_host:14000/dir
-mgmt=https://$pebble_host:15000
-limit=${ACME_TEST_LIMIT:-85}	# seconds for the whole test
-watchdog=
 NSX_TIMEOUT=20
 
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
@@ -67,30 +60,10 @@ umask 022
 suite_start acme
 daemon=$d
 . tests/netns.sh
+. tests/pebble.sh
 
-# after SECONDS COMMAND...: runs COMMAND in SECONDS unless $after_pid is
-# killed first (its sleep goes with it: nothing is left behind); tracked,
-# so stopped at the end.
-after() {
-	_s=$1
-	shift
-	(
-		trap 'kill "$_sl" 2>/dev/null; exit 0' TERM
-		sleep "$_s" &
-		_sl=$!
-		wait "$_sl" && "$@" 2>/dev/null
-	) >/dev/null 2>&1 &
-	after_pid=$!
-	track "$after_pid"
-}
-
-# The trap may run inside a redirected command: it writes to fd 3, the
-# script's standard output.
-exec 3>&1
-trap '{ not_ok "acme: stopped after ${limit} s (time limit)"; summary; } >&3 2>&1; exit 1' TERM
-
-# (missing WHAT: SKIP with SKIP_ACME=1; show FILE; apt_install
-# PACKAGE...: tests/lib.sh.)
+# (missing WHAT: SKIP with SKIP_ACME=1; show FILE; require, time_limit:
+# tests/lib.sh; pebble_setup, pebble_up: tests/pebble.sh.)
 
 # ---- prerequisites --------------------------------------------------------
 
@@ -104,52 +77,19 @@ if [ ! -x "$daemon" ]; then
 	summary
 	exit
 fi
-debs=
-command -v ip >/dev/null || debs="$debs iproute2"
-command -v openssl >/dev/null || debs="$debs openssl"
-command -v curl >/dev/null || debs="$debs curl"
-command -v pebble >/dev/null || debs="$debs pebble"
-command -v lego >/dev/null || debs="$debs lego"
-command -v dnsmasq >/dev/null || debs="$debs dnsmasq-base"
-# shellcheck disable=SC2086
-[ -z "$debs" ] || apt_install $debs
-gone=
-for t in ip openssl curl pebble lego dnsmasq; do
-	command -v "$t" >/dev/null || gone="$gone $t"
-done
-if [ -n "$gone" ]; then
+if ! require ip:iproute2 openssl:openssl curl:curl pebble:pebble lego:lego \
+    dnsmasq:dnsmasq-base; then
 	missing "acme: missing:$gone (Debian iproute2 openssl curl pebble lego dnsmasq-base)"
 	summary
 	exit
 fi
 
 start=$(date +%s)
-# The whole test is bounded: the watchdog stops the script (every command
-# below has its own, shorter timeout, so the TERM trap runs promptly).
-after "$limit" kill -TERM $$
-watchdog=$after_pid
+time_limit "${ACME_TEST_LIMIT:-85}"
 
 # ---- files ------------------------------------------------------------------
 
-# pebble's own HTTPS certificate (its API), from a throw-away CA that lego
-# and curl trust for the API only.
-mkcert "$tmp/api" ca
-mkcert "$tmp/api" cert pebble ec256 2 "$pebble_host"
-api_ca=$tmp/api/ca.pem
-cat >"$tmp/pebble.json" <<EOF
-{
-  "pebble": {
-    "listenAddress": "127.0.0.1:14000",
-    "managementListenAddress": "127.0.0.1:15000",
-    "certificate": "$tmp/api/pebble.pem",
-    "privateKey": "$tmp/api/pebble.key",
-    "httpPort": 80,
-    "tlsPort": 5001,
-    "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
-  }
-}
-EOF
+pebble_setup "pebble.$dom"		# pebble's API, on 127.0.0.1
 
 # mta-stsd: the policy; cert_dir empty; the webroot lego writes (as root)
 # and mta-stsd reads (as nobody); the pid file's directory is nobody's.
@@ -159,7 +99,7 @@ printf '# enforce\nversion: STSv1\nmode: enforce\nmx: MX1.acme.example\nmx: *.mx
 printf 'version: STSv1\r\nmode: enforce\r\nmx: mx1.acme.example\r\nmx: *.mx.acme.example\r\nmax_age: 1209600\r\n' \
     >"$tmp/expected"
 chmod 0755 "$tmp" "$tmp/webroot"
-chmod 0700 "$tmp/lego" "$tmp/api"
+chmod 0700 "$tmp/lego"
 chown nobody:nogroup "$tmp/run"
 chgrp nogroup "$tmp/certs" "$tmp/policies" "$tmp/policies/$dom.txt"
 chmod 0750 "$tmp/certs" "$tmp/policies"
@@ -196,12 +136,6 @@ if ! netns_up "$addr"; then
 	exit
 fi
 
-# alive PID: the process exists and is no zombie.
-alive() {
-	kill -0 "$1" 2>/dev/null &&
-	    [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]
-}
-
 # shellcheck disable=SC2046
 bg "$tmp/dnsmasq.log" dnsmasq $(dnsmasq_args) --local=/$dom/ \
     --host-record=$host,$addr --host-record=$pebble_host,127.0.0.1
@@ -214,25 +148,7 @@ else
 	exit
 fi
 
-bg "$tmp/pebble.log" env PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 pebble \
-    -config "$tmp/pebble.json" -dnsserver 127.0.0.1:53
-if wait_for 10 nsx -t 3 curl -sf -o /dev/null --cacert "$api_ca" "$dir_url" &&
-    nsx curl -sSf --max-time 5 --cacert "$api_ca" -o "$tmp/root.pem" \
-    "$mgmt/roots/0" 2>"$tmp/e" &&
-    nsx curl -sSf --max-time 5 --cacert "$api_ca" -o "$tmp/inter.pem" \
-    "$mgmt/intermediates/0" 2>>"$tmp/e" &&
-    openssl x509 -noout -in "$tmp/root.pem" 2>/dev/null &&
-    openssl x509 -noout -in "$tmp/inter.pem" 2>/dev/null; then
-	root_subj=$(openssl x509 -noout -subject -nameopt RFC2253 -in "$tmp/root.pem")
-	inter_subj=$(openssl x509 -noout -subject -nameopt RFC2253 -in "$tmp/inter.pem")
-	ok "pebble runs; its root: ${root_subj#subject=}"
-else
-	not_ok "pebble did not start, or gave no root"
-	show "$tmp/pebble.log"
-	show "$tmp/e"
-	summary
-	exit
-fi
+pebble_up
 
 bg "$tmp/mta-stsd.log" "$daemon" -d -f "$conf"
 mta_stsd_pid=${pids##* }
@@ -361,8 +277,7 @@ else
 fi
 # validations: how many challenge requests mta-stsd answered 200.
 validations() {
-	grep -c 'acme: [0-9.]* "GET /.well-known/acme-challenge/[A-Za-z0-9_-]\{20,\}" 200$' \
-	    "$tmp/mta-stsd.log"
+	pebble_validations "$tmp/mta-stsd.log"
 }
 # pebble fetched the token from mta-stsd (not some other server).
 nval=$(validations)
@@ -458,13 +373,13 @@ nsx openssl s_client -connect "$addr:443" -servername "$host" \
     -verify_hostname "$host" -CAfile "$tmp/root.pem" -showcerts \
     </dev/null >"$tmp/s" 2>&1
 leaf_issuer=$(openssl x509 -noout -issuer -nameopt RFC2253 -in "$tmp/s" 2>/dev/null)
-if [ "${leaf_issuer#issuer=}" = "${inter_subj#subject=}" ] &&
+if [ "${leaf_issuer#issuer=}" = "$inter_subj" ] &&
     grep -q 'Verify return code: 0 (ok)' "$tmp/s" &&
     openssl verify -CAfile "$tmp/root.pem" -untrusted "$tmp/inter.pem" \
     "$crt" >/dev/null 2>&1; then
 	ok "served certificate: issuer ${leaf_issuer#issuer=}, verified to pebble's root"
 else
-	not_ok "served certificate: issuer '${leaf_issuer#issuer=}', pebble's intermediate '${inter_subj#subject=}'"
+	not_ok "served certificate: issuer '${leaf_issuer#issuer=}', pebble's intermediate '$inter_subj'"
 	grep -i 'verify\|issuer\|error' "$tmp/s" | show /dev/stdin
 fi
 # Over HTTPS the challenge path is nothing: 404.

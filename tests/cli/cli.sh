@@ -93,7 +93,7 @@ expect "parse-txt needs a record" 2 "" "usage: mta-stsctl parse-txt"
 
 # validate
 printf 'version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 1209600\n' >"$tmp/good.txt"
-printf 'version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 604800\n' >"$tmp/warn.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 604799\n' >"$tmp/warn.txt"
 printf 'version: STSv1\nmode: Enforce\nmx: mail.example.com\nmax_age: 1209600\n' >"$tmp/bad.txt"
 run validate "$tmp/good.txt"
 expect "validate: a valid file is silent" 0 "" ""
@@ -103,7 +103,7 @@ $(printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmax_age: 12
 EOT
 then ok "validate --print writes the canonical body"; else not_ok "validate --print: $(od -c "$tmp/so" | head -3)"; fi
 run validate "$tmp/warn.txt"
-expect "validate: warnings do not fail" 0 "" "$tmp/warn.txt:4: warning: max_age 604800 is under 1209600"
+expect "validate: warnings do not fail" 0 "" "$tmp/warn.txt:4: warning: max_age 604799 is under 604800 (one week)"
 run validate "$tmp/bad.txt"
 expect "validate: an error fails" 1 "" "$tmp/bad.txt:2: error: mode must be"
 run validate "$tmp/good.txt" "$tmp/bad.txt" "$tmp/warn.txt"
@@ -147,11 +147,56 @@ for c in validate id txt parse-txt; do
 	run "$c" -h
 	[ "$rc" = 0 ] && ok "$c -h" || not_ok "$c -h: rc=$rc"
 done
+# cert: its usage, and a configuration without a client (no server needed
+# to refuse: nothing is asked of anyone).
+run cert --help
+case $so in "usage: mta-stsctl cert [-f CONFIG] [--dry-run] [--force] DOMAIN | --renew"*) ok "cert --help" ;; *) not_ok "cert --help: rc=$rc [$so]" ;; esac
+run cert
+expect "cert needs a domain or --renew" 2 "" "usage: mta-stsctl cert"
+run cert --renew a.test
+expect "cert --renew takes no domain" 2 "" "usage: mta-stsctl cert"
+run cert --renew --force
+expect "cert --renew --force: usage" 2 "" "usage: mta-stsctl cert"
+mkdir -p "$tmp/p" "$tmp/c"
+printf '[server]\npolicy_dir = %s/p\ncert_dir = %s/c\n' "$tmp" "$tmp" >"$tmp/noclient.conf"
+run cert -f "$tmp/noclient.conf" a.test
+expect "cert without [acme] client: refused" 1 "" "$tmp/noclient.conf sets no [acme] client: set client = lego (or certbot)"
+run cert -f "$tmp/noclient.conf" --renew
+expect "cert --renew without [acme] client: refused" 1 "" "sets no [acme] client"
+printf '[acme]\nlisten = :8080\nwebroot = %s/w\nclient = certbot\n' "$tmp" >>"$tmp/noclient.conf"
+run cert -f "$tmp/noclient.conf" --renew --dry-run
+expect "cert --renew with no policy: nothing to do" 0 "cert --renew: 0 renewed, 0 not due, 0 without a certificate, 0 failed" ""
+run cert -f "$tmp/noclient.conf" --dry-run a.test
+expect "cert for a domain without a policy: refused" 1 "" "no certificate is requested for a domain without one"
+
 run frobnicate
 expect "unknown command" 2 "" "unknown command 'frobnicate'"
 run validate --bogus x
 expect "unknown option" 2 "" "usage: mta-stsctl validate"
 run
 expect "no command" 2 "" "usage: mta-stsctl COMMAND"
+
+# reports: the options of the summary and of --import-mail
+printf '[server]\ntlsrpt_dir = %s\n' "$tmp" >"$tmp/r.conf"
+run reports -f "$tmp/r.conf" --fail-rate abc
+expect "reports --fail-rate not a number: usage" 2 "" "--fail-rate 'abc': expected a number from 0 to 100"
+run reports -f "$tmp/r.conf" --fail-rate 101
+expect "reports --fail-rate over 100: usage" 2 "" "expected a number from 0 to 100"
+run reports -f "$tmp/r.conf" --stale -1
+expect "reports --stale negative: usage" 2 "" "--stale '-1': expected a number"
+run reports -f "$tmp/r.conf" --today 2024-02-30
+expect "reports --today, a day that does not exist" 1 "" "--today '2024-02-30': expected YYYY-MM-DD"
+run reports -f "$tmp/r.conf" --html "$tmp/p.html" --json
+expect "reports --html with --json: usage" 2 "" "usage: mta-stsctl reports"
+run reports -f "$tmp/r.conf" --import --import-mail x
+expect "reports, two modes at once: usage" 2 "" "usage: mta-stsctl reports"
+run reports -f "$tmp/r.conf" --import-mail --since 2024-01-01
+expect "reports --import-mail with --since: usage" 2 "" "usage: mta-stsctl reports"
+run reports -f "$tmp/r.conf" --summary --stale 3 --today 2024-01-01
+expect "reports --stale over an empty store: nothing to say, exit 0" 0 "no reports" ""
+run reports -f "$tmp/none.conf" --import-mail </dev/null
+expect "reports --import-mail without its configuration: 75 (an MTA tries again)" 75 "" "none.conf"
+run reports -f "$tmp/r.conf" --import-mail "$tmp/nothing-here"
+expect "reports --import-mail of a path that does not exist: 66" 66 "" "nothing-here: No such file or directory"
 
 summary

@@ -45,9 +45,6 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-MAILAUTH_VERSION=${MAILAUTH_VERSION:-4.13.3}
-CACHE=${MTA_STSD_TEST_CACHE:-/var/cache/mta-stsd-test}
-NODE_PREFIX=$CACHE/node
 ns=mta-stsd-fetch-$$
 
 # Proxies from the environment would send the fetchers elsewhere.
@@ -70,10 +67,7 @@ say() {
 # (show FILE: the file's lines as comments, at most 20; apt_install
 # PACKAGE...: tests/lib.sh.)
 
-have_mailauth() {
-	[ -f "$NODE_PREFIX/node_modules/mailauth/lib/mta-sts.js" ] &&
-	    [ "$(node -p "require('$NODE_PREFIX/node_modules/mailauth/package.json').version" 2>/dev/null)" = "$MAILAUTH_VERSION" ]
-}
+# (have_mailauth, mailauth_install: tests/lib.sh.)
 
 # ---- prerequisites --------------------------------------------------------
 
@@ -100,18 +94,7 @@ fi
 command -v dnsmasq >/dev/null || debs="$debs dnsmasq-base"
 # shellcheck disable=SC2086
 [ -z "$debs" ] || apt_install $debs
-command -v node >/dev/null || apt_install nodejs
-command -v npm >/dev/null || apt_install npm
-if command -v npm >/dev/null && ! have_mailauth; then
-	echo "fetchers: installing mailauth $MAILAUTH_VERSION into $NODE_PREFIX"
-	mkdir -p "$NODE_PREFIX"
-	printf '{ "private": true, "dependencies": { "mailauth": "%s" } }\n' \
-	    "$MAILAUTH_VERSION" >"$NODE_PREFIX/package.json"
-	timeout 300 npm install --prefix "$NODE_PREFIX" \
-	    --cache "$CACHE/npm-cache" --prefer-offline --no-audit --no-fund \
-	    --omit=dev --loglevel=error >"$tmp/npm.log" 2>&1 ||
-	    tail -5 "$tmp/npm.log"
-fi
+mailauth_install
 
 use_dns=1 use_resolver=1 use_mailauth=1
 if ! command -v dnsmasq >/dev/null; then
@@ -123,7 +106,7 @@ if ! command -v mta-sts-query >/dev/null ||
 	use_resolver=0
 	missing "fetchers: mta-sts-query/mta-sts-daemon missing (Debian postfix-mta-sts-resolver)"
 fi
-if ! command -v node >/dev/null || ! have_mailauth; then
+if ! have_mailauth; then
 	use_mailauth=0
 	missing "fetchers: mailauth $MAILAUTH_VERSION missing (npm, into $NODE_PREFIX)"
 fi
@@ -170,22 +153,6 @@ chgrp -R nogroup "$tmp/certs" "$tmp/policies"
 chmod 0750 "$tmp/certs" "$tmp/policies"
 chmod 0640 "$tmp/certs"/* "$tmp/policies"/*
 
-cat >"$tmp/daemon.yml" <<EOF
-host: 127.0.0.1
-port: 8461
-reuse_port: true
-shutdown_timeout: 1
-cache_grace: 0
-cache:
-  type: internal
-default_zone:
-  strict_testing: false
-  timeout: 5
-zones:
-  strict:
-    strict_testing: true
-    timeout: 5
-EOF
 
 # What the fetchers trust: the test CA only.  Python's OpenSSL reads
 # SSL_CERT_FILE and SSL_CERT_DIR (an empty one: no system store); node adds
@@ -261,7 +228,7 @@ bg "$tmp/s_server.log" sh -c 'cd "$1" && exec openssl s_server -quiet \
     -accept 127.0.0.2:443 -cert "$2.pem" -key "$2.key" -WWW' sh \
     "$tmp/www" "$tmp/ca/example.com-ec"
 if [ "$use_resolver" = 1 ]; then
-	bg "$tmp/daemon.log" mta-sts-daemon -c "$tmp/daemon.yml" -v debug \
+	bg "$tmp/daemon.log" mta-sts-daemon -c tests/fetchers/daemon.yml -v debug \
 	    --disable-uvloop
 fi
 
@@ -575,7 +542,8 @@ cycle_mailauth() {
 # cycle_change MODE: mta-stsctl mode cycle.example MODE; the new id in $id.
 cycle_change() {
 	id=
-	if stsctl mode "$cyc" "$1" &&
+	# No mail host answers here: no pre-flight (tests/mxpolicy's).
+	if stsctl mode "$cyc" "$1" --no-preflight &&
 	    grep -qxF "mta-sts.$cyc now serves mode $1 (max_age 86400); new id $(txt_id)." \
 	    "$tmp/ctl" && [ -n "$(txt_id)" ]; then
 		id=$(txt_id)

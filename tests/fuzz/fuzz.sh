@@ -35,8 +35,11 @@ run_target der
 run_target pem
 run_target hello tests/fuzz/corpus/tls
 run_target ids
+run_target tsig
 run_target tls tests/fuzz/corpus/hello
 run_target http
 run_target check
-run_target tlsrpt tests/golden/tlsrpt/in
+run_target tlsrpt tests/golden/tlsrpt/in tests/golden/corpus/reports
+run_target acme
+run_target mail tests/golden/corpus/mail
 summary

@@ -1,7 +1,7 @@
 /*
  * fuzz_check.c: libFuzzer target for what mta-stsctl check reads from the
- * network: DNS responses, SMTP replies, HTTP responses, TLS-RPT records,
- * served policy bodies.
+ * network: DNS responses (TXT, A, AAAA, MX, NS, SOA), SMTP replies, HTTP responses, TLS-RPT records,
+ * served policy bodies (their hazards and layout).
  *
  * The first byte picks the parser; the rest is its input.  Every parser
  * must stay within its input and say why it refuses one: a DNS answer
@@ -41,7 +41,10 @@ fuzz_dns(const uint8_t *data, size_t size, int type)
 			abort();
 		return;
 	}
-	if (a.n > DNS_RR_MAX || (a.status == DNS_OK) != (a.n + a.more > 0))
+	/* A negative answer names its zone: SOA records with NXDOMAIN. */
+	if (a.n > DNS_RR_MAX || (a.status == DNS_OK && a.n + a.more == 0) ||
+	    (a.n + a.more > 0 && a.status != DNS_OK &&
+	    !(type == DNS_T_SOA && a.status == DNS_NXDOMAIN)))
 		abort();
 	for (size_t i = 0; i < a.n; i++)
 		if (strlen(a.rr[i].data) > DNS_DATA_MAX ||
@@ -52,9 +55,12 @@ fuzz_dns(const uint8_t *data, size_t size, int type)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* The high bit picks the second half: NS, SOA (and TXT, A again). */
 	static const int	 types[] = { DNS_T_TXT, DNS_T_A, DNS_T_AAAA,
-				    DNS_T_MX };
+				    DNS_T_MX, DNS_T_NS, DNS_T_SOA, DNS_T_TXT,
+				    DNS_T_A };
 	static struct resp	 f;
+	struct policy_shape	 sh;
 	struct smtp_reply	 r;
 	char			 why[256];
 	size_t			 n = 0;
@@ -64,7 +70,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] % 8) {
 	case 0: case 1: case 2: case 3:
-		fuzz_dns(data + 1, size - 1, types[data[0] % 8]);
+		fuzz_dns(data + 1, size - 1, types[data[0] % 8 +
+		    (data[0] & 0x80 ? 4 : 0)]);
 		break;
 	case 4:
 		used = smtp_reply_parse((const char *)data + 1, size - 1, &r,
@@ -89,6 +96,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		if (policy_served_hazards((const char *)data + 1, size - 1,
 		    count, &n) != n)
+			abort();
+		policy_served_shape((const char *)data + 1, size - 1, &sh);
+		if (sh.lf > sh.lines || sh.blank + sh.comment + sh.spacing >
+		    sh.lines || strlen(sh.order) >= sizeof(sh.order) ||
+		    (size > 1 && sh.lines == 0))
 			abort();
 		break;
 	}

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/addr.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/policy.h"
@@ -89,6 +90,39 @@ check_listen(char *const *v, size_t n, size_t min)
 	}
 }
 
+/* The [dns] section: each key in its range, the pairs the manual asks. */
+static void
+check_dns(const struct config *c)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+
+	check(c->dns_update >= CONFIG_UPDATE_OFF &&
+	    c->dns_update <= CONFIG_UPDATE_EXEC, "dns update");
+	check(c->dns_server != NULL && (c->dns_server[0] == '\0' ||
+	    addr_parse(c->dns_server, 53, &ss, &sl) == 0), "dns server");
+	check(c->dns_zone != NULL && (c->dns_zone[0] == '\0' ||
+	    policy_check_host(c->dns_zone, strlen(c->dns_zone), 0) == NULL),
+	    "dns zone");
+	check(optpath(c->dns_tsig_key) && optpath(c->dns_hook) &&
+	    optpath(c->dns_ca_file), "dns paths");
+	check(c->dns_ttl >= 60 && c->dns_ttl <= 604800, "dns ttl");
+	check(c->dns_hook_timeout >= 1 && c->dns_hook_timeout <= 600,
+	    "dns hook_timeout");
+	check(c->dns_wait >= 1 && c->dns_wait <= 3600, "dns wait");
+	check(c->nreplicas <= CONFIG_MAX_REPLICAS, "replicas count");
+	for (size_t i = 0; i < c->nreplicas; i++)
+		check(c->replicas[i] != NULL && c->replicas[i][0] != '\0',
+		    "empty replica");
+	check(c->dns_update != CONFIG_UPDATE_RFC2136 ||
+	    (c->dns_server[0] != '\0' && c->dns_tsig_key[0] != '\0'),
+	    "rfc2136 without server or key");
+	check(c->dns_update != CONFIG_UPDATE_EXEC || c->dns_hook[0] != '\0',
+	    "exec without hook");
+	check(!c->dns_publish || c->dns_update != CONFIG_UPDATE_OFF,
+	    "publish without update");
+}
+
 static void
 check_loaded(const struct config *c)
 {
@@ -122,6 +156,7 @@ check_loaded(const struct config *c)
 	check(optpath(c->acme_webroot), "acme webroot");
 	check((c->nacme_listen > 0) == (c->acme_webroot[0] != '\0'),
 	    "[acme] listen without webroot or the reverse");
+	check_dns(c);
 }
 
 /* The length of line n (from 1) of data, without its newline, or -1. */

@@ -42,10 +42,13 @@ same(const struct idrec *a, const struct idrec *b)
 {
 	if (strcmp(a->id, b->id) != 0 || strcmp(a->sha256, b->sha256) != 0 ||
 	    a->max_age != b->max_age || strcmp(a->issued, b->issued) != 0 ||
-	    strcmp(a->pending, b->pending) != 0 || a->nhistory != b->nhistory)
+	    strcmp(a->pending, b->pending) != 0 || a->nhistory != b->nhistory ||
+	    strcmp(a->mode, b->mode) != 0)
 		return 0;
 	for (size_t i = 0; i < a->nhistory; i++)
-		if (strcmp(a->history[i], b->history[i]) != 0)
+		if (strcmp(a->history[i], b->history[i]) != 0 ||
+		    strcmp(a->hbody[i].sha256, b->hbody[i].sha256) != 0 ||
+		    strcmp(a->hbody[i].mode, b->hbody[i].mode) != 0)
 			return 0;
 	return 1;
 }
@@ -105,6 +108,7 @@ next_at(const struct idrec *r, time_t now)
 {
 	static struct idrec	 u;
 	char			 out[16], prev[TXT_ID_MAX + 1];
+	const char		*found;
 
 	memset(out, 'x', sizeof(out));
 	if (ids_next(r, now, out) == -1)
@@ -125,8 +129,15 @@ next_at(const struct idrec *r, time_t now)
 		return;
 	u = *r;
 	snprintf(prev, sizeof(prev), "%s", u.id);
-	ids_issue(&u, out, SHA, 86400, now);
+	ids_issue(&u, out, SHA, 86400, "testing", now);
 	check(strcmp(u.id, out) == 0, "ids_issue: not the current id");
+	check(ids_find_body(&u, SHA, &found) == 0 && strcmp(found, out) == 0,
+	    "ids_find_body: the current body not found");
+	if (prev[0] != '\0' && r->mode[0] != '\0' && strcmp(r->sha256,
+	    SHA) != 0)
+		check(ids_find_body(&u, r->sha256, &found) >= 1 &&
+		    strcmp(found, prev) == 0,
+		    "ids_find_body: the replaced body not found");
 	check(ids_used(&u, out), "ids_issue: the new id not used");
 	if (prev[0] != '\0')
 		check(ids_used(&u, prev), "ids_issue: the old id forgotten");

@@ -20,6 +20,18 @@
 #				over that store (one line)
 #		   NAME.out	its exact stdout (exit 0, nothing on stderr)
 #
+# tests/golden/corpus/mail/NAME.eml  TLS reports by mail, as Google,
+#				Microsoft, a large hoster and odd senders
+#				send them (written by mkcorpus.py beside
+#				them), imported with "mta-stsctl reports
+#				--import-mail" into an empty store
+#		    reports/NAME.json	the report each carries: stored as it is
+#		    policies/	the policies and id records they are
+#				judged against (policy_dir)
+#		    NAME.args	the arguments of one "mta-stsctl reports"
+#		    NAME.out	its exact stdout (nothing on stderr)
+#		    NAME.rc	its exit status, when not 0
+#
 # Names starting with ok- or warn- must be valid, err- invalid.  An empty
 # directory, or a file without its partner, is a failure.
 #
@@ -195,5 +207,75 @@ for f in "$g"/tlsrpt/*.args; do
 	fi
 done
 [ "$n" -gt 0 ] || not_ok "tlsrpt: no cases in $g/tlsrpt"
+
+# corpus: reports by mail, and the summaries and alerts expected of them
+cg=$g/corpus
+mkdir "$tmp/cstore"
+printf '[server]\ntlsrpt_dir = %s\npolicy_dir = %s\n' "$tmp/cstore" \
+    "$top/$cg/policies" >"$tmp/corpus.conf"
+nmail=$(find "$cg/mail" -name '*.eml' | wc -l)
+"$ctl" reports -f "$tmp/corpus.conf" --import-mail "$cg"/mail/*.eml \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 0 ] && [ ! -s "$tmp/err" ] && [ "$nmail" -gt 0 ] &&
+    [ "$(grep -c ': stored as ' "$tmp/out")" = "$nmail" ]; then
+	ok "corpus: $nmail messages imported, one report each"
+else
+	not_ok "corpus: import: exit $rc, $(grep -c ': stored as ' "$tmp/out") of $nmail stored: $(head -5 "$tmp/err")"
+fi
+for f in "$cg"/mail/*.eml; do
+	b=${f##*/}
+	[ -f "$cg/reports/${b%.eml}.json" ] ||
+	    not_ok "corpus: $f has no reports/${b%.eml}.json"
+done
+# Each report stored byte for byte as its sender wrote it.
+find "$tmp/cstore" -type f -name '*.json' -exec sha256sum {} + |
+    cut -c1-64 | sort >"$tmp/got.sha"
+sha256sum "$cg"/reports/*.json | cut -c1-64 | sort >"$tmp/want.sha"
+if cmp -s "$tmp/want.sha" "$tmp/got.sha"; then
+	ok "corpus: every report stored as sent ($(wc -l <"$tmp/got.sha") files)"
+else
+	not_ok "corpus: stored reports differ from reports/*.json"
+fi
+n=0
+for f in "$cg"/*.args; do
+	[ -e "$f" ] || continue
+	n=$((n + 1))
+	name=${f##*/}
+	name=${name%.args}
+	if [ ! -f "$cg/$name.out" ]; then
+		not_ok "corpus $name: no $name.out"
+		continue
+	fi
+	want_rc=0
+	[ -f "$cg/$name.rc" ] && want_rc=$(cat "$cg/$name.rc")
+	# shellcheck disable=SC2046
+	"$ctl" reports -f "$tmp/corpus.conf" $(cat "$f") >"$tmp/out" \
+	    2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && [ ! -s "$tmp/err" ] &&
+	    same "$cg/$name.out" "$tmp/out"; then
+		ok "corpus $name"
+	else
+		not_ok "corpus $name: exit $rc (expected $want_rc) $(head -3 "$tmp/err")"
+		show stdout "$cg/$name.out" "$tmp/out"
+	fi
+done
+[ "$n" -gt 0 ] || not_ok "corpus: no cases in $cg"
+# The page of the corpus (tests/html opens it in a browser).
+"$ctl" reports -f "$tmp/corpus.conf" --html "$tmp/corpus.html" \
+    --today 2024-05-03 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+bad=
+for dom in example.com example.net example.org; do
+	grep -q "<svg id=\"chart-$dom\"" "$tmp/corpus.html" &&
+	    grep -q "<table id=\"table-$dom\"" "$tmp/corpus.html" || bad="$bad $dom"
+done
+if [ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] &&
+    [ -z "$bad" ] && tail -1 "$tmp/corpus.html" | grep -q '</html>'; then
+	ok "corpus: --html writes the page, a chart and a table per domain"
+else
+	not_ok "corpus: --html: exit $rc, missing:$bad $(head -3 "$tmp/err")"
+fi
 
 summary

@@ -48,7 +48,8 @@ change_start() {
 	cp "$p/$2.txt" "$tmp/$2.txt"
 	cp "$p/.ids/$2.id" "$tmp/$2.id"
 	date +%s >"$tmp/$2.t0"
-	timeout 18 "$ctl" -f "$1" mode "$2" enforce >"$tmp/$2.so" 2>"$tmp/$2.se" &
+	timeout 18 "$ctl" -f "$1" mode "$2" enforce "$npf" >"$tmp/$2.so" \
+	    2>"$tmp/$2.se" &
 	echo $! >"$tmp/$2.job"
 	track "$(cat "$tmp/$2.job")"
 }
