@@ -663,6 +663,9 @@ group_big() {
 	conf_ours "$tmp/big.conf" "$pb" "$dir/policies" "$dir/certs" \
 	    ${W1:+"$W1"} "watch_certs = no" "watch_policies = no"
 	last=mta-sts.d$(printf %05d "$NBIG").example
+	# Every file read once first: the start measured is the server's
+	# work, not the disk's (a cold start read 7.8 to 25 s here, warm 3).
+	find "$dir" -type f -exec cat {} + >/dev/null
 	poll_start "$pb" "$last" "$dir/ca.pem" 120
 	t0=$(now_ms)
 	start_ours big "$tmp/big.conf" "$pb"
