@@ -33,7 +33,7 @@ TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego certbot python3-aiosmtpd valgrind \
 		   procps procmail maildrop chromium time bind9 bind9-utils \
-		   bind9-dnsutils nginx
+		   bind9-dnsutils nginx prometheus git
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 
@@ -48,13 +48,14 @@ LIB_OBJS	 = $(S)/lib/addr.o $(S)/lib/config.o $(S)/lib/der.o \
 		   $(S)/lib/tsig.o $(S)/lib/txt.o
 # Certificates and credentials: both programs.
 TLS_OBJS	 = $(S)/tls/init.o $(S)/tls/cred.o $(S)/tls/scan.o \
-		   $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
+		   $(S)/tls/pubkey.o $(S)/tls/names.o $(S)/tls/error.o $(S)/tls/sha2ni.o \
 		   $(S)/tls/digest.o
 TLS_SERVER_OBJS	 = $(S)/tls/conn.o $(S)/tls/hello.o $(S)/tls/cache.o
 TLS_CLIENT_OBJS	 = $(S)/tls/client.o $(S)/tls/anchors.o
 DAEMON_OBJS	 = $(S)/main.o $(S)/server.o $(S)/conn.o $(S)/receiver.o \
 		   $(S)/watch.o $(S)/notify.o $(S)/http.o $(S)/store.o \
-		   $(S)/sandbox.o $(TLS_SERVER_OBJS) $(TLS_OBJS) $(LIB_OBJS)
+		   $(S)/sandbox.o $(S)/certdirs.o $(S)/loader.o \
+		   $(S)/metrics.o $(TLS_SERVER_OBJS) $(TLS_OBJS) $(LIB_OBJS)
 DAEMON_LIBS	 = -lbearssl -lmicrohttpd -linih -lseccomp -ljansson -lz \
 		   -pthread
 CTL_OBJS	 = $(S)/ctl/main.o $(S)/ctl/cli.o $(S)/ctl/records.o \
@@ -122,6 +123,7 @@ PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+SHAREDIR	?= $(PREFIX)/share/mta-stsd
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 INSTALL		?= install
 
@@ -206,7 +208,7 @@ $(SAN)/test_%: $(T)/unit/test_%.c $(CORE_OBJS:$(S)/%=$(SAN)/%)
 	    -lcmocka
 
 $(T)/unit/test_sandbox: $(T)/unit/test_sandbox.c $(S)/sandbox.o \
-    $(S)/lib/log.o
+    $(S)/certdirs.o $(S)/lib/log.o
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -lseccomp -lcmocka \
 	    -pthread
 
@@ -310,6 +312,8 @@ install: all
 	$(INSTALL) -m 0644 $(S)/mta-stsd.8 $(S)/ctl/mta-stsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(S)/mta-stsd.conf.5 $(DESTDIR)$(MANDIR)/man5
+	$(INSTALL) -d $(DESTDIR)$(SHAREDIR)
+	$(INSTALL) -m 0644 $(S)/mta-stsd.rules.yml $(DESTDIR)$(SHAREDIR)
 	for u in mta-stsd mta-stsctl-renew mta-stsctl-reports; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|; s|@SYSCONFDIR@|$(SYSCONFDIR)|' \
 		    systemd/$$u.service.in >$(DESTDIR)$(UNITDIR)/$$u.service && \
@@ -332,7 +336,9 @@ uninstall:
 	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.service \
 	    $(DESTDIR)$(UNITDIR)/mta-stsctl-renew.timer \
 	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.service \
-	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.timer
+	    $(DESTDIR)$(UNITDIR)/mta-stsctl-reports.timer \
+	    $(DESTDIR)$(SHAREDIR)/mta-stsd.rules.yml
+	-rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 clean:
 	rm -f $(S)/*.o $(S)/*/*.o $(PROGS) $(UNIT_TESTS) $(FUZZERS)

@@ -19,6 +19,7 @@
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "store.h"
 #include "tls/tls.h"
 
@@ -53,6 +54,7 @@ struct conn {
 	int64_t			 req_start;	/* CONN_REQUEST since */
 	int64_t			 last_active;	/* last answer */
 	int			 refs;
+	uint32_t		 domain_id;	/* for the metrics, or 0 */
 	unsigned		 net_ev;	/* TLS_* seen, not yet pumped */
 	unsigned		 app_ev;
 	struct conn		*prev, *next;	/* the live list */
@@ -112,6 +114,7 @@ conn_resolve(void *arg, const char *name, struct tls_cred **ec,
 	}
 	c->site.host = d->host;
 	c->site.policy = d->pol->body;
+	c->domain_id = d->id;
 	return 1;
 }
 
@@ -177,6 +180,17 @@ conn_site_of(void *arg, int fd)
 	return &S.byfd[fd]->site;
 }
 
+/* see conn.h */
+void
+conn_site_done(void *arg, const struct http_site *site)
+{
+	const struct conn *c = (const struct conn *)(const void *)((const char *)
+	    site - offsetof(struct conn, site));
+
+	(void)arg;
+	metrics_request(S.mw, site, c->domain_id);
+}
+
 /*
  * see conn.h: the current socketpair, or one released while idle (see
  * conn_release()) after which the next request already opened another.
@@ -210,6 +224,20 @@ tls_flags(uint32_t events)
 	return f;
 }
 
+/* The metrics' kind of a TLS layer's failure. */
+static enum metrics_hs_failure
+hs_failure(enum tls_failure f)
+{
+	switch (f) {
+	case TLS_FAIL_NO_NAME:
+		return MHF_NO_SERVER_NAME;
+	case TLS_FAIL_UNKNOWN_NAME:
+		return MHF_UNKNOWN_NAME;
+	default:
+		return MHF_PROTOCOL;
+	}
+}
+
 static void
 conn_pump(struct conn *c)
 {
@@ -220,6 +248,9 @@ conn_pump(struct conn *c)
 	ev.app = c->app_ev;
 	c->net_ev = c->app_ev = 0;
 	if (tls_conn_pump(c->tls, c->netfd, &c->appfd, &ev) == -1) {
+		if (c->state == CONN_HANDSHAKE)
+			metrics_handshake_failed(S.mw,
+			    hs_failure(tls_conn_failure(c->tls)));
 		conn_close(c, tls_conn_error(c->tls));
 		return;
 	}
@@ -227,6 +258,7 @@ conn_pump(struct conn *c)
 		log_debug("tls: %s: handshake done for '%s'", c->addr,
 		    tls_conn_server_name(c->tls));
 		c->state = CONN_IDLE;
+		metrics_handshake(S.mw, tls_conn_resumed(c->tls));
 	}
 	if (ev.app_in > 0) {
 		if (c->state != CONN_REQUEST) {
@@ -324,10 +356,14 @@ conn_accept(struct listener *l)
 			}
 			return;
 		}
-		if (S.stopping || atomic_load(&W.nconns) >=
-		    S.lim.max_connections) {
+		if (S.stopping) {
+			close(fd);
+			continue;
+		}
+		if (atomic_load(&W.nconns) >= S.lim.max_connections) {
 			/* Refused without harming the established ones. */
 			close(fd);
+			metrics_refused(S.mw);
 			if (S.refused++ % 1000 == 0)
 				log_warn("listen: %s: connection limit (%u) "
 				    "reached; refusing (%lu so far)", l->name,
@@ -409,6 +445,8 @@ conn_sweep(void)
 		case CONN_CLOSED:
 			break;
 		}
+		if (why != NULL && c->state == CONN_HANDSHAKE)
+			metrics_handshake_failed(S.mw, MHF_TIMEOUT);
 		if (why != NULL)
 			conn_close(c, why);
 		else if (c->state == CONN_IDLE && !c->site.active &&

@@ -36,6 +36,8 @@ void	conn_close_all(void);
 
 /* For libmicrohttpd (http_start()): the site of its socket fd. */
 struct http_site *conn_site_of(void *arg, int fd);
+/* For libmicrohttpd: a request of site was answered (the metrics). */
+void	conn_site_done(void *arg, const struct http_site *site);
 /* For libmicrohttpd: it closed its side of the connection of site. */
 void	conn_site_closed(void *arg, struct http_site *site, int fd);
 

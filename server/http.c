@@ -29,20 +29,49 @@
  */
 #define POOL_EXTRA	0
 
+/*
+ * A policy's prepared answer: its body, and a serial number, unique for
+ * the life of the process, by which each daemon finds the libmicrohttpd
+ * response it made for it.
+ */
 struct http_body {
 	atomic_int		 refs;
-	struct MHD_Response	*resp;
+	const char		*data;		/* the caller's, not copied */
 	size_t			 len;
+	uint64_t		 serial;
 };
+
+/*
+ * The responses a daemon made for policies, by serial: a response with
+ * its two headers costs 430 bytes, and 100,000 domains are more than a
+ * worker serves at once; a small cache of its own per daemon keeps the
+ * answer to the same domain a lookup away (the request path makes
+ * nothing new for a domain asked again).  A slot whose serial differs
+ * holds a response no one asks for any more: its body may be freed,
+ * and is never read again (libmicrohttpd does not read the body of a
+ * response it destroys; one queued holds its snapshot, so its body).
+ */
+#define CACHE_SLOTS	1024
+
+struct cached {
+	uint64_t		 serial;	/* 0: empty */
+	struct MHD_Response	*resp;
+};
+
+static atomic_uint_least64_t	 next_serial = 1;
 
 struct http {
 	struct MHD_Daemon	*d;
 	int			 epfd;
 	http_site_fn		 site;
 	http_closed_fn		 closed;
+	http_done_fn		 done;
 	void			*arg;
 	char			*webroot;	/* ACME: the challenge files */
+	http_answer_fn		 answer;	/* a plain listener's */
+	const char		*name;		/* for its log lines */
 	struct http_receiver	 rx;		/* TLS-RPT; rx.path NULL: off */
+	struct cached		*cache;		/* [CACHE_SLOTS]; policies' */
 };
 
 /* A POST to the receiver in progress: its body so far. */
@@ -174,19 +203,9 @@ http_body_new(const char *body, size_t len)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	b->refs = 1;
+	b->data = body;
 	b->len = len;
-	b->resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-	    MHD_RESPMEM_MUST_COPY);
-	if (b->resp == NULL ||
-	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain") == MHD_NO ||
-	    MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-cache") == MHD_NO) {
-		if (b->resp != NULL)
-			MHD_destroy_response(b->resp);
-		free(b);
-		return NULL;
-	}
+	b->serial = atomic_fetch_add(&next_serial, 1);
 	return b;
 }
 
@@ -196,9 +215,35 @@ http_body_unref(struct http_body *b)
 {
 	if (b == NULL || --b->refs > 0)
 		return;
-	/* libmicrohttpd keeps its own reference while a reply is queued. */
-	MHD_destroy_response(b->resp);
 	free(b);
+}
+
+/* The response of h for the policy b: the cached one, or made now. */
+static struct MHD_Response *
+body_response(struct http *h, const struct http_body *b)
+{
+	struct cached		*c = &h->cache[b->serial % CACHE_SLOTS];
+	struct MHD_Response	*r;
+
+	if (c->serial == b->serial)
+		return c->resp;
+	r = MHD_create_response_from_buffer(b->len, (void *)(uintptr_t)
+	    b->data, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain") == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-cache") == MHD_NO) {
+		if (r != NULL)
+			MHD_destroy_response(r);
+		return NULL;
+	}
+	/* libmicrohttpd keeps its own reference while a reply is queued. */
+	if (c->resp != NULL)
+		MHD_destroy_response(c->resp);
+	c->resp = r;
+	c->serial = b->serial;
+	return r;
 }
 
 /* A Host value: a host name or [IPv6], then an optional ":port". */
@@ -309,8 +354,8 @@ target(struct http_site *s, struct MHD_Connection *c, const char *url,
  * is compared with the one path served.
  */
 static unsigned
-route(struct http_site *s, struct MHD_Connection *c, const char *url,
-    struct MHD_Response **resp)
+route(struct http *h, struct http_site *s, struct MHD_Connection *c,
+    const char *url, struct MHD_Response **resp)
 {
 	const char	*path;
 	unsigned	 status;
@@ -321,7 +366,8 @@ route(struct http_site *s, struct MHD_Connection *c, const char *url,
 		*resp = answers.not_found;
 		return MHD_HTTP_NOT_FOUND;
 	}
-	*resp = s->policy->resp;
+	if ((*resp = body_response(h, s->policy)) == NULL)
+		return 0;
 	return MHD_HTTP_OK;
 }
 
@@ -615,7 +661,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	status = route(s, c, url, &resp);
+	/* Out of memory for the answer: the connection closes. */
+	if ((status = route(h, s, c, url, &resp)) == 0)
+		return MHD_NO;
 	s->status = status;
 	if (strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		s->bytes = status == MHD_HTTP_OK ? s->policy->len :
@@ -627,12 +675,12 @@ static void
 completed(void *cls, struct MHD_Connection *c, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http			*h = cls;
 	const union MHD_ConnectionInfo	*ci;
 	struct http_site		*s;
+	struct log_access		 a;
 	struct timespec			 now;
-	long				 us;
 
-	(void)cls;
 	if (*req_cls == NULL)
 		return;
 	if (*req_cls != &request_seen) {
@@ -644,15 +692,23 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (ci == NULL || (s = ci->socket_context) == NULL)
 		return;
 	s->active = 0;
-	if (s->status == 0 || !log_enabled(LOG_LVL_INFO))
+	if (s->status == 0)
+		return;
+	if (h->done != NULL)
+		h->done(h->arg, s);
+	if (!log_enabled(LOG_LVL_INFO))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (now.tv_sec - s->start.tv_sec) * 1000000L +
+	a.client = s->client;
+	a.host = s->host;
+	a.method = s->method;
+	a.path = s->path;
+	a.status = s->status;
+	a.bytes = s->bytes;
+	a.us = (now.tv_sec - s->start.tv_sec) * 1000000L +
 	    (now.tv_nsec - s->start.tv_nsec) / 1000;
-	log_info("access: %s %s \"%s %s\" %u %zu %ldus%s", s->client,
-	    s->host ? s->host : "-", s->method, s->path, s->status, s->bytes,
-	    us, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-	    " (not completed)");
+	a.incomplete = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
+	log_access(&a);
 }
 
 static void
@@ -732,15 +788,20 @@ answers_init(void)
 /* see http.h */
 struct http *
 http_start(const struct http_limits *lim, http_site_fn site,
-    http_closed_fn closed, void *arg)
+    http_closed_fn closed, http_done_fn done, void *arg)
 {
 	struct http			*h;
 	const union MHD_DaemonInfo	*di;
 
 	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
+	if ((h->cache = calloc(CACHE_SLOTS, sizeof(*h->cache))) == NULL) {
+		free(h);
+		return NULL;
+	}
 	h->site = site;
 	h->closed = closed;
+	h->done = done;
 	h->arg = arg;
 	h->d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, h,
@@ -755,12 +816,14 @@ http_start(const struct http_limits *lim, http_site_fn site,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
+		free(h->cache);
 		free(h);
 		return NULL;
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
 	if (di == NULL) {
 		MHD_stop_daemon(h->d);
+		free(h->cache);
 		free(h);
 		return NULL;
 	}
@@ -782,8 +845,25 @@ http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	MHD_stop_daemon(h->d);
+	for (size_t i = 0; h->cache != NULL && i < CACHE_SLOTS; i++)
+		if (h->cache[i].resp != NULL)
+			MHD_destroy_response(h->cache[i].resp);
+	free(h->cache);
 	free(h->webroot);
 	free(h);
+}
+
+/*
+ * A plain listener's first call for a request (ACME, metrics): marks it
+ * seen; 1 for GET and HEAD, answered once the request is in (a body read
+ * and dropped), 0 for another method, to answer at once.
+ */
+static int
+first_call(void **req_cls, const char *method)
+{
+	*req_cls = &request_seen;
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
 /*
@@ -810,9 +890,7 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 	(void)upload_data;
 	/* As handler(): other methods at once, a body read and dropped. */
 	if (*req_cls == NULL) {
-		*req_cls = &request_seen;
-		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		if (first_call(req_cls, method))
 			return MHD_YES;
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
 	} else if (*upload_data_size != 0) {
@@ -853,21 +931,17 @@ acme_handler(void *cls, struct MHD_Connection *c, const char *url,
 	return rc;
 }
 
-/* see http.h */
-struct http *
-http_acme_start(int listen_fd, const char *webroot)
+/*
+ * A plain-HTTP daemon on listen_fd with handler (ACME, or a plain
+ * listener): small requests, few connections, short idle time.
+ */
+static int
+listener_start(struct http *h, int listen_fd, MHD_AccessHandlerCallback fn)
 {
-	struct http			*h;
 	const union MHD_DaemonInfo	*di;
 
-	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	if ((h->webroot = strdup(webroot)) == NULL) {
-		free(h);
-		return NULL;
-	}
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL,
-	    NULL, acme_handler, h,
+	    NULL, fn, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_LISTEN_SOCKET, listen_fd,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
@@ -880,11 +954,95 @@ http_acme_start(int listen_fd, const char *webroot)
 	    NULL) {
 		if (h->d != NULL)
 			MHD_stop_daemon(h->d);
+		return -1;
+	}
+	h->epfd = di->epoll_fd;
+	return 0;
+}
+
+/* see http.h */
+struct http *
+http_acme_start(int listen_fd, const char *webroot)
+{
+	struct http	*h;
+
+	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->webroot = strdup(webroot)) == NULL ||
+	    listener_start(h, listen_fd, acme_handler) == -1) {
 		free(h->webroot);
 		free(h);
 		return NULL;
 	}
-	h->epfd = di->epoll_fd;
+	return h;
+}
+
+/*
+ * A plain listener's request: GET or HEAD, answered by h->answer; other
+ * methods at once, a body read and dropped (as acme_handler()).
+ */
+static enum MHD_Result
+plain_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	struct http		*h = cls;
+	struct MHD_Response	*r;
+	const char		*type = "text/plain";
+	char			*body = NULL;
+	size_t			 len = 0;
+	unsigned		 status;
+	enum MHD_Result		 rc;
+
+	(void)version;
+	(void)upload_data;
+	if (*req_cls == NULL) {
+		if (first_call(req_cls, method))
+			return MHD_YES;
+		log_debug("%s: \"%s %s\" 405", h->name, method, url);
+		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    answers.bad_method);
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	status = h->answer(h->arg, url, &body, &len, &type);
+	log_debug("%s: \"%s %s\" %u", h->name, method, url, status);
+	r = MHD_create_response_from_buffer(len, body != NULL ? body :
+	    (void *)(uintptr_t)"", body != NULL ? MHD_RESPMEM_MUST_FREE :
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) ==
+	    MHD_NO || MHD_add_response_header(r,
+	    MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_NO) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* see http.h */
+struct http *
+http_plain_start(int listen_fd, const char *name, http_answer_fn answer,
+    void *arg)
+{
+	struct http	*h;
+
+	if (answers_init() == -1 || (h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->answer = answer;
+	h->arg = arg;
+	h->name = name;
+	if (listener_start(h, listen_fd, plain_handler) == -1) {
+		free(h);
+		return NULL;
+	}
 	return h;
 }
 

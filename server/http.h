@@ -6,9 +6,11 @@
  * (http_add) and calls http_run() when http_fd() is readable or
  * http_timeout_ms() has passed, all from its one event loop.
  *
- * Every answer is prepared in advance: a domain's 200 response when its
- * policy loads (http_body_new), the error answers at start.  A request is
- * compared with the one path served, never mapped to a file.
+ * Every answer is prepared in advance: a domain's body when its policy
+ * loads (http_body_new; each daemon makes its libmicrohttpd response at
+ * the domain's first request and keeps it in a small cache), the error
+ * answers at start.  A request is compared with the one path served,
+ * never mapped to a file.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -54,6 +56,11 @@ struct http_site {
 typedef struct http_site *(*http_site_fn)(void *arg, int fd);
 /* libmicrohttpd is done with the site's connection on socket fd. */
 typedef void	(*http_closed_fn)(void *arg, struct http_site *site, int fd);
+/*
+ * A request of the site was answered (site->status and the rest are
+ * set): called once a request, in the loop's thread, to count it.
+ */
+typedef void	(*http_done_fn)(void *arg, const struct http_site *site);
 
 struct http_limits {
 	unsigned	 max_connections;
@@ -61,8 +68,9 @@ struct http_limits {
 	unsigned	 idle_timeout;		/* seconds */
 };
 
+/* done may be NULL. */
 struct http	*http_start(const struct http_limits *lim, http_site_fn site,
-		    http_closed_fn closed, void *arg);
+		    http_closed_fn closed, http_done_fn done, void *arg);
 
 /*
  * The TLS-RPT receiver (RFC 8460 section 3): a POST to path on a served
@@ -101,6 +109,19 @@ void		 http_stop(struct http *h);
  * http_timeout_ms(), http_stop().
  */
 struct http	*http_acme_start(int listen_fd, const char *webroot);
+
+/*
+ * A plain-HTTP listener whose answers answer() makes, on listen_fd (bound
+ * by the caller), driven as the ACME one: GET and HEAD only (405
+ * otherwise, at once), a body read and dropped.  answer() gets the path
+ * without its query and returns the status, with *body (malloc'd, taken
+ * over; NULL for none), *len and *type (static: the Content-Type).
+ * Answers are never cached (Cache-Control: no-store).
+ */
+typedef unsigned (*http_answer_fn)(void *arg, const char *path, char **body,
+		    size_t *len, const char **type);
+struct http	*http_plain_start(int listen_fd, const char *name,
+		    http_answer_fn answer, void *arg);
 /* The fd to watch for reading (libmicrohttpd's epoll fd). */
 int		 http_fd(const struct http *h);
 /*
@@ -122,7 +143,13 @@ long		 http_timeout_ms(struct http *h);
 const char	*http_screen(const struct http *h, struct http_site *s,
 		    const unsigned char *p, size_t len, size_t *replylen);
 
-/* A prepared 200 response with this body (copied).  NULL on ENOMEM. */
+/*
+ * A prepared 200 answer with this body, not copied: body stays as it is
+ * until the last reference goes (http_body_unref()).  A connection's
+ * snapshot holds the body through its policy, and libmicrohttpd is done
+ * with a connection's answers before the connection ends.  NULL on
+ * ENOMEM.
+ */
 struct http_body *http_body_new(const char *body, size_t len);
 void		 http_body_unref(struct http_body *b);
 

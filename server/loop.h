@@ -4,9 +4,9 @@
  * work in them).  Nothing outside server/ includes it.
  *
  * Each worker thread has its own loop state, S (thread-local: the main
- * thread is worker 0 and also handles signals, reloads, ACME and the
- * watch); W is what the workers share, under W.lock but for the
- * connection count.
+ * thread is worker 0 and also handles signals, reloads, the plain-HTTP
+ * listeners (ACME, metrics) and the watch); W is what the workers share,
+ * under W.lock but for the connection count.
  */
 #ifndef LOOP_H
 #define LOOP_H
@@ -26,9 +26,10 @@ enum ev_kind {
 	EV_NET,
 	EV_APP,
 	EV_HTTP,
-	EV_ACME,
+	EV_PLAIN,
 	EV_SIGNAL,
 	EV_WATCH,
+	EV_LOADER,
 	EV_WAKE
 };
 
@@ -53,14 +54,19 @@ struct limits {
 	unsigned	 max_connections;	/* over all workers */
 };
 
-/* A plain-HTTP listener for ACME challenges, run by its own daemon. */
-struct acme {
+/*
+ * A plain-HTTP listener, run by its own daemon in the main loop: ACME
+ * challenges, or the metrics.
+ */
+struct plain {
 	struct listener	 l;
+	int		 metrics;	/* [metrics], else [acme] */
 	struct http	*http;
 	struct evref	 ev;
 };
 
 struct conn;
+struct metrics_worker;
 struct store;
 
 /* One event loop's state. */
@@ -76,11 +82,14 @@ struct loop {
 	int			 listen_paused;
 	struct http		*http;
 	struct evref		 ev_http;
-	struct acme		 acme[CONFIG_MAX_LISTEN];
-	size_t			 nacme;
-	int			 watchfd;	/* inotify on cert_dir, or -1 */
+	struct plain		 plain[2 * CONFIG_MAX_LISTEN];
+	size_t			 nplain;
 	struct evref		 ev_watch;
-	int64_t			 certs_due;	/* reload at, after changes */
+	int64_t			 reload_due;	/* after changes (watch.c), or 0 */
+	int64_t			 reload_first;	/* the burst's first change */
+	struct evref		 ev_loader;
+	int			 reload_again;	/* asked for during a reload */
+	struct metrics_worker	*mw;		/* this loop's, or NULL */
 	int			 sigfd;
 	struct evref		 ev_sig;
 	struct store		*snap;

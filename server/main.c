@@ -122,13 +122,16 @@ check_dns(const struct config *c)
 static int
 check(const struct config *c)
 {
+	struct store_opts opts;
 	struct store	*s;
 	size_t		 served, failed;
 
 	if (check_dns(c) == -1)
 		return 1;
 	tls_init();
-	s = store_load(c, NULL, time(NULL), &served, &failed);
+	memset(&opts, 0, sizeof(opts));
+	opts.threads = (int)server_cpus();
+	s = store_load(c, NULL, &opts, time(NULL), &served, &failed);
 	if (s == NULL)
 		return 1;
 	for (size_t i = 0; i < store_count(s); i++)
@@ -265,6 +268,7 @@ int
 main(int argc, char *argv[])
 {
 	struct config	 cfg;
+	struct store_opts opts;
 	struct store	*snap;
 	const char	*path = CONFIG_DEFAULT_PATH;
 	char		 err[512], *abspath, *pidfile;
@@ -315,6 +319,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	log_set_format((enum log_format)cfg.log_format);
 	if (check_only) {
 		rc = check(&cfg);
 		config_free(&cfg);
@@ -330,9 +335,15 @@ main(int argc, char *argv[])
 		fatal("tls: out of memory");
 	if (server_listen(&cfg) == -1)
 		fatal("cannot listen; stopping");
-	snap = store_load(&cfg, NULL, time(NULL), &served, &failed);
+	opts.writing = NULL;
+	opts.ids = cfg.nmetrics_listen > 0 ? cfg.metrics_per_domain :
+	    CONFIG_NO;
+	opts.threads = (int)server_cpus();
+	snap = store_load(&cfg, NULL, &opts, time(NULL), &served, &failed);
 	if (snap == NULL)
 		fatal("cannot load policies and certificates; stopping");
+	/* What the load used for a while goes back to the system. */
+	malloc_trim(0);
 	store_log_expiry(snap, time(NULL));
 	log_info("mta-stsd %s: %zu domains served, %zu failed", VERSION,
 	    served, failed);
@@ -345,7 +356,7 @@ main(int argc, char *argv[])
 	if (cfg.sandbox && sandbox_enter(&cfg, abspath) == -1)
 		fatal("cannot confine the process; stopping (sandbox = no "
 		    "turns this off)");
-	rc = server_run(abspath, &cfg, snap, foreground);
+	rc = server_run(abspath, &cfg, snap, served, failed, foreground);
 	if (pidfile[0] != '\0' && unlink(pidfile) == -1 && errno != ENOENT)
 		log_warn("pid_file %s: %s", pidfile, strerror(errno));
 	config_free(&cfg);

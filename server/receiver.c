@@ -19,6 +19,7 @@
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/map.h"
 #include "lib/tlsrpt.h"
 #include "loop.h"
 #include "receiver.h"
@@ -41,7 +42,37 @@ static struct {
 	int64_t			 used;		/* bytes, or -1: count again */
 	int64_t			 counted;	/* when last counted (ms) */
 	struct tlsrpt_rate	 rate;
+	struct map		 sessions;	/* domain -> struct sessions */
 } R = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+/* The sessions of the reports stored for one policy domain. */
+struct sessions {
+	uint64_t	 successful, failed;
+	char		 domain[];
+};
+
+/* More policy domains than anyone serves: the table stops growing. */
+#define SESSIONS_MAX	1000000
+
+/* Adds a stored report's sessions; called with R.lock held. */
+static void
+sessions_add(const char *domain, const struct tlsrpt_meta *m)
+{
+	struct sessions	*s = map_get(&R.sessions, domain, strlen(domain));
+
+	if (s == NULL) {
+		if (R.sessions.n >= SESSIONS_MAX ||
+		    (s = calloc(1, sizeof(*s) + strlen(domain) + 1)) == NULL)
+			return;
+		strcpy(s->domain, domain);
+		if (map_put(&R.sessions, s->domain, s) == -1) {
+			free(s);
+			return;
+		}
+	}
+	s->successful += m->successful;
+	s->failed += m->failed;
+}
 
 /* The limits a reload may change; called with R.lock held or alone. */
 static void
@@ -170,6 +201,8 @@ take(void *arg, struct http_site *site, int gzip, const char *body,
 		pthread_mutex_lock(&R.lock);
 		if (R.used >= 0)
 			R.used += (int64_t)jl;
+		if (strcmp(m.domain, domain) == 0)
+			sessions_add(domain, &m);
 		pthread_mutex_unlock(&R.lock);
 	}
 	snprintf(why, whysz, rc == 1 ? "stored" : "already stored");
@@ -213,4 +246,22 @@ receiver_close(void)
 	if (R.fd != -1)
 		close(R.fd);
 	R.fd = -1;
+	for (size_t i = 0; i < R.sessions.cap; i++)
+		free(R.sessions.slots[i].value);
+	map_free(&R.sessions);
+}
+
+/* see receiver.h */
+void
+receiver_sessions(void (*fn)(void *arg, const char *domain,
+    uint64_t successful, uint64_t failed), void *arg)
+{
+	pthread_mutex_lock(&R.lock);
+	for (size_t i = 0; i < R.sessions.cap; i++) {
+		const struct sessions *s = R.sessions.slots[i].value;
+
+		if (R.sessions.slots[i].key != NULL)
+			fn(arg, s->domain, s->successful, s->failed);
+	}
+	pthread_mutex_unlock(&R.lock);
 }

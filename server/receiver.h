@@ -9,6 +9,8 @@
 #ifndef RECEIVER_H
 #define RECEIVER_H
 
+#include <stdint.h>
+
 struct config;
 struct http;
 
@@ -19,5 +21,15 @@ void	receiver_attach(struct http *h);
 /* Takes the limits of a reloaded configuration. */
 void	receiver_reload(const struct config *c);
 void	receiver_close(void);
+
+/*
+ * Calls fn for each policy domain with the sessions of the reports
+ * stored for it since the start (successful and failed), under the
+ * receiver's lock: fn must not call back.  Only a served domain's own
+ * reports count (those whose policy-domain is the host they were posted
+ * to), so that a client cannot make up names.
+ */
+void	receiver_sessions(void (*fn)(void *arg, const char *domain,
+	    uint64_t successful, uint64_t failed), void *arg);
 
 #endif /* RECEIVER_H */

@@ -28,7 +28,9 @@
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
+#include "loader.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
 #include "receiver.h"
 #include "server.h"
@@ -100,9 +102,9 @@ fail:
 	return -1;
 }
 
-/* The CPUs this process may run on. */
-static size_t
-cpus(void)
+/* see server.h */
+size_t
+server_cpus(void)
 {
 	cpu_set_t	 set;
 	int		 n;
@@ -117,7 +119,7 @@ cpus(void)
 int
 server_listen(const struct config *c)
 {
-	W.n = c->workers != 0 ? c->workers : cpus();
+	W.n = c->workers != 0 ? c->workers : server_cpus();
 	if (W.n > WORKERS_MAX)
 		W.n = WORKERS_MAX;
 	if ((W.ls = calloc(W.n, sizeof(*W.ls))) == NULL ||
@@ -133,9 +135,15 @@ server_listen(const struct config *c)
 				return -1;
 	memcpy(S.ls, W.ls[0], sizeof(S.ls));
 	S.nls = W.nls;
-	for (size_t i = 0; i < c->nacme_listen; i++, S.nacme++)
-		if (listen_one(c->acme_listen[i], &S.acme[S.nacme].l, 0) == -1)
+	for (size_t i = 0; i < c->nacme_listen; i++, S.nplain++)
+		if (listen_one(c->acme_listen[i], &S.plain[S.nplain].l, 0) == -1)
 			return -1;
+	for (size_t i = 0; i < c->nmetrics_listen; i++, S.nplain++) {
+		S.plain[S.nplain].metrics = 1;
+		if (listen_one(c->metrics_listen[i], &S.plain[S.nplain].l, 0) ==
+		    -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -220,51 +228,78 @@ refresh(void)
 	}
 	pthread_mutex_unlock(&W.lock);
 	store_unref(old);
+	if (S.snap != NULL)
+		metrics_worker_grow(S.mw, store_max_id(S.snap));
 	if (stop)
 		begin_stop(NULL);
 }
 
+/*
+ * A reload: the loader reads the configuration, policies and
+ * certificates on its own thread (loader.h) while this loop serves;
+ * reload_end() takes the result.  One asked for meanwhile comes next.
+ */
 static void
-reload(void)
+reload_begin(void)
 {
-	struct config	 nc;
-	struct store	*ns;
-	char		 err[512], names[512];
-	size_t		 served, failed;
-
+	if (loader_busy()) {
+		S.reload_again = 1;
+		return;
+	}
 	notify_systemd("RELOADING=1");
 	log_info("reload: reading %s", S.cfg_path);
-	if (config_load(S.cfg_path, &nc, err, sizeof(err)) == -1)
+	store_ref(S.snap);
+	if (loader_reload(S.cfg_path, S.cfg, S.snap, watch_writing()) == -1)
+		S.reload_again = 1;
+}
+
+/* The loader is done: the new configuration and snapshot, published. */
+static void
+reload_end(void)
+{
+	struct loader_result	 r;
+	char			 names[512];
+	const char		*why = NULL;
+
+	if (!loader_done(&r))
+		return;
+	if (!r.config_ok) {
 		log_error("reload: %s; keeping the running configuration",
-		    err);
-	else {
-		if (config_keep_restart(S.cfg, &nc, names, sizeof(names)) > 0)
+		    r.err);
+		why = r.err;
+	} else {
+		if (config_keep_restart(S.cfg, &r.cfg, names, sizeof(names)) > 0)
 			log_warn("reload: %s: take%s effect at the next start",
 			    names, strchr(names, ',') != NULL ? "" : "s");
 		config_free(S.cfg);
-		*S.cfg = nc;
+		*S.cfg = r.cfg;
 		log_set_level((enum log_level)S.cfg->log_level);
+		log_set_format((enum log_format)S.cfg->log_format);
 		receiver_reload(S.cfg);
 	}
 	/* Reopened for log rotation; -d keeps standard error. */
 	if (!S.foreground && log_open(S.cfg->log_file) == -1)
 		log_error("reload: log_file %s: %s", S.cfg->log_file,
 		    strerror(errno));
-	ns = store_load(S.cfg, S.snap, S.now, &served, &failed);
-	if (ns == NULL)
+	if (r.snap == NULL) {
 		log_error("reload: failed; still serving the previous state");
-	else {
-		store_log_expiry(ns, S.now);
-		log_info("reload: %zu domains served, %zu failed", served,
-		    failed);
+		why = "policy_dir or cert_dir could not be read (see the log)";
+	} else {
+		store_log_expiry(r.snap, S.now);
+		log_info("reload: built in %ld ms beside the event loops",
+		    r.ms);
+		log_info("reload: %zu domains served, %zu failed", r.served,
+		    r.failed);
 	}
-	publish(ns, 0);
+	metrics_loaded(why == NULL, 0, why, r.served, r.failed, S.now);
+	publish(r.snap, 0);
 	refresh();
-	/* What the previous snapshot alone held goes back to the system. */
-	S.trim_due = 1;
-	S.certs_due = 0;
-	watch_start();
+	watch_start(S.cfg);
 	notify_systemd("READY=1");
+	if (S.reload_again && !S.stopping) {
+		S.reload_again = 0;
+		reload_begin();
+	}
 }
 
 /* Stops accepting; open connections get STOP_GRACE seconds. */
@@ -274,6 +309,7 @@ begin_stop(const char *why)
 	if (why != NULL) {
 		log_info("stopping on %s", why);
 		notify_systemd("STOPPING=1");
+		metrics_stopping();
 		publish(NULL, 1);
 	}
 	S.stopping = 1;
@@ -291,7 +327,7 @@ on_signal(void)
 
 	while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP && !S.stopping)
-			reload();
+			reload_begin();
 		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			begin_stop(si.ssi_signo == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
@@ -346,15 +382,18 @@ start_http(void)
 	lim.max_connections = S.cfg->max_connections;
 	lim.max_header_size = S.cfg->max_header_size;
 	lim.idle_timeout = S.cfg->keepalive_timeout;
-	if ((h = http_start(&lim, conn_site_of, conn_site_closed, NULL)) ==
-	    NULL)
+	if ((h = http_start(&lim, conn_site_of, conn_site_closed,
+	    conn_site_done, NULL)) == NULL)
 		log_error("http: cannot start libmicrohttpd");
 	else
 		receiver_attach(h);
 	return h;
 }
 
-/* The main thread's part: signals, ACME, the certificate watch. */
+/*
+ * The main thread's part: signals, the plain-HTTP listeners (ACME,
+ * metrics), the watch, the loader's news.
+ */
 static int
 setup_main(void)
 {
@@ -365,24 +404,31 @@ setup_main(void)
 	ev.data.ptr = &S.ev_sig;
 	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, S.sigfd, &ev) == -1)
 		return -1;
-	for (size_t i = 0; i < S.nacme; i++) {
-		struct acme *a = &S.acme[i];
+	for (size_t i = 0; i < S.nplain; i++) {
+		struct plain *a = &S.plain[i];
 
-		if ((a->http = http_acme_start(a->l.fd, S.cfg->acme_webroot)) ==
-		    NULL) {
-			log_error("acme: %s: cannot start", a->l.name);
+		a->http = a->metrics ? http_plain_start(a->l.fd, "metrics",
+		    metrics_answer, NULL) : http_acme_start(a->l.fd,
+		    S.cfg->acme_webroot);
+		if (a->http == NULL) {
+			log_error("%s: %s: cannot start", a->metrics ?
+			    "metrics" : "acme", a->l.name);
 			return -1;
 		}
-		a->ev.kind = EV_ACME;
+		a->ev.kind = EV_PLAIN;
 		a->ev.ptr = a;
 		ev.data.ptr = &a->ev;
 		if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, http_fd(a->http), &ev) ==
 		    -1)
 			return -1;
 	}
-	S.watchfd = -1;
-	S.ev_watch.kind = EV_WATCH;
-	watch_start();
+	if (loader_start() == -1)
+		return -1;
+	S.ev_loader.kind = EV_LOADER;
+	ev.data.ptr = &S.ev_loader;
+	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, loader_fd(), &ev) == -1)
+		return -1;
+	watch_start(S.cfg);
 	S.next_expiry = S.now + EXPIRY_EVERY;
 	return 0;
 }
@@ -405,12 +451,13 @@ loop(void)
 		/* Work libmicrohttpd holds already is done this turn. */
 		if (ht == 0)
 			S.http_due = 1;
-		for (size_t i = 0; i < S.nacme; i++)
-			if ((ht = http_timeout_ms(S.acme[i].http)) >= 0 &&
+		for (size_t i = 0; i < S.nplain; i++)
+			if ((ht = http_timeout_ms(S.plain[i].http)) >= 0 &&
 			    ht < timeout)
 				timeout = ht;
-		if (S.certs_due != 0 && S.certs_due - S.ms < timeout)
-			timeout = S.certs_due > S.ms ? S.certs_due - S.ms : 0;
+		if (S.is_main && (ht = watch_timeout_ms()) >= 0 &&
+		    ht < timeout)
+			timeout = ht;
 		n = epoll_wait(S.epfd, evs, 256, (int)timeout);
 		if (n == -1 && errno != EINTR) {
 			log_error("server: epoll_wait: %s", strerror(errno));
@@ -434,8 +481,11 @@ loop(void)
 			case EV_HTTP:
 				S.http_due = 1;
 				break;
-			case EV_ACME:
-				http_run(((struct acme *)r->ptr)->http);
+			case EV_PLAIN:
+				http_run(((struct plain *)r->ptr)->http);
+				break;
+			case EV_LOADER:
+				reload_end();
 				break;
 			case EV_WATCH:
 				watch_event();
@@ -452,14 +502,11 @@ loop(void)
 		if (S.http_due || n == 0) {
 			S.http_due = 0;
 			http_run(S.http);
-			for (size_t i = 0; n == 0 && i < S.nacme; i++)
-				http_run(S.acme[i].http);
+			for (size_t i = 0; n == 0 && i < S.nplain; i++)
+				http_run(S.plain[i].http);
 		}
-		if (S.certs_due != 0 && S.ms >= S.certs_due && !S.stopping) {
-			log_info("watch: %s changed: reloading",
-			    S.cfg->cert_dir);
-			reload();
-		}
+		if (S.is_main && !S.stopping && watch_due())
+			reload_begin();
 		if (S.ms >= S.next_sweep) {
 			conn_sweep();
 			S.next_sweep = S.ms + SWEEP_MS;
@@ -488,6 +535,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	S.wakefd = w->wakefd;
+	S.mw = metrics_worker((size_t)(w - W.w));
 	memcpy(S.ls, W.ls[w - W.w], sizeof(S.ls));
 	S.nls = W.nls;
 	if (setup_loop(w->http) == -1) {
@@ -529,7 +577,7 @@ start_workers(void)
 /* see server.h */
 int
 server_run(const char *config_path, struct config *c, struct store *snap,
-    int foreground)
+    size_t served, size_t failed, int foreground)
 {
 	sigset_t		 set;
 	struct http		*http;
@@ -555,6 +603,11 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 	W.gen = 1;
 	if (receiver_open(c) == -1)
 		return 1;
+	if (c->nmetrics_listen > 0 && metrics_init(W.n) == -1) {
+		log_error("metrics: out of memory");
+		return 1;
+	}
+	S.mw = metrics_worker(0);
 	if ((http = start_http()) == NULL || setup_loop(http) == -1 ||
 	    setup_main() == -1) {
 		log_error("server: setup: %s", strerror(errno));
@@ -565,9 +618,20 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 		log_info("listening on %s%s", S.ls[i].name, W.n > 1 ?
 		    " (one listener a worker)" : "");
 	log_info("%zu worker%s", W.n, W.n == 1 ? "" : "s");
-	for (size_t i = 0; i < S.nacme; i++)
-		log_info("acme: listening on %s (plain HTTP, challenges only)",
-		    S.acme[i].l.name);
+	for (size_t i = 0; i < S.nplain; i++)
+		log_info(S.plain[i].metrics ? "metrics: listening on %s "
+		    "(plain HTTP: /metrics, /healthz, /readyz)" : "acme: "
+		    "listening on %s (plain HTTP, challenges only)",
+		    S.plain[i].l.name);
+	metrics_loaded(1, 1, NULL, served, failed, S.now);
+	for (size_t i = 1; i < W.n; i++)
+		if (!W.w[i].started) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "worker %zu did not start",
+			    i);
+			metrics_listeners(0, why);
+		}
 	notify_systemd("READY=1");
 	loop();
 	for (size_t i = 1; i < W.n; i++)
@@ -575,12 +639,14 @@ server_run(const char *config_path, struct config *c, struct store *snap,
 			pthread_join(W.w[i].tid, NULL);
 			close(W.w[i].wakefd);
 		}
-	for (size_t i = 0; i < S.nacme; i++)
-		http_stop(S.acme[i].http);
-	if (S.watchfd != -1)
-		close(S.watchfd);
+	for (size_t i = 0; i < S.nplain; i++)
+		http_stop(S.plain[i].http);
+	watch_stop();
 	store_unref(W.snap);
 	W.snap = NULL;
+	/* After the last snapshot went to it: the loader frees it. */
+	loader_stop();
+	metrics_free();
 	free(W.ls);
 	free(W.w);
 	receiver_close();

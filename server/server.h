@@ -13,8 +13,13 @@
 #ifndef SERVER_H
 #define SERVER_H
 
+#include <stddef.h>
+
 struct config;
 struct store;
+
+/* The CPUs this process may run on. */
+size_t	server_cpus(void);
 
 /*
  * Binds every listen address of c, once for each worker.  Called as
@@ -23,12 +28,13 @@ struct store;
 int	server_listen(const struct config *c);
 
 /*
- * Runs until SIGTERM or SIGINT, serving snap (whose reference it takes)
- * and reloading on SIGHUP from config_path.  *c is the running
+ * Runs until SIGTERM or SIGINT, serving snap (whose reference it takes;
+ * served and failed domains as it was loaded) and reloading on SIGHUP
+ * or a change the watch sees, from config_path.  *c is the running
  * configuration; a reload replaces it.  With foreground, logs stay on
  * standard error.  Returns the exit status.
  */
 int	server_run(const char *config_path, struct config *c,
-	    struct store *snap, int foreground);
+	    struct store *snap, size_t served, size_t failed, int foreground);
 
 #endif /* SERVER_H */

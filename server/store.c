@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/map.h"
+#include "lib/txt.h"
+#include "metrics.h"
 #include "store.h"
 #include "tls/digest.h"
 #include "tls/tls.h"
@@ -52,16 +56,84 @@ struct store {
 	size_t		 n;
 	struct map	 hosts;		/* host -> struct domain */
 	struct domain	*def;
+	const char	**failed;	/* domains not served, in names */
+	size_t		 nfailed, capfailed;
+	uint32_t	 maxid;
 };
+
+static void	(*reaper)(struct store *);
+
+/*
+ * The warnings of policies, shared: 100,000 domains with a short max_age
+ * have one text between them.  Policies are freed by the loader or at
+ * exit, and loaded by one load at a time; the lock is for the rare
+ * other thread that frees (without a reaper).
+ */
+struct warntext {
+	int	 refs;
+	char	 s[];
+};
+
+static struct {
+	pthread_mutex_t	 lock;
+	struct map	 m;		/* text -> struct warntext */
+} warns = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The shared copy of w (which it takes over), or NULL on ENOMEM. */
+static char *
+warn_intern(char *w)
+{
+	struct warntext	*t;
+	size_t		 l;
+	int		 shared;
+
+	if (w == NULL)
+		return NULL;
+	l = strlen(w);
+	pthread_mutex_lock(&warns.lock);
+	if ((t = map_get(&warns.m, w, l)) != NULL && strcmp(t->s, w) == 0)
+		t->refs++;
+	else if ((shared = t == NULL, t = malloc(sizeof(*t) + l + 1)) !=
+	    NULL) {
+		/* The map ignores case: one differing only so stays apart. */
+		t->refs = 1;
+		memcpy(t->s, w, l + 1);
+		if (shared && map_put(&warns.m, t->s, t) == -1) {
+			free(t);
+			t = NULL;
+		}
+	}
+	pthread_mutex_unlock(&warns.lock);
+	free(w);
+	return t != NULL ? t->s : NULL;
+}
+
+static void
+warn_release(char *w)
+{
+	struct warntext *t;
+
+	if (w == NULL)
+		return;
+	t = (struct warntext *)(void *)(w - offsetof(struct warntext, s));
+	pthread_mutex_lock(&warns.lock);
+	if (--t->refs == 0) {
+		if (map_get(&warns.m, t->s, strlen(t->s)) == t)
+			map_del(&warns.m, t->s, strlen(t->s));
+		free(t);
+	}
+	pthread_mutex_unlock(&warns.lock);
+}
 
 static void
 dompolicy_unref(struct dompolicy *dp)
 {
 	if (dp == NULL || --dp->refs > 0)
 		return;
-	policy_free(&dp->p);
+	/* The response reads the policy's body: it goes first. */
 	http_body_unref(dp->body);
-	free(dp->warnings);
+	policy_free(&dp->p);
+	warn_release(dp->warnings);
 	free(dp);
 }
 
@@ -123,32 +195,30 @@ keep_warnings(const struct policy_diags *d, int *lost)
 }
 
 /*
- * Parses one policy file; logs every diagnostic.  NULL on failure.  The
- * result remembers which file it came from, and its warnings.
+ * Parses one policy file, read into src (POLICY_SOURCE_MAX + 2 bytes);
+ * logs every diagnostic.  NULL on failure.  The result remembers which
+ * file it came from, and its warnings.
  */
 static struct dompolicy *
-load_policy(int dirfd, const char *file, const char *path)
+load_policy(int dirfd, const char *file, const char *path, char *src)
 {
 	struct policy_diags	 d;
 	struct dompolicy	*dp;
 	struct stat		 st;
-	char			*src, line[600];
+	char			 line[600];
 	size_t			 len;
 	int			 rc;
 
-	if (file_read_stat(dirfd, file, POLICY_SOURCE_MAX, FILE_HEAD, &src,
+	if (file_read_into(dirfd, file, src, POLICY_SOURCE_MAX + 2, FILE_HEAD,
 	    &len, &st) == -1) {
 		log_error("policy: %s: cannot read: %s", path, errno == EINVAL ?
 		    "not a regular file" : strerror(errno));
 		return NULL;
 	}
-	if ((dp = calloc(1, sizeof(*dp))) == NULL) {
-		free(src);
+	if ((dp = calloc(1, sizeof(*dp))) == NULL)
 		return NULL;
-	}
 	memset(&d, 0, sizeof(d));
 	rc = policy_parse(src, len, &dp->p, &d);
-	free(src);
 	for (size_t i = 0; i < d.n; i++) {
 		policy_diag_format(path, &d.v[i], line, sizeof(line));
 		if (d.v[i].severity == POLICY_ERROR)
@@ -160,13 +230,16 @@ load_policy(int dirfd, const char *file, const char *path)
 		int lost;
 
 		dp->warnings = keep_warnings(&d, &lost);
+		if (dp->warnings != NULL && (dp->warnings =
+		    warn_intern(dp->warnings)) == NULL)
+			lost = 1;
 		dp->reusable = !d.oom && !lost;
 	}
 	policy_diags_free(&d);
 	if (rc == -1 ||
 	    (dp->body = http_body_new(dp->p.body, dp->p.bodylen)) == NULL) {
 		policy_free(&dp->p);
-		free(dp->warnings);
+		warn_release(dp->warnings);
 		free(dp);
 		return NULL;
 	}
@@ -180,18 +253,85 @@ load_policy(int dirfd, const char *file, const char *path)
 }
 
 /*
+ * The names of the id records in POLICY_DIR/.ids ("DOMAIN.id"), listed
+ * once a load: a domain without one costs no open() then.
+ */
+struct idfiles {
+	struct map	 m;		/* name -> non-NULL */
+	char		*names;		/* NUL after each */
+	size_t		 len, cap;
+};
+
+static void
+idfiles_read(int dirfd, struct idfiles *f)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*nb;
+	size_t		 l, off;
+	int		 fd;
+
+	memset(f, 0, sizeof(*f));
+	if ((fd = openat(dirfd, IDS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		l = strlen(de->d_name) + 1;
+		if (f->len + l > f->cap) {
+			size_t cap = f->cap ? f->cap * 2 : 4096;
+
+			while (cap < f->len + l)
+				cap *= 2;
+			if ((nb = realloc(f->names, cap)) == NULL)
+				break;
+			f->names = nb;
+			f->cap = cap;
+		}
+		memcpy(f->names + f->len, de->d_name, l);
+		f->len += l;
+	}
+	closedir(d);
+	/* Keys point into names: only once it stopped moving. */
+	for (off = 0; off < f->len; off += strlen(f->names + off) + 1)
+		if (map_put(&f->m, f->names + off, f->names + off) == -1)
+			break;
+}
+
+static void
+idfiles_free(struct idfiles *f)
+{
+	map_free(&f->m);
+	free(f->names);
+}
+
+/*
  * The drift warning mta-stsctl status gives too: a policy that changed
  * since its id was issued is served, but senders that cached the old one
- * will not fetch it until a new id is published.
+ * will not fetch it until a new id is published.  The id issued for
+ * the body served goes to id (idsz bytes; "" when none, or when the id
+ * recorded was issued for another body).
  */
 static void
-check_drift(int dirfd, const struct domain *d)
+check_drift(int dirfd, const struct idfiles *f, const struct domain *d,
+    char *id, size_t idsz)
 {
 	struct idrec	*r;
 	char		 name[POLICY_HOST_MAX + 16], *buf, err[256], sha[65];
 	size_t		 len;
 
+	id[0] = '\0';
 	snprintf(name, sizeof(name), "%s/%s.id", IDS_DIR, d->name);
+	if (map_get(&f->m, name + strlen(IDS_DIR) + 1,
+	    strlen(name + strlen(IDS_DIR) + 1)) == NULL) {
+		log_debug("store: %s: no id issued by mta-stsctl yet", d->host);
+		return;
+	}
 	if (file_read(dirfd, name, 65536, FILE_NOFOLLOW, &buf, &len) == -1) {
 		if (errno == ENOENT)
 			log_debug("store: %s: no id issued by mta-stsctl yet",
@@ -207,6 +347,9 @@ check_drift(int dirfd, const struct domain *d)
 		    err);
 	else {
 		tls_sha256_hex(d->pol->p.body, d->pol->p.bodylen, sha);
+		/* The id is this body's only if issued for it. */
+		if (strcmp(sha, r->sha256) == 0)
+			snprintf(id, idsz, "%s", r->id);
 		if (strcmp(sha, r->pending) == 0)
 			log_info("store: %s: mta-stsctl is confirming a change "
 			    "before it issues a new id", d->host);
@@ -227,9 +370,13 @@ domain_cmp(const void *a, const void *b)
 	    ((const struct domain *)b)->name);
 }
 
-/* A copy of the n bytes at p, NUL-terminated, kept until s is freed. */
+/*
+ * A copy of the n bytes at p after prefix, NUL-terminated, lower-cased
+ * (a host name) unless asis (an id), kept until s is freed.
+ */
 static char *
-names_add(struct store *s, const char *prefix, const char *p, size_t n)
+names_add(struct store *s, const char *prefix, const char *p, size_t n,
+    int asis)
 {
 	struct names	*b = s->names;
 	size_t		 pl = strlen(prefix), need = pl + n + 1;
@@ -248,11 +395,28 @@ names_add(struct store *s, const char *prefix, const char *p, size_t n)
 	r = b->v + b->used;
 	memcpy(r, prefix, pl);
 	for (size_t i = 0; i < n; i++)
-		r[pl + i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) :
-		    p[i];
+		r[pl + i] = !asis && p[i] >= 'A' && p[i] <= 'Z' ?
+		    (char)(p[i] + 32) : p[i];
 	r[pl + n] = '\0';
 	b->used += need;
 	return r;
+}
+
+/* Records name (in s's names) as a domain that is not served. */
+static int
+add_failed(struct store *s, const char *name)
+{
+	if (s->nfailed == s->capfailed) {
+		size_t cap = s->capfailed ? s->capfailed * 2 : 16;
+		const char **nv = realloc(s->failed, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		s->failed = nv;
+		s->capfailed = cap;
+	}
+	s->failed[s->nfailed++] = name;
+	return 0;
 }
 
 static void
@@ -293,40 +457,118 @@ choose_creds(struct domain *d, const struct tls_certs *cs,
 		tls_cred_ref(d->rsa);
 }
 
-/* see store.h */
-struct store *
-store_load(const struct config *c, const struct store *old, time_t now,
-    size_t *served, size_t *failed)
+/*
+ * The policy of the domain of file (path for the log): the file's, the
+ * previous load's while the file is unchanged or being written, or when
+ * the new one is invalid.  NULL when the domain cannot be served (*why
+ * says whether that is a failure).  Sets d->mode_since.
+ */
+static struct dompolicy *
+choose_policy(int dirfd, const char *file, const char *path,
+    const struct domain *d, const struct domain *od,
+    const struct store_opts *opts, char *src, int *failure)
 {
-	struct store		*s;
-	struct tls_certs	*cs = NULL;
-	DIR			*dir = NULL;
-	struct dirent		*de;
-	int			 dfd;
-	size_t			 cap = 0;
-	char			 path[4096];
+	struct dompolicy	*dp;
+	struct stat		 st;
 
-	*served = *failed = 0;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	s->refs = 1;
-	if ((cs = tls_certs_rescan(c->cert_dir, last_scan)) == NULL) {
-		log_error("store: %s: %s", c->cert_dir, strerror(errno));
-		goto fail;
+	*failure = 0;
+	if (opts != NULL && opts->writing != NULL &&
+	    map_get(opts->writing, file, strlen(file)) != NULL) {
+		if (od == NULL) {
+			log_info("policy: %s: still being written; not served "
+			    "until it is closed", path);
+			return NULL;
+		}
+		log_info("policy: %s: still being written; serving the "
+		    "previous version", path);
+		od->pol->refs++;
+		return od->pol;
 	}
+	/* An unchanged file is not read again. */
+	if (od != NULL && fstatat(dirfd, file, &st, 0) == 0 &&
+	    same_file(od->pol, &st)) {
+		od->pol->refs++;
+		log_debug("policy: %s: unchanged since the last load, not read "
+		    "again", path);
+		relog_warnings(od->pol, path);
+		return od->pol;
+	}
+	if ((dp = load_policy(dirfd, file, path, src)) == NULL) {
+		if (od == NULL) {
+			log_error("store: %s: not served: invalid policy",
+			    d->host);
+			*failure = 1;
+			return NULL;
+		}
+		log_warn("store: %s: keeping the previous policy", d->host);
+		od->pol->refs++;
+		return od->pol;
+	}
+	return dp;
+}
+
+/*
+ * The certificate scan, on a thread of its own while the policies are
+ * read (store_opts.threads): the two take about as long as each other.
+ */
+struct scanjob {
+	const char		*dir;
+	struct tls_certs	*prev;
+	int			 threads;
+	struct tls_certs	*cs;	/* NULL: failed, errno in err */
+	int			 err;
+};
+
+static void *
+scan_run(void *arg)
+{
+	struct scanjob *j = arg;
+
+	j->cs = tls_certs_rescan_n(j->dir, j->prev, j->threads);
+	j->err = errno;
+	return NULL;
+}
+
+/*
+ * Reads policy_dir into s->v, each domain without its certificates yet;
+ * counts failures.  Returns 0, or -1 when the directory cannot be read
+ * or memory runs out.
+ */
+static int
+read_policies(const struct config *c, struct store *s,
+    const struct store *old, const struct store_opts *opts, size_t *failed)
+{
+	struct idfiles	 idf;
+	DIR		*dir = NULL;
+	struct dirent	*de;
+	int		 dfd, failure, rc = -1;
+	size_t		 cap = 0;
+	char		 path[4096], id[TXT_ID_MAX + 1], *src;
+
+	memset(&idf, 0, sizeof(idf));
+	/* Each policy is read here in turn. */
+	if ((src = malloc(POLICY_SOURCE_MAX + 2)) == NULL)
+		return -1;
 	if ((dfd = open(c->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1 || (dir = fdopendir(dfd)) == NULL) {
 		log_error("store: %s: %s", c->policy_dir, strerror(errno));
 		if (dfd != -1)
 			close(dfd);
-		goto fail;
+		goto out;
+	}
+	idfiles_read(dirfd(dir), &idf);
+	/* The last load's size: the tables do not grow step by step. */
+	if (old != NULL) {
+		if ((s->v = malloc((old->n + 16) * sizeof(*s->v))) == NULL)
+			goto out;
+		cap = old->n + 16;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		size_t		 nl = strlen(de->d_name);
 		struct domain	 d, *od = NULL, *nv;
-		struct stat	 st;
 		const char	*why;
 
+		/* Hidden: temporary files, ..data and ..TIMESTAMP (k8s). */
 		if (de->d_name[0] == '.' || nl < 5 ||
 		    strcmp(de->d_name + nl - 4, ".txt") != 0)
 			continue;
@@ -339,59 +581,141 @@ store_load(const struct config *c, const struct store *old, time_t now,
 			(*failed)++;
 			continue;
 		}
-		if ((d.name = names_add(s, "", de->d_name, nl - 4)) == NULL ||
-		    (d.host = names_add(s, "mta-sts.", de->d_name, nl - 4)) ==
-		    NULL)
-			goto fail;
+		/* The name is the end of the host's. */
+		if ((d.host = names_add(s, "mta-sts.", de->d_name, nl - 4,
+		    0)) == NULL)
+			goto out;
+		d.name = d.host + strlen("mta-sts.");
 		if (old != NULL)
 			od = (struct domain *)store_find(old, d.host);
-		/* An unchanged file is not read again. */
-		if (od != NULL && fstatat(dirfd(dir), de->d_name, &st, 0) ==
-		    0 && same_file(od->pol, &st)) {
-			d.pol = od->pol;
-			d.pol->refs++;
-			log_debug("policy: %s: unchanged since the last load, "
-			    "not read again", path);
-			relog_warnings(d.pol, path);
-		} else if ((d.pol = load_policy(dirfd(dir), de->d_name,
-		    path)) == NULL) {
-			if (od == NULL) {
-				log_error("store: %s: not served: invalid "
-				    "policy", d.host);
-				free_domain(&d);
+		d.pol = choose_policy(dirfd(dir), de->d_name, path, &d, od,
+		    opts, src, &failure);
+		if (d.pol == NULL) {
+			if (failure) {
 				(*failed)++;
-				continue;
+				if (add_failed(s, d.name) == -1)
+					goto out;
 			}
-			log_warn("store: %s: keeping the previous policy",
-			    d.host);
-			d.pol = od->pol;
-			d.pol->refs++;
-		}
-		check_drift(dirfd(dir), &d);
-		choose_creds(&d, cs, od, now);
-		if (d.ec == NULL && d.rsa == NULL) {
-			free_domain(&d);
-			(*failed)++;
 			continue;
+		}
+		/*
+		 * The mode is as old as the file's change that set it: the
+		 * previous load's when it is the same mode.
+		 */
+		if (od != NULL && od->pol->p.mode == d.pol->p.mode)
+			d.mode_since = od->mode_since;
+		else
+			d.mode_since = d.pol->mtim.tv_sec;
+		check_drift(dirfd(dir), &idf, &d, id, sizeof(id));
+		if (id[0] != '\0' && (d.policy_id = names_add(s, "", id,
+		    strlen(id), 1)) == NULL) {
+			free_domain(&d);
+			goto out;
 		}
 		if (s->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((nv = realloc(s->v, cap * sizeof(*nv))) == NULL) {
 				free_domain(&d);
-				goto fail;
+				goto out;
 			}
 			s->v = nv;
 		}
 		s->v[s->n++] = d;
 	}
-	closedir(dir);
-	dir = NULL;
+	rc = 0;
+out:
+	if (dir != NULL)
+		closedir(dir);
+	idfiles_free(&idf);
+	free(src);
+	return rc;
+}
+
+/*
+ * Gives each domain of s its certificates from cs; those left without
+ * any are dropped (counted in *failed).  Returns 0, or -1 on ENOMEM.
+ */
+static int
+attach_creds(struct store *s, const struct store *old,
+    const struct tls_certs *cs, time_t now, size_t *failed)
+{
+	size_t	 n = 0;
+	int	 rc = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct domain d = s->v[i];
+
+		choose_creds(&d, cs, old != NULL ? store_find(old, d.host) :
+		    NULL, now);
+		if (d.ec == NULL && d.rsa == NULL) {
+			free_domain(&d);
+			(*failed)++;
+			if (add_failed(s, d.name) == -1)
+				rc = -1;
+			continue;
+		}
+		s->v[n++] = d;
+	}
+	s->n = n;
+	return rc;
+}
+
+/* see store.h */
+struct store *
+store_load(const struct config *c, const struct store *old,
+    const struct store_opts *opts, time_t now, size_t *served,
+    size_t *failed)
+{
+	struct store	*s;
+	struct scanjob	 job;
+	pthread_t	 tid;
+	int		 threaded = 0, rc;
+
+	*served = *failed = 0;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->refs = 1;
+	job.dir = c->cert_dir;
+	job.prev = last_scan;
+	job.threads = opts != NULL ? opts->threads : 1;
+	job.cs = NULL;
+	if (opts != NULL && opts->threads > 1)
+		threaded = pthread_create(&tid, NULL, scan_run, &job) == 0;
+	if (!threaded)
+		scan_run(&job);
+	rc = read_policies(c, s, old, opts, failed);
+	if (threaded)
+		pthread_join(tid, NULL);
+	if (job.cs == NULL) {
+		log_error("store: %s: %s", c->cert_dir, strerror(job.err));
+		goto fail;
+	}
+	if (rc == -1 || attach_creds(s, old, job.cs, now, failed) == -1)
+		goto fail;
+	/* Kept for the next scan, which does not look names up in it. */
+	tls_certs_forget_names(job.cs);
 	/* Sorted, so that listings and -n are stable. */
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), domain_cmp);
+	/* No room to spare: the snapshot is kept as it is. */
+	if (s->n > 0) {
+		struct domain *nv = realloc(s->v, s->n * sizeof(*nv));
+
+		if (nv != NULL)
+			s->v = nv;
+	}
+	if (map_reserve(&s->hosts, s->n) == -1)
+		goto fail;
 	for (size_t i = 0; i < s->n; i++)
 		if (map_put(&s->hosts, s->v[i].host, &s->v[i]) == -1)
 			goto fail;
+	/* Metrics ids only for domains whose series are shown. */
+	if (opts != NULL && (opts->ids == CONFIG_YES || (opts->ids ==
+	    CONFIG_AUTO && s->n <= CONFIG_PER_DOMAIN_AUTO)))
+		for (size_t i = 0; i < s->n; i++)
+			if ((s->v[i].id = metrics_domain_id(s->v[i].name)) >
+			    s->maxid)
+				s->maxid = s->v[i].id;
 	if (c->default_domain[0] != '\0') {
 		char host[300];
 
@@ -402,13 +726,11 @@ store_load(const struct config *c, const struct store *old, time_t now,
 	}
 	*served = s->n;
 	tls_certs_free(last_scan);
-	last_scan = cs;
+	last_scan = job.cs;
 	return s;
 fail:
-	if (dir != NULL)
-		closedir(dir);
-	tls_certs_free(cs);
-	store_unref(s);
+	tls_certs_free(job.cs);
+	store_free(s);
 	return NULL;
 }
 
@@ -421,13 +743,33 @@ store_ref(struct store *s)
 
 /* see store.h */
 void
+store_set_reaper(void (*reap)(struct store *))
+{
+	reaper = reap;
+}
+
+/* see store.h */
+void
 store_unref(struct store *s)
 {
 	if (s == NULL || --s->refs > 0)
 		return;
+	if (reaper != NULL)
+		reaper(s);
+	else
+		store_free(s);
+}
+
+/* see store.h */
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
 	for (size_t i = 0; i < s->n; i++)
 		free_domain(&s->v[i]);
 	free(s->v);
+	free(s->failed);
 	map_free(&s->hosts);
 	while (s->names != NULL) {
 		struct names *b = s->names;
@@ -468,6 +810,27 @@ const struct domain *
 store_at(const struct store *s, size_t i)
 {
 	return &s->v[i];
+}
+
+/* see store.h */
+uint32_t
+store_max_id(const struct store *s)
+{
+	return s->maxid;
+}
+
+/* see store.h */
+size_t
+store_failed_count(const struct store *s)
+{
+	return s->nfailed;
+}
+
+/* see store.h */
+const char *
+store_failed_at(const struct store *s, size_t i)
+{
+	return s->failed[i];
 }
 
 /* see store.h */

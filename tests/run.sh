@@ -9,9 +9,9 @@
 #
 # SUITE is one of
 #   unit golden cli man e2e tlsrpt mail html life fetchers check publish
-#   mxpolicy acme cert install valgrind stress fuzz
+#   mxpolicy acme cert certbot fleet install valgrind stress fuzz
 #   san        the sanitizer pass: unit, golden, cli, e2e, tlsrpt, mail,
-#              life, check, publish, mxpolicy and cert again on the
+#              life, check, publish, mxpolicy, cert and fleet again on the
 #              AddressSanitizer + UndefinedBehaviorSanitizer builds
 #              (server/san/; the page of html is written in golden)
 #   san:NAME   one of those on the sanitizer builds (san:e2e, san:unit)
@@ -25,8 +25,8 @@
 cd "$(dirname "$0")/.." || exit 1
 
 PLAIN="golden cli man e2e tlsrpt mail html life fetchers check publish \
-mxpolicy acme cert install valgrind stress"
-SAN="unit golden cli e2e tlsrpt mail life check publish mxpolicy cert"
+mxpolicy acme cert certbot fleet install valgrind stress"
+SAN="unit golden cli e2e tlsrpt mail life check publish mxpolicy cert fleet"
 
 usage() {
 	echo "usage: sh tests/run.sh [SUITE...]" >&2

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ enum type {
 	T_LEVEL,
 	T_LISTEN,	/* repeatable, space-separated */
 	T_ACME_LISTEN,	/* the same, for acme_listen; may stay empty */
+	T_METRICS_LISTEN, /* the same, for metrics_listen; may stay empty */
+	T_AUTO,		/* yes, no or auto */
+	T_LOG_FORMAT,	/* text or json */
 	T_DOMAIN,	/* a host name, or empty */
 	T_URLPATH,	/* "/" and letters, digits, "-", "_", ".", "/" */
 	T_UPDATE,	/* "", "rfc2136" or "exec" */
@@ -88,6 +92,12 @@ static const struct key keys[] = {
 	{ "server", "workers",		T_COUNT,   OFF(workers), "0", 0, 64, R },
 	{ "server", "watch_certs",	T_BOOL,    OFF(watch_certs), "yes", 0, 0,
 	    0 },
+	{ "server", "watch_policies",	T_BOOL,    OFF(watch_policies), "yes", 0,
+	    0, 0 },
+	{ "server", "log_format",	T_LOG_FORMAT, OFF(log_format), "text", 0,
+	    0, 0 },
+	{ "server", "metrics_per_domain", T_AUTO,  OFF(metrics_per_domain),
+	    "auto", 0, 0, 0 },
 	{ "server", "sandbox",		T_BOOL,    OFF(sandbox), "yes", 0, 0, R },
 	{ "server", "tlsrpt_dir",	T_OPTPATH, OFF(tlsrpt_dir), "", 0, 0, R },
 	{ "server", "tlsrpt_path",	T_URLPATH, OFF(tlsrpt_path), "/tlsrpt",
@@ -107,6 +117,8 @@ static const struct key keys[] = {
 	{ "acme", "listen",		T_ACME_LISTEN, OFF(acme_listen), "",
 	    0, 0, R },
 	{ "acme", "webroot",		T_OPTPATH, OFF(acme_webroot), "", 0, 0, R },
+	{ "metrics", "listen",		T_METRICS_LISTEN, OFF(metrics_listen),
+	    "", 0, 0, R },
 	{ "dns", "update",		T_UPDATE,  OFF(dns_update), "", 0, 0, 0 },
 	{ "dns", "server",		T_ADDRESS, OFF(dns_server), "", 0, 0, 0 },
 	{ "dns", "zone",		T_DOMAIN,  OFF(dns_zone), "", 0, 0, 0 },
@@ -140,7 +152,7 @@ static const struct key keys[] = {
 struct state {
 	struct config	*c;
 	char		 why[256];	/* the first error, without FILE:LINE */
-	unsigned char	 list_set[3];	/* the file replaces the default list */
+	unsigned char	 list_set[4];	/* the file replaces the default list */
 	FILE		*fp;
 	int		 line;		/* of the line inih is reading */
 	int		 err_line;	/* of the first error, or 0 */
@@ -234,7 +246,7 @@ config_listen_parse(const char *spec, char *host, size_t hostsz, char *port,
 
 /*
  * Where the count of a list type's values is (listen, acme listen,
- * replicas: the key's offset is the array), and the list's index for
+ * metrics listen, replicas: the key's offset is the array), and the list's index for
  * state.list_set.
  */
 static size_t
@@ -247,8 +259,11 @@ list_count(enum type t, int *which)
 	case T_ACME_LISTEN:
 		*which = 1;
 		return OFF(nacme_listen);
-	default:
+	case T_METRICS_LISTEN:
 		*which = 2;
+		return OFF(nmetrics_listen);
+	default:
+		*which = 3;
 		return OFF(nreplicas);
 	}
 }
@@ -256,7 +271,8 @@ list_count(enum type t, int *which)
 static int
 is_list(enum type t)
 {
-	return t == T_LISTEN || t == T_ACME_LISTEN || t == T_REPLICAS;
+	return t == T_LISTEN || t == T_ACME_LISTEN || t == T_METRICS_LISTEN ||
+	    t == T_REPLICAS;
 }
 
 /* Is the n-byte word at p a replica, HOST[:PORT]? */
@@ -431,6 +447,7 @@ set(struct state *st, const struct key *k, const char *v)
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
+	case T_METRICS_LISTEN:
 	case T_REPLICAS:
 		if (add_list(st, k, v) == -1 && st->why[0] == '\0')
 			snprintf(st->why, sizeof(st->why), "out of memory");
@@ -507,7 +524,10 @@ set(struct state *st, const struct key *k, const char *v)
 		}
 		return 0;
 	case T_BOOL:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	case T_AUTO:
+		if (k->type == T_AUTO && strcmp(v, "auto") == 0)
+			*ip = CONFIG_AUTO;
+		else if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
 		    strcmp(v, "1") == 0)
 			*ip = 1;
 		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
@@ -515,7 +535,18 @@ set(struct state *st, const struct key *k, const char *v)
 			*ip = 0;
 		else {
 			snprintf(st->why, sizeof(st->why), "'%s' is not yes "
-			    "or no", v);
+			    "or no%s", v, k->type == T_AUTO ? " or auto" : "");
+			return -1;
+		}
+		return 0;
+	case T_LOG_FORMAT:
+		if (strcmp(v, "text") == 0)
+			*ip = LOG_FORMAT_TEXT;
+		else if (strcmp(v, "json") == 0)
+			*ip = LOG_FORMAT_JSON;
+		else {
+			snprintf(st->why, sizeof(st->why), "'%s' is not text "
+			    "or json", v);
 			return -1;
 		}
 		return 0;
@@ -676,6 +707,7 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	switch (k->type) {
 	case T_LISTEN:
 	case T_ACME_LISTEN:
+	case T_METRICS_LISTEN:
 	case T_REPLICAS:
 		la = (char *const *)(const void *)pa;
 		lb = (char *const *)(const void *)pb;
@@ -708,6 +740,8 @@ same(const struct key *k, const struct config *a, const struct config *b)
 	case T_BOOL:
 	case T_LEVEL:
 	case T_UPDATE:
+	case T_AUTO:
+	case T_LOG_FORMAT:
 		return *(const int *)(const void *)pa ==
 		    *(const int *)(const void *)pb;
 	}
@@ -735,7 +769,8 @@ swap(const struct key *k, struct config *a, struct config *b)
 	} else if (k->type == T_SECONDS || k->type == T_COUNT)
 		size = sizeof(unsigned);
 	else if (k->type == T_BOOL || k->type == T_LEVEL ||
-	    k->type == T_UPDATE)
+	    k->type == T_UPDATE || k->type == T_AUTO ||
+	    k->type == T_LOG_FORMAT)
 		size = sizeof(int);
 	else
 		size = sizeof(char *);
@@ -776,6 +811,8 @@ config_free(struct config *c)
 		free(c->listen[i]);
 	for (size_t i = 0; i < c->nacme_listen; i++)
 		free(c->acme_listen[i]);
+	for (size_t i = 0; i < c->nmetrics_listen; i++)
+		free(c->metrics_listen[i]);
 	for (size_t i = 0; i < c->nreplicas; i++)
 		free(c->replicas[i]);
 	free(c->dns_server);

@@ -20,6 +20,12 @@ enum config_update {
 	CONFIG_UPDATE_EXEC	/* hook, run for each change */
 };
 
+/* metrics_per_domain: no, yes, or yes up to CONFIG_PER_DOMAIN_AUTO. */
+#define CONFIG_NO		0
+#define CONFIG_YES		1
+#define CONFIG_AUTO		2
+#define CONFIG_PER_DOMAIN_AUTO	10000
+
 struct config {
 	char		*listen[CONFIG_MAX_LISTEN];	/* "ADDR:PORT" as written */
 	size_t		 nlisten;
@@ -43,6 +49,11 @@ struct config {
 	size_t		 nacme_listen;
 	char		*acme_webroot;		/* "" for none */
 	int		 watch_certs;		/* reload on cert_dir changes */
+	int		 watch_policies;	/* reload on policy_dir changes */
+	int		 log_format;		/* enum log_format */
+	int		 metrics_per_domain;	/* CONFIG_NO, _YES or _AUTO */
+	char		*metrics_listen[CONFIG_MAX_LISTEN];	/* plain HTTP */
+	size_t		 nmetrics_listen;
 	int		 sandbox;		/* Landlock and seccomp */
 	char		*tlsrpt_dir;		/* reports stored here; "" off */
 	char		*tlsrpt_path;		/* where reports are POSTed */

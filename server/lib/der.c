@@ -292,12 +292,15 @@ der_cert_dns_names(const struct der_cert *c,
 }
 
 
-/* The [1] publicKey of an ECPrivateKey (RFC 5915), if it has one. */
+/*
+ * An ECPrivateKey (RFC 5915): version 1, the private key, then optional
+ * [0] parameters (a named curve) and [1] publicKey.  Fills what it has.
+ */
 static int
-sec1_pub(const uint8_t *der, size_t len, const uint8_t **pub, size_t *publen)
+sec1(const uint8_t *der, size_t len, struct der_ec_key *k)
 {
-	const uint8_t	*p = der, *end = der + len;
-	struct tlv	 seq, el, bits;
+	const uint8_t	*p = der, *end = der + len, *q;
+	struct tlv	 seq, el, t;
 
 	if (expect(&p, end, 0x30, &seq) == -1)
 		return -1;
@@ -306,35 +309,44 @@ sec1_pub(const uint8_t *der, size_t len, const uint8_t **pub, size_t *publen)
 	if (expect(&p, end, 0x02, &el) == -1 || el.len != 1 || el.v[0] != 1 ||
 	    expect(&p, end, 0x04, &el) == -1)
 		return -1;
+	k->priv = el.v;
+	k->privlen = el.len;
 	while (p < end) {
 		if (next(&p, end, &el) == -1)
 			return -1;
-		if (el.tag != 0xa1)
-			continue;
-		p = el.v;
-		end = el.v + el.len;
-		/* A BIT STRING without unused bits: the point. */
-		if (expect(&p, end, 0x03, &bits) == -1 || bits.len < 2 ||
-		    bits.v[0] != 0)
-			return -1;
-		*pub = bits.v + 1;
-		*publen = bits.len - 1;
-		return 0;
+		q = el.v;
+		if (el.tag == 0xa0) {
+			/* A named curve; other parameters are not read. */
+			if (expect(&q, el.v + el.len, 0x06, &t) == 0) {
+				k->curve = t.v;
+				k->curvelen = t.len;
+			}
+		} else if (el.tag == 0xa1) {
+			/* A BIT STRING without unused bits: the point. */
+			if (expect(&q, el.v + el.len, 0x03, &t) == -1 ||
+			    t.len < 2 || t.v[0] != 0)
+				return -1;
+			k->pub = t.v + 1;
+			k->publen = t.len - 1;
+		}
 	}
-	return -1;
+	return 0;
 }
 
-/* see der.h */
-int
-der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
-    size_t *publen)
+/*
+ * A SEC1 key, bare or in a PKCS#8 PrivateKeyInfo (version 0,
+ * id-ecPublicKey and its curve, an OCTET STRING around the SEC1 key).
+ */
+static int
+ec_key(const uint8_t *der, size_t len, struct der_ec_key *k)
 {
 	const uint8_t	*p = der, *end = der + len, *a, *ae;
 	struct tlv	 seq, el, alg, oid;
 
-	if (sec1_pub(der, len, pub, publen) == 0)
+	memset(k, 0, sizeof(*k));
+	if (sec1(der, len, k) == 0)
 		return 0;
-	/* PKCS#8: version 0, id-ecPublicKey, an OCTET STRING around SEC1. */
+	memset(k, 0, sizeof(*k));
 	if (expect(&p, end, 0x30, &seq) == -1)
 		return -1;
 	p = seq.v;
@@ -349,5 +361,36 @@ der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
 	    memcmp(oid.v, OID_EC_PUBKEY, sizeof(OID_EC_PUBKEY)) != 0 ||
 	    expect(&p, end, 0x04, &el) == -1)
 		return -1;
-	return sec1_pub(el.v, el.len, pub, publen);
+	if (sec1(el.v, el.len, k) == -1)
+		return -1;
+	/* The algorithm's curve, unless the key names its own. */
+	if (k->curve == NULL && expect(&a, ae, 0x06, &oid) == 0) {
+		k->curve = oid.v;
+		k->curvelen = oid.len;
+	}
+	return 0;
+}
+
+/* see der.h */
+int
+der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
+    size_t *publen)
+{
+	struct der_ec_key k;
+
+	if (ec_key(der, len, &k) == -1 || k.pub == NULL)
+		return -1;
+	*pub = k.pub;
+	*publen = k.publen;
+	return 0;
+}
+
+/* see der.h */
+int
+der_ec_key(const uint8_t *der, size_t len, struct der_ec_key *k)
+{
+	if (ec_key(der, len, k) == -1 || k->curve == NULL || k->pub == NULL ||
+	    k->privlen == 0)
+		return -1;
+	return 0;
 }

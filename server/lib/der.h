@@ -68,4 +68,23 @@ int	der_cert_dns_names(const struct der_cert *c,
 int	der_ec_key_pub(const uint8_t *der, size_t len, const uint8_t **pub,
 	    size_t *publen);
 
+/* An EC private key's parts, pointing into the DER read. */
+struct der_ec_key {
+	const uint8_t	*curve;		/* the named curve's OID */
+	size_t		 curvelen;
+	const uint8_t	*priv;		/* the private scalar, as written */
+	size_t		 privlen;
+	const uint8_t	*pub;		/* the public point, as written */
+	size_t		 publen;
+};
+
+/*
+ * The same keys read whole: the private scalar, the named curve (SEC1's
+ * [0] parameters or PKCS#8's algorithm) and the public key.  Returns 0
+ * with *k filled in (unchecked: the point may not match the scalar), or
+ * -1 for another kind of key or one without a named curve or a public
+ * key (BearSSL's decoder reads those).
+ */
+int	der_ec_key(const uint8_t *der, size_t len, struct der_ec_key *k);
+
 #endif /* DER_H */

@@ -22,6 +22,75 @@ file_read(int dirfd, const char *path, size_t max, int flags, char **buf,
 	return file_read_stat(dirfd, path, max, flags, buf, len, &st);
 }
 
+/*
+ * Opens the regular file at path, no larger than max unless FILE_HEAD:
+ * its descriptor, with its status in *st, or -1 with errno set.
+ */
+static int
+open_regular(int dirfd, const char *path, size_t max, int flags,
+    struct stat *st)
+{
+	int fd, saved;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    ((flags & FILE_NOFOLLOW) ? O_NOFOLLOW : 0));
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1)
+		goto fail;
+	if (!S_ISREG(st->st_mode)) {
+		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	if ((size_t)st->st_size > max && !(flags & FILE_HEAD)) {
+		errno = EFBIG;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* see file.h */
+int
+file_read_into(int dirfd, const char *path, char *buf, size_t size,
+    int flags, size_t *len, struct stat *st)
+{
+	size_t	 n = 0, max = size - 2, want;
+	ssize_t	 r;
+	int	 fd, saved;
+
+	*len = 0;
+	if ((fd = open_regular(dirfd, path, max, flags, st)) == -1)
+		return -1;
+	/* As file_read_stat(): a short read is the end of the file. */
+	while (n < size - 1) {
+		want = size - 1 - n;
+		if ((r = read(fd, buf + n, want)) == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		n += (size_t)r;
+		if (r == 0 || (size_t)r < want)
+			break;
+	}
+	close(fd);
+	if (n > max && !(flags & FILE_HEAD)) {
+		errno = EFBIG;
+		return -1;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return 0;
+}
+
 /* see file.h */
 int
 file_read_stat(int dirfd, const char *path, size_t max, int flags,
@@ -35,20 +104,8 @@ file_read_stat(int dirfd, const char *path, size_t max, int flags,
 
 	*buf = NULL;
 	*len = 0;
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
-	    ((flags & FILE_NOFOLLOW) ? O_NOFOLLOW : 0));
-	if (fd == -1)
+	if ((fd = open_regular(dirfd, path, max, flags, &st)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		goto fail;
-	}
-	if ((size_t)st.st_size > max && !(flags & FILE_HEAD)) {
-		errno = EFBIG;
-		goto fail;
-	}
 	/*
 	 * A buffer of the file's size, not of max: 20,000 files of 1 MB
 	 * each would be as many mmap() and munmap() calls.  The size may

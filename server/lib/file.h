@@ -27,6 +27,13 @@ int	file_read(int dirfd, const char *path, size_t max, int flags,
 /* The same, and the file's status in *st (when it returns 0). */
 int	file_read_stat(int dirfd, const char *path, size_t max, int flags,
 	    char **buf, size_t *len, struct stat *st);
+/*
+ * The same into buf, of size bytes (max is size - 2), NUL-terminated:
+ * reading thousands of files then makes no allocation.  The caller
+ * clears what was read when it was secret.
+ */
+int	file_read_into(int dirfd, const char *path, char *buf, size_t size,
+	    int flags, size_t *len, struct stat *st);
 
 /*
  * Writing: data goes to a temporary file in the same directory

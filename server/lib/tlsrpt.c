@@ -543,7 +543,7 @@ read_details(struct rd *r, json_t *fd, const char *w, long long failed,
  */
 static const char *
 read_policy(struct rd *r, json_t *pol, size_t i, json_t *list,
-    char *domain, size_t domainsz, char *skipwhy, size_t skipsz)
+    struct tlsrpt_meta *m, char *skipwhy, size_t skipsz)
 {
 	json_t		*p, *s, *o = NULL, *ps;
 	const char	*why, *dom = NULL, *type = NULL;
@@ -588,8 +588,8 @@ read_policy(struct rd *r, json_t *pol, size_t i, json_t *list,
 			snprintf(skipwhy, skipsz, "%s", why);
 		return NULL;
 	}
-	if (domain[0] == '\0')
-		snprintf(domain, domainsz, "%s", host);
+	if (m->domain[0] == '\0')
+		snprintf(m->domain, sizeof(m->domain), "%s", host);
 	if (list != NULL) {
 		o = json_pack("{s:s, s:s}", "policy-type", type != NULL ? type :
 		    "unknown", "policy-domain", host);
@@ -620,6 +620,10 @@ read_policy(struct rd *r, json_t *pol, size_t i, json_t *list,
 		return why;
 	put(o, "successful", json_integer(ok));
 	put(o, "failed", json_integer(failed));
+	if (strcmp(host, m->domain) == 0) {
+		m->successful += (uint64_t)ok;
+		m->failed += (uint64_t)failed;
+	}
 	snprintf(wf, sizeof(wf), "%s.failure-details", w);
 	return read_details(r, json_object_get(pol, "failure-details"), wf,
 	    failed, o);
@@ -745,8 +749,8 @@ tlsrpt_read(const char *json, size_t len, int flags, struct tlsrpt_meta *m,
 	if (norm != NULL)
 		list = json_array();
 	json_array_foreach(pols, i, pol)
-		if ((why = read_policy(&r, pol, i, list, m->domain,
-		    sizeof(m->domain), skipwhy, sizeof(skipwhy))) != NULL)
+		if ((why = read_policy(&r, pol, i, list, m, skipwhy,
+		    sizeof(skipwhy))) != NULL)
 			goto out;
 	if (m->domain[0] == '\0') {
 		if (skipwhy[0] != '\0') {

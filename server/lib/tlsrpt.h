@@ -110,6 +110,8 @@ struct tlsrpt_meta {
 	char		 day[11];	/* YYYY-MM-DD (UTC) it is about */
 	long long	 start, end;	/* the date range, seconds (UTC) */
 	unsigned	 notes;		/* TLSRPT_NOTE_* (tolerant reading) */
+	/* Sessions of the policies for domain (the first policy-domain). */
+	uint64_t	 successful, failed;
 };
 
 /*

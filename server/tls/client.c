@@ -175,7 +175,7 @@ fetch_why(const struct fetch *f, const char *host,
 	if ((err == BR_ERR_BAD_SIGNATURE || f->rec.mismatch) && expect != NULL)
 		/* The known-key engine: the server signed with another key. */
 		snprintf(why, whysz, "server presented another certificate, "
-		    "not the %s one in %s", expect->kind, expect->path);
+		    "not the %s one in %s", cred_kind(expect), expect->path);
 	else if (err == BR_ERR_X509_BAD_SERVER_NAME)
 		snprintf(why, whysz, "certificate not valid for %s", host);
 	else if (err == BR_ERR_BAD_PARAM)

@@ -840,6 +840,24 @@ tls_conn_established(const struct tls_conn *tc)
 }
 
 /* see tls.h */
+int
+tls_conn_resumed(const struct tls_conn *tc)
+{
+	/* A full handshake chose credentials; a resumed one did not. */
+	return tc->established && tc->cred == NULL;
+}
+
+/* see tls.h */
+enum tls_failure
+tls_conn_failure(const struct tls_conn *tc)
+{
+	if (!tc->unknown_name)
+		return TLS_FAIL_PROTOCOL;
+	return br_ssl_engine_get_server_name(&tc->sc.eng)[0] == '\0' ?
+	    TLS_FAIL_NO_NAME : TLS_FAIL_UNKNOWN_NAME;
+}
+
+/* see tls.h */
 const char *
 tls_conn_server_name(const struct tls_conn *tc)
 {

@@ -33,6 +33,49 @@ cred_curve_name(int curve)
 	}
 }
 
+/* A shared path: its references, then its bytes. */
+struct path {
+	atomic_int	 refs;
+	char		 s[];
+};
+
+static struct path *
+path_of(char *p)
+{
+	return (struct path *)(void *)(p - offsetof(struct path, s));
+}
+
+/* see internal.h */
+char *
+path_new(const char *s)
+{
+	size_t		 l = strlen(s) + 1;
+	struct path	*p;
+
+	if ((p = malloc(sizeof(*p) + l)) == NULL)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	memcpy(p->s, s, l);
+	return p->s;
+}
+
+/* see internal.h */
+char *
+path_ref(char *p)
+{
+	if (p != NULL)
+		atomic_fetch_add(&path_of(p)->refs, 1);
+	return p;
+}
+
+/* see internal.h */
+void
+path_unref(char *p)
+{
+	if (p != NULL && atomic_fetch_sub(&path_of(p)->refs, 1) == 1)
+		free(path_of(p));
+}
+
 /* see internal.h */
 void
 blob_unref(void *p)
@@ -104,8 +147,6 @@ tls_cred_unref(struct tls_cred *c)
 		return;
 	for (size_t i = 0; i < c->nchain; i++)
 		blob_unref(c->chain[i].data);
-	for (size_t i = 0; i < c->nnames; i++)
-		free(c->names[i]);
 	free(c->names);
 	if (c->keybuf != NULL) {
 		explicit_bzero(c->keybuf, c->type == BR_KEYTYPE_EC ?
@@ -113,8 +154,9 @@ tls_cred_unref(struct tls_cred *c)
 		    c->rsa.dqlen + c->rsa.iqlen);
 		free(c->keybuf);
 	}
-	free(c->path);
-	free(c->keypath);
+	path_unref(c->path);
+	path_unref(c->keypath);
+	free(c->cn);
 	free(c);
 }
 
@@ -122,7 +164,7 @@ tls_cred_unref(struct tls_cred *c)
 const char *
 tls_cred_subject(const struct tls_cred *c)
 {
-	return c->cn[0] != '\0' ? c->cn : (c->nnames > 0 ? c->names[0] : "?");
+	return c->cn != NULL ? c->cn : (c->nnames > 0 ? c->names[0] : "?");
 }
 
 /* see tls.h */
@@ -132,11 +174,44 @@ tls_cred_path(const struct tls_cred *c)
 	return c->path;
 }
 
+/* see internal.h */
+struct tls_cred *
+cred_new(size_t n)
+{
+	struct tls_cred *c;
+
+	if ((c = calloc(1, sizeof(*c) + n * sizeof(c->chain[0]))) == NULL)
+		return NULL;
+	c->refs = 1;
+	return c;
+}
+
 /* see tls.h */
 const char *
 tls_cred_kind(const struct tls_cred *c)
 {
-	return c->kind;
+	return cred_kind(c);
+}
+
+/* see internal.h */
+const char *
+cred_kind(const struct tls_cred *c)
+{
+	static _Thread_local char	 rsa[24];
+
+	/* Made when asked (the log, -n): not kept in every credential. */
+	if (c->type == BR_KEYTYPE_EC) {
+		switch (c->ec.curve) {
+		case BR_EC_secp256r1:
+			return "ECDSA P-256";
+		case BR_EC_secp384r1:
+			return "ECDSA P-384";
+		default:
+			return "ECDSA P-521";
+		}
+	}
+	snprintf(rsa, sizeof(rsa), "RSA %u", c->rsa.n_bitlen);
+	return rsa;
 }
 
 /* see tls.h */
@@ -171,25 +246,37 @@ tls_cred_same_leaf(const struct tls_cred *a, const struct tls_cred *b)
 }
 
 /* see internal.h */
+/*
+ * see internal.h: the names and their strings in one block (100,000
+ * credentials, one name each): made anew for each name added.
+ */
 int
 cred_add_name(void *arg, const char *name, size_t len)
 {
 	struct tls_cred	*c = arg;
-	char		**nv, *s;
+	size_t		 used = 0, n = c->nnames, l;
+	char		**nb, *p;
 
 	/* Only names that could be host names; others are ignored. */
 	if (len == 0 || len > 253 || memchr(name, '\0', len) != NULL)
 		return 0;
-	if ((nv = realloc(c->names, (c->nnames + 1) * sizeof(*nv))) == NULL) {
+	for (size_t i = 0; i < n; i++)
+		used += strlen(c->names[i]) + 1;
+	if ((nb = malloc((n + 1) * sizeof(*nb) + used + len + 1)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	c->names = nv;
-	if ((s = malloc(len + 1)) == NULL) {
-		errno = ENOMEM;
-		return -1;
+	p = (char *)(nb + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		l = strlen(c->names[i]) + 1;
+		memcpy(p, c->names[i], l);
+		nb[i] = p;
+		p += l;
 	}
-	ascii_lower_copy(s, name, len);
-	c->names[c->nnames++] = s;
+	ascii_lower_copy(p, name, len);
+	nb[n] = p;
+	free(c->names);
+	c->names = nb;
+	c->nnames = n + 1;
 	return 0;
 }

@@ -5,16 +5,26 @@
 
 #include "lib/ascii.h"
 #include "tls/digest.h"
+#include "tls/sha2ni.h"
 
 /* see digest.h */
 void
 tls_sha256_hex(const void *data, size_t len, char out[DIGEST_HEX_LEN + 1])
 {
-	br_sha256_context	 ctx;
-	unsigned char		 h[br_sha256_SIZE];
+	unsigned char h[br_sha256_SIZE];
 
-	br_sha256_init(&ctx);
-	br_sha256_update(&ctx, data, len);
-	br_sha256_out(&ctx, h);
+	tls_sha256(data, len, h);
 	ascii_hex(out, h, sizeof(h));
+}
+
+/* see digest.h */
+void
+tls_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	const br_hash_class	*hc = sha256_fast();
+	br_sha256_context	 ctx;
+
+	hc->init(&ctx.vtable);
+	hc->update(&ctx.vtable, data, len);
+	hc->out(&ctx.vtable, out);
 }

@@ -40,18 +40,17 @@ extern struct tls_impl	 tls_impl;
 struct tls_cred {
 	atomic_int		 refs;
 	int			 type;		/* BR_KEYTYPE_EC or _RSA */
-	br_x509_certificate	 chain[CHAIN_MAX];
-	size_t			 nchain;
-	br_ec_private_key	 ec;
-	br_rsa_private_key	 rsa;
+	union {
+		br_ec_private_key ec;
+		br_rsa_private_key rsa;
+	};
 	unsigned char		*keybuf;	/* the key's numbers */
-	char			**names;	/* dNSNames, lower case */
+	char			**names;	/* dNSNames, lower case: one block */
 	size_t			 nnames;
 	time_t			 not_before;
 	time_t			 not_after;
-	char			 cn[DER_CN_MAX + 1];
-	char			 kind[24];
-	char			*path;
+	char			*cn;		/* when not names[0], or NULL */
+	char			*path;		/* path_new() */
 	/*
 	 * A key paired by the public key its file carries, not by one
 	 * computed from it (a scalar multiplication per key at every scan):
@@ -59,7 +58,15 @@ struct tls_cred {
 	 */
 	atomic_int		 keycheck;	/* KEY_OK, _UNCHECKED, _BAD */
 	char			*keypath;	/* for the log, when unchecked */
+	size_t			 nchain;
+	/* The chain, leaf first: nchain of them (cred_new()). */
+	br_x509_certificate	 chain[];
 };
+
+/* A credential with room for a chain of n, zeroed; NULL on ENOMEM. */
+struct tls_cred	*cred_new(size_t n);
+/* "ECDSA P-256", "RSA 2048": made when asked, valid until the next call. */
+const char	*cred_kind(const struct tls_cred *c);
 
 #define KEY_OK		0
 #define KEY_UNCHECKED	1
@@ -80,6 +87,38 @@ struct blob {
 struct blob	*blob_of(const void *p);
 /* Releases the blob whose data is p (NULL: nothing). */
 void		 blob_unref(void *p);
+
+/*
+ * File paths, shared by reference: a certificate's path is its
+ * credential's and its file cache entry's, a key's its entry's, its
+ * credential's and the scan's (five copies a domain otherwise, 100,000
+ * domains).  path_new() returns NULL on ENOMEM; path_unref(NULL) does
+ * nothing.
+ */
+char		*path_new(const char *s);
+char		*path_ref(char *p);
+void		 path_unref(char *p);
+
+/*
+ * The pairing key of a public key (pubkey.c): "E<curve>:" or "R:" and the
+ * first 128 bits of the SHA-256 of the point or of the modulus (leading
+ * zeros dropped), in hex: short, as it is kept twice for each domain
+ * between scans (a key's, its certificate's).  A wrong pairing would
+ * need a collision of 128 bits; an EC key is checked against its
+ * certificate at its first handshake anyway.  NULL on ENOMEM.
+ */
+char		*pubkey_id(int type, unsigned curve, const unsigned char *a,
+		    size_t alen);
+/*
+ * The pairing key of a certificate's public key in *pub, NULL for a key
+ * not served.  Returns 0, or -1 on ENOMEM.
+ */
+struct der_cert;
+int		 pubkey_of_cert(const struct der_cert *dc, char **pub);
+/* BearSSL's id of the named curve of this OID (one served), or 0. */
+int		 pubkey_curve(const uint8_t *oid, size_t len);
+/* Bytes of a coordinate on a curve cred_curve_name() knows. */
+size_t		 pubkey_curve_bytes(int curve);
 
 /* Adds the host name of len bytes at name, lower-cased, to c's names. */
 int		 cred_add_name(void *c, const char *name, size_t len);

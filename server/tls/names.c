@@ -110,7 +110,14 @@ consider(const struct namelist *nl, time_t now, struct tls_cred **ec,
 			continue;
 		}
 		best = c->type == BR_KEYTYPE_EC ? ec : rsa;
-		if (*best == NULL || c->not_after > (*best)->not_after)
+		/*
+		 * The one that expires last; of the same certificate, the
+		 * longest chain (certbot's fullchain.pem, not its cert.pem:
+		 * clients need the intermediate).
+		 */
+		if (*best == NULL || c->not_after > (*best)->not_after ||
+		    (c->not_after == (*best)->not_after &&
+		    c->nchain > (*best)->nchain))
 			*best = c;
 	}
 }

@@ -45,7 +45,18 @@ struct tls_certs *tls_certs_scan(const char *dir);
  * prev after, and scan with the result next.
  */
 struct tls_certs *tls_certs_rescan(const char *dir, struct tls_certs *prev);
+/*
+ * The same with up to threads threads, each reading a part of a large
+ * directory's files (1,024 and more a thread).
+ */
+struct tls_certs *tls_certs_rescan_n(const char *dir, struct tls_certs *prev,
+		    int threads);
 void		 tls_certs_free(struct tls_certs *cs);
+/*
+ * Frees the name index, which only tls_certs_find() reads: a scan kept
+ * only for the next one (tls_certs_rescan()) does not need it.
+ */
+void		 tls_certs_forget_names(struct tls_certs *cs);
 size_t		 tls_certs_count(const struct tls_certs *cs);
 
 /*
@@ -143,6 +154,16 @@ int		 tls_hello_name(const unsigned char *p, size_t n, char *out,
 
 /* Has the handshake completed? */
 int		 tls_conn_established(const struct tls_conn *tc);
+/* Did the completed handshake resume a session from the cache? */
+int		 tls_conn_resumed(const struct tls_conn *tc);
+
+/* Why a handshake failed, in kinds the metrics count. */
+enum tls_failure {
+	TLS_FAIL_PROTOCOL,	/* an error or alert, or the client left */
+	TLS_FAIL_NO_NAME,	/* no server name, and none served without */
+	TLS_FAIL_UNKNOWN_NAME	/* a server name not served */
+};
+enum tls_failure tls_conn_failure(const struct tls_conn *tc);
 /* The SNI name the client sent, "" if none. */
 const char	*tls_conn_server_name(const struct tls_conn *tc);
 /* Why the connection failed, in words, or NULL if it did not. */

@@ -521,7 +521,8 @@ start_workers() {
 }
 printf 'version: STSv1\nmode: enforce\nmx: mx.a.test\nmax_age: 1209600\n' >"$p/a.test.txt"
 start_workers 2
-check "workers = 2: two threads" test "$(threads "$pid")" = 2
+# Each worker a thread, and the loader (reloads beside the loops).
+check "workers = 2: two worker threads and the loader" test "$(threads "$pid")" = 3
 check "workers = 2: two listeners for each address" test "$(listeners)" = 4
 bad=0
 for i in $(seq 30); do
@@ -580,7 +581,7 @@ check "idle connection: HTTP side released (2 fds), then served again, also acro
 server_stop
 check "workers = 2: SIGTERM stops every worker, exit 0" test "$?" = 0
 start_workers 1
-check "workers = 1: one thread" test "$(threads "$pid")" = 1
+check "workers = 1: one worker thread and the loader" test "$(threads "$pid")" = 2
 check "workers = 1: one listener for each address" test "$(listeners)" = 2
 server_stop
 

@@ -1,7 +1,8 @@
 /*
  * fuzz_der.c: libFuzzer target for der_cert_parse(),
  * der_cert_dns_names() and der_cert_pubkey(), the certificate fields read
- * with our own code, and der_ec_key_pub() on the same bytes taken as a
+ * with our own code, and der_ec_key_pub() and der_ec_key() on the same
+ * bytes taken as a
  * private key.
  *
  * The bytes are copied to a buffer of exactly their size, so that any
@@ -70,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct walk	 w1, w2;
 	uint8_t		*buf;
 	const uint8_t	*pub;
+	struct der_ec_key ek;
 	size_t		 cnlen, publen;
 	int		 rc;
 
@@ -81,6 +83,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(pub > buf && publen > 0 &&
 		    publen <= (size_t)(buf + size - pub),
 		    "EC key's public key outside the input");
+	/* Read whole: every part within them, the same public key. */
+	if (der_ec_key(buf, size, &ek) == 0) {
+		check(ek.curve > buf && ek.curvelen <= (size_t)(buf + size -
+		    ek.curve) && ek.priv > buf && ek.privlen > 0 &&
+		    ek.privlen <= (size_t)(buf + size - ek.priv) &&
+		    ek.pub > buf && ek.publen <= (size_t)(buf + size - ek.pub),
+		    "EC key's parts outside the input");
+		check(der_ec_key_pub(buf, size, &pub, &publen) == 0 &&
+		    pub == ek.pub && publen == ek.publen,
+		    "der_ec_key and der_ec_key_pub disagree");
+	}
 	if (der_cert_parse(buf, size, &c) == -1)
 		goto out;
 	check(c.spki >= buf && c.spkilen <= (size_t)(buf + size - c.spki),

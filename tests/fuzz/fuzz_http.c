@@ -96,7 +96,7 @@ setup(void)
 	if (log_open("/dev/null") == -1)
 		abort();
 	log_set_level(LOG_LVL_DEBUG);
-	if ((h = http_start(&lim, site_of, site_closed, NULL)) == NULL ||
+	if ((h = http_start(&lim, site_of, site_closed, NULL, NULL)) == NULL ||
 	    (body = http_body_new(POLICY, strlen(POLICY))) == NULL) {
 		fprintf(stderr, "fuzz_http: cannot start\n");
 		abort();

@@ -16,6 +16,7 @@ for f in usr/sbin/mta-stsd usr/sbin/mta-stsctl; do
 done
 for f in usr/share/man/man8/mta-stsd.8 usr/share/man/man8/mta-stsctl.8 \
     usr/share/man/man5/mta-stsd.conf.5 usr/lib/systemd/system/mta-stsd.service \
+    usr/share/mta-stsd/mta-stsd.rules.yml \
     usr/lib/systemd/system/mta-stsctl-renew.service \
     usr/lib/systemd/system/mta-stsctl-renew.timer \
     usr/lib/systemd/system/mta-stsctl-reports.service \
