@@ -248,6 +248,11 @@ reload_begin(void)
 	}
 	notify_systemd("RELOADING=1");
 	log_info("reload: reading %s", S.cfg_path);
+	/*
+	 * The watch's events read first: a policy whose writer began before
+	 * the signal counts as being written, even within this loop turn.
+	 */
+	watch_event();
 	store_ref(S.snap);
 	if (loader_reload(S.cfg_path, S.cfg, S.snap, watch_writing()) == -1)
 		S.reload_again = 1;
