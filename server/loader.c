@@ -67,7 +67,7 @@ load(struct loader_result *r)
 	opts.writing = L.writing;
 	opts.ids = c->nmetrics_listen > 0 ? c->metrics_per_domain :
 	    CONFIG_NO;
-	opts.threads = (int)server_cpus();
+	opts.threads = r->threads = (int)server_cpus();
 	r->snap = store_load(c, L.old, &opts, time(NULL), &r->served,
 	    &r->failed);
 	r->ms = (long)(clock_ms() - t0);

@@ -31,6 +31,7 @@ struct loader_result {
 	struct store	*snap;		/* the new snapshot; NULL: failed */
 	size_t		 served, failed;
 	long		 ms;		/* how long it took */
+	int		 threads;	/* the CPUs it was read on */
 };
 
 /* Starts the thread.  Returns 0, or -1 after logging why. */

@@ -212,7 +212,7 @@ seccomp(void)
 		"geteuid", "getgid", "getegid", "getrandom", "futex",
 		"sched_yield", "restart_syscall", "exit", "exit_group",
 		"getrlimit", "prlimit64", "uname", "rseq",
-		"set_robust_list", "setpriority",
+		"set_robust_list", "setpriority", "sched_getaffinity",
 	};
 	static const char *const fatal_calls[] = {
 		"execve", "execveat", "fork", "vfork", "ptrace",

@@ -112,6 +112,9 @@ server_cpus(void)
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
 	    (n = CPU_COUNT(&set)) > 0)
 		return (size_t)n;
+	/* A reload would read on one CPU, twice as long: say so. */
+	log_warn("cpus: sched_getaffinity: %s; one CPU assumed",
+	    strerror(errno));
 	return 1;
 }
 
@@ -291,8 +294,8 @@ reload_end(void)
 		why = "policy_dir or cert_dir could not be read (see the log)";
 	} else {
 		store_log_expiry(r.snap, S.now);
-		log_info("reload: built in %ld ms beside the event loops",
-		    r.ms);
+		log_info("reload: built in %ld ms beside the event loops "
+		    "(%d CPUs)", r.ms, r.threads);
 		log_info("reload: %zu domains served, %zu failed", r.served,
 		    r.failed);
 	}

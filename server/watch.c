@@ -367,6 +367,9 @@ watch_event(void)
 	ssize_t				 n;
 	int				 fd = atomic_load(&X.fd);
 
+	/* Nothing watched (reload_begin calls this all the same). */
+	if (fd == -1)
+		return;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n; p += sizeof(*e) + e->len) {
 			e = (const struct inotify_event *)(void *)p;

@@ -225,6 +225,10 @@ sleep 1.5
 
 # Reloads: one good (SIGHUP), then one with a broken configuration.
 server_reload || not_ok "reload: no reload line"
+# Inside the sandbox as before it: every CPU the process may use.
+cpus=$(nproc)
+check "reload: read on the $cpus CPUs that the start used" \
+    grep -q "reload: built in [0-9]* ms beside the event loops ($cpus CPUs)" "$log"
 echo "bogus_key = 1" >>"$conf"
 server_reload || not_ok "reload: no reload line"
 check "health: after a failed reload /healthz 503" test "$(http /healthz)" = 503
