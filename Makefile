@@ -33,7 +33,7 @@ TEST_DEBS	 = clang libclang-rt-dev libcmocka-dev mandoc openssl curl \
 		   python3 iproute2 dnsmasq-base postfix-mta-sts-resolver nodejs \
 		   systemd man-db pebble lego certbot python3-aiosmtpd valgrind \
 		   procps procmail maildrop chromium time bind9 bind9-utils \
-		   bind9-dnsutils nginx prometheus git
+		   bind9-dnsutils nginx prometheus git strace
 BENCH_DEBS	 = nginx wrk python3 python3-cryptography libssl-dev openssl \
 		   curl procps
 

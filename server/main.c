@@ -22,6 +22,7 @@
 
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/tlsrpt.h"
 #include "lib/tsig.h"
 #include "sandbox.h"
 #include "server.h"
@@ -308,6 +309,7 @@ main(int argc, char *argv[])
 	 * than leaving holes in the heap.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+	tlsrpt_seed();
 	if (config_load(path, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mta-stsd: %s\n", err);
 		return 1;

@@ -151,6 +151,14 @@ landlock(const struct config *c, const char *config_path)
 	if (certdirs_each(c->cert_dir, allow_certdir, &aa) == -1 ||
 	    aa.failed)
 		goto out;
+	/*
+	 * glibc reads it once, when a thread's heap first shrinks, to
+	 * choose how to give the memory back (refused, it assumes the
+	 * overcommit is not strict).
+	 */
+	if (allow(rs, "/proc/sys/vm/overcommit_memory",
+	    LANDLOCK_ACCESS_FS_READ_FILE, attr.handled_access_fs) == -1)
+		goto out;
 	/* LeakSanitizer reads /proc/self at exit. */
 	if (SANITIZED && allow(rs, "/proc", FS_READ,
 	    attr.handled_access_fs) == -1)

@@ -1,6 +1,7 @@
 /*
  * tlsrpt.c: TLS-RPT reports.  See tlsrpt.h.
  */
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -34,6 +35,18 @@ enum {
 	U_DONE,			/* the gzip stream ended */
 	U_FAIL
 };
+
+/* see tlsrpt.h */
+void
+tlsrpt_seed(void)
+{
+	uint32_t seed = 0;
+
+	/* 0 (getrandom failed) lets jansson read /dev/urandom itself. */
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = 0;
+	json_object_seed(seed);
+}
 
 /* see tlsrpt.h */
 void

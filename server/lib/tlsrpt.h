@@ -55,6 +55,14 @@ struct tlsrpt_unpack {
 	const char		*why;		/* the first failure */
 };
 
+/*
+ * Seeds jansson's hash tables from getrandom(2).  Call it before the
+ * first JSON value, in the main thread: reports are hostile JSON, and
+ * jansson, left to seed itself, falls back to the time and the process
+ * id where /dev/urandom cannot be opened (inside mta-stsd's sandbox).
+ */
+void		 tlsrpt_seed(void);
+
 void		 tlsrpt_unpack_begin(struct tlsrpt_unpack *u,
 		    enum tlsrpt_packing packing,
 		    const struct tlsrpt_caps *caps);

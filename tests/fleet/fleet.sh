@@ -21,7 +21,9 @@
 #      new versions of both, five times, without a signal; nothing under
 #      ..data or ..TIMESTAMP read twice;
 #   4. log_format = json: every log line one JSON object, access lines
-#      with their fields.
+#      with their fields;
+#   5. the sandbox refuses nothing that serving does (strace: no EPERM,
+#      EACCES or EBADF after Landlock and seccomp are on).
 #
 # Needs root (user nobody).  Ends with "N passed, N failed".
 cd "$(dirname "$0")/../.." || exit 1
@@ -31,9 +33,9 @@ suite_start fleet
 # Debian's Python (a shim elsewhere on PATH may take a second to start).
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-for t in curl openssl python3 promtool prometheus git; do
+for t in curl openssl python3 promtool prometheus git strace; do
 	if ! command -v $t >/dev/null; then
-		missing "fleet: $t not installed (Debian: prometheus, git)"
+		missing "fleet: $t not installed (Debian: prometheus, git, strace)"
 		summary
 		exit
 	fi
@@ -527,6 +529,62 @@ check "k8s: still no certificate read twice" sh -c "! grep -q 'private key witho
 check "k8s: every reload from the watch" sh -c "! grep -qi 'signal\|SIGHUP' '$log'"
 check "k8s: same process" alive "$pid"
 server_stop
+
+# The sandbox refuses nothing that serving does.  A server under strace
+# serves a policy, /metrics, /healthz, an ACME challenge and a TLS
+# report, reloads on SIGHUP and on a watched change, and stops; after
+# landlock_restrict_self no call may fail with EPERM or EACCES (what
+# seccomp and Landlock answer: a library that falls back in silence, as
+# jansson seeding its hash tables from the time when /dev/urandom is
+# refused, or a reload counting one CPU, would go unnoticed otherwise)
+# or EBADF.
+p=$tmp/policies c=$tmp/certs
+aport=$(free_port)
+port=$(free_port)
+mport=$(free_port)
+M=http://127.0.0.1:$mport
+mkdir -p "$tmp/audit/reports" "$tmp/audit/web/.well-known/acme-challenge"
+echo token-body >"$tmp/audit/web/.well-known/acme-challenge/tok"
+chown nobody "$tmp/audit/reports"
+chmod -R a+rX "$tmp/audit"
+server_conf "$tmp/audit.conf" "log_level = debug" "workers = 2" \
+    "tlsrpt_dir = $tmp/audit/reports" "[metrics]" "listen = 127.0.0.1:$mport" \
+    "[acme]" "listen = 127.0.0.1:$aport" "webroot = $tmp/audit/web"
+log=$tmp/audit.log
+dsave=$d
+d=$tmp/audit-strace
+printf '#!/bin/sh\nexec strace -f -qq -o %s/strace.out "%s" "$@"\n' \
+    "$tmp" "$dsave" >"$d"
+chmod +x "$d"
+if server_start "$tmp/audit.conf"; then
+	# $pid is strace's: signals go to the server, its child.
+	spid=$pid
+	pid=$(pgrep -P "$spid")
+	track "$pid"
+	check "audit: policy served" fetch a.test -o /dev/null
+	check "audit: /metrics" sh -c "curl -sf '$M/metrics' | grep -q mta_stsd_build_info"
+	check "audit: /healthz" test "$(curl -s -o /dev/null -w '%{http_code}' "$M/healthz")" = 200
+	check "audit: ACME challenge" test "$(curl -s --resolve "mta-sts.a.test:$aport:127.0.0.1" "http://mta-sts.a.test:$aport/.well-known/acme-challenge/tok")" = token-body
+	check "audit: TLS report stored" test "$(post "$tmp/rep1.json")" = 201
+	server_reload || not_ok "audit: no reload line"
+	n=$(grep -c 'reload: [0-9]* domains served' "$log")
+	printf 'version: STSv1\nmode: testing\nmx: mx.a.test\nmax_age: 86400\n' >"$p/.a.new"
+	mv "$p/.a.new" "$p/a.test.txt"
+	i=0
+	while [ "$(grep -c 'reload: [0-9]* domains served' "$log")" = "$n" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "audit: the watch reloaded" fetch a.test -o - 2>/dev/null | grep -q "mode: testing"
+	server_stop
+	stop_pid "$spid" 10
+	out=$(sed -n '/landlock_restrict_self/,$p' "$tmp/strace.out" | grep -E '= -1 (EPERM|EACCES|EBADF) ')
+	check "audit: the sandbox was entered under strace" grep -q landlock_restrict_self "$tmp/strace.out"
+	check "audit: no call refused after the sandbox${out:+: $(echo "$out" | head -3)}" test -z "$out"
+else
+	not_ok "audit: server under strace did not start: $(tail -5 "$log")"
+fi
+d=$dsave
 
 echo "fleet: $(($(date +%s) - t0)) s"
 summary
