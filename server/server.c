@@ -112,7 +112,7 @@ server_cpus(void)
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
 	    (n = CPU_COUNT(&set)) > 0)
 		return (size_t)n;
-	/* A reload would read on one CPU, twice as long: say so. */
+	/* Reloads would read on one thread, however many CPUs: say so. */
 	log_warn("cpus: sched_getaffinity: %s; one CPU assumed",
 	    strerror(errno));
 	return 1;

@@ -412,10 +412,21 @@ server_stop() {
 # failed; still serving the previous state"; log_level info or debug);
 # the new state is published right after it.  Returns 1 if none came.
 server_reload() {
-	_n=$(grep -c 'reload: [0-9]* domains served\|reload: failed; still serving' "$log")
+	_n=$(reloads_ended)
 	kill -HUP "$pid" || return 1
+	reload_after "$_n"
+}
+
+# reloads_ended: how many reloads $log says have ended, either way.
+reloads_ended() {
+	grep -c 'reload: [0-9]* domains served\|reload: failed; still serving' "$log"
+}
+
+# reload_after N: waits (10 s at most) until more than N reloads have
+# ended (a signal's or the watch's).  Returns 1 if none came.
+reload_after() {
 	_i=0
-	while [ "$(grep -c 'reload: [0-9]* domains served\|reload: failed; still serving' "$log")" = "$_n" ]; do
+	while [ "$(reloads_ended)" -le "$1" ]; do
 		_i=$((_i + 1))
 		[ $_i -gt 100 ] && return 1
 		sleep 0.1

@@ -13,7 +13,6 @@
 #include "ctl/cmd.h"
 #include "lib/config.h"
 #include "lib/log.h"
-#include "lib/tlsrpt.h"
 #include "tls/tls.h"
 
 #ifndef VERSION
@@ -226,7 +225,6 @@ main(int argc, char *argv[])
 	}
 	log_set_level(LOG_LVL_ERROR);
 	tls_init();
-	tlsrpt_seed();
 	if (argc < 2) {
 		ctl_usage_all(stderr);
 		return EX_USAGE;

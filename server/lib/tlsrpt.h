@@ -56,10 +56,11 @@ struct tlsrpt_unpack {
 };
 
 /*
- * Seeds jansson's hash tables from getrandom(2).  Call it before the
- * first JSON value, in the main thread: reports are hostile JSON, and
- * jansson, left to seed itself, falls back to the time and the process
- * id where /dev/urandom cannot be opened (inside mta-stsd's sandbox).
+ * Seeds jansson's hash tables from getrandom(2).  mta-stsd calls it
+ * before the first JSON value, in the main thread: reports are hostile
+ * JSON, and jansson, left to seed itself, falls back to the time and the
+ * process id where /dev/urandom cannot be opened (inside the sandbox).
+ * mta-stsctl has no sandbox: jansson seeds itself there.
  */
 void		 tlsrpt_seed(void);
 
